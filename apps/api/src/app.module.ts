@@ -1,0 +1,25 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { AgentsModule } from '@agents/agents';
+import { AuthModule } from '@agents/auth';
+import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig } from '@agents/core';
+import { HealthController } from './health.controller';
+
+/** The HTTP process: REST routes, Swagger UI, health. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule,
+        DatabaseModule.forRoot(),
+        TerminusModule.forRoot({ logger: false }),
+        AuthModule,
+        AgentsModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { HttpExceptionFilter, strictValidationPipe, type AppConfig } from '@agents/core';
+
+export const BODY_LIMIT = '1mb';
+
+/** Everything HTTP-wide: prefix, body limit, validation, errors, CORS, logging and Swagger UI. */
+export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.setGlobalPrefix('api');
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useGlobalPipes(strictValidationPipe());
+  app.useGlobalFilters(new HttpExceptionFilter());
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+      exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After'],
+      maxAge: 600,
+    });
+  }
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Agents API')
+      .setDescription(
+        'Create AI agents, version and share them, chat with them over resumable streams. ' +
+          'Register and log in under **auth**, then press **Authorize** and paste the token.',
+      )
+      .setVersion('0.1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, {
+    jsonDocumentUrl: 'api/docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

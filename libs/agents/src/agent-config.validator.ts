@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { ValidationFailedError, type FieldProblem } from '@agents/core';
+import { ProviderRegistry } from '@agents/providers';
+import { ToolRegistry } from '@agents/tools';
+import type { AgentFieldsDto } from './dto/agent-fields.dto';
+
+/**
+ * Rules that need the service's configuration rather than the request's shape: which providers,
+ * models and tools exist, and how the seed's top-level temperature/top_p fold into model_parameters.
+ */
+@Injectable()
+export class AgentConfigValidator {
+  constructor(
+    private readonly providers: ProviderRegistry,
+    private readonly tools: ToolRegistry,
+  ) {}
+
+  /** The canonical provider name and a model it accepts; problems are reported, not thrown. */
+  checkProviderAndModel(
+    provider: string,
+    model: string,
+    problems: FieldProblem[],
+    fields = { provider: 'provider', model: 'model' },
+  ): string {
+    const info = this.providers.resolve(provider);
+    if (!info) {
+      problems.push({
+        field: fields.provider,
+        message: `unknown provider "${provider}"; known providers: ${this.providers.names().join(', ')}`,
+      });
+      return provider;
+    }
+    if (info.models.length > 0 && !info.models.includes(model)) {
+      problems.push({
+        field: fields.model,
+        message: `provider "${info.name}" does not serve model "${model}"; it serves: ${info.models.join(', ')}`,
+      });
+    }
+    return info.name;
+  }
+
+  checkTools(tools: string[] | undefined, problems: FieldProblem[]): void {
+    tools?.forEach((id, i) => {
+      if (!this.tools.resolve(id)) {
+        problems.push({ field: `tools[${i}]`, message: `unknown tool "${id}"; see GET /api/agents/tools` });
+      }
+    });
+  }
+
+  /**
+   * model_parameters after folding in the top-level shorthands. A shorthand that contradicts the
+   * same key inside model_parameters is a 400 rather than a silent choice.
+   */
+  mergeModelParameters(
+    dto: Pick<AgentFieldsDto, 'model_parameters' | 'temperature' | 'top_p'>,
+    base: Record<string, unknown>,
+    problems: FieldProblem[],
+  ): Record<string, unknown> {
+    const merged: Record<string, unknown> = dto.model_parameters
+      ? withoutUndefined({ ...dto.model_parameters })
+      : { ...base };
+    for (const key of ['temperature', 'top_p'] as const) {
+      const shorthand = dto[key];
+      if (shorthand === undefined) continue;
+      const nested = dto.model_parameters?.[key];
+      if (nested !== undefined && nested !== shorthand) {
+        problems.push({ field: key, message: `${key} (${shorthand}) contradicts model_parameters.${key} (${nested})` });
+      }
+      merged[key] = shorthand;
+    }
+    return merged;
+  }
+
+  throwIfAny(problems: FieldProblem[]): void {
+    if (problems.length > 0) throw new ValidationFailedError(problems);
+  }
+}
+
+/** Drops keys whose value is undefined, so stored JSON has only what the client sent. */
+export function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,136 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentUser, type AuthUser } from '@agents/auth';
+import { ApiErrors } from '@agents/core';
+import { ToolRegistry } from '@agents/tools';
+import { AgentsService } from './agents.service';
+import {
+  AgentListResponseDto,
+  AgentResponseDto,
+  AgentVersionListResponseDto,
+  MessageResponseDto,
+  ToolResponseDto,
+} from './dto/agent-response.dto';
+import { CreateAgentDto } from './dto/create-agent.dto';
+import { ListAgentsQueryDto, PageQueryDto } from './dto/list-agents-query.dto';
+import { RevertAgentDto } from './dto/revert-agent.dto';
+import { UpdateAgentDto } from './dto/update-agent.dto';
+import { etagOf, parseIfMatch } from './if-match';
+
+const IF_MATCH = {
+  name: 'If-Match',
+  required: false,
+  description: 'The version you last read (the ETag); a stale version answers 412 instead of overwriting',
+  example: '"3"',
+};
+
+@ApiTags('agents')
+@ApiBearerAuth()
+@ApiErrors(401)
+@Controller('agents')
+export class AgentsController {
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly tools: ToolRegistry,
+  ) {}
+
+  /** The tools an agent may enable. */
+  @Get('tools')
+  listTools(): ToolResponseDto[] {
+    return this.tools.list();
+  }
+
+  /** Agents the caller can see, newest `updatedAt` first, cursor-paginated. */
+  @Get()
+  @ApiErrors(400)
+  list(@CurrentUser() user: AuthUser, @Query() query: ListAgentsQueryDto): Promise<AgentListResponseDto> {
+    return this.agents.list(user, query);
+  }
+
+  /** Creates an agent at version 1; the caller becomes its owner. */
+  @Post()
+  @ApiErrors(400, 413)
+  async create(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreateAgentDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AgentResponseDto> {
+    return withEtag(res, await this.agents.create(user, dto));
+  }
+
+  /** One agent (needs VIEW). The ETag header carries its version. */
+  @Get(':id')
+  @ApiErrors(404)
+  async get(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AgentResponseDto> {
+    return withEtag(res, await this.agents.get(user, id));
+  }
+
+  /** Changes the fields present (needs EDIT). A change creates a new version; no change creates none. */
+  @Patch(':id')
+  @ApiHeader(IF_MATCH)
+  @ApiErrors(400, 403, 404, 412, 413)
+  async update(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() dto: UpdateAgentDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AgentResponseDto> {
+    return withEtag(res, await this.agents.update(user, id, dto, parseIfMatch(ifMatch)));
+  }
+
+  /** Deletes the agent (needs DELETE). */
+  @Delete(':id')
+  @ApiErrors(403, 404)
+  async delete(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<MessageResponseDto> {
+    await this.agents.delete(user, id);
+    return { message: 'Agent deleted' };
+  }
+
+  /** Copies the agent (needs VIEW); the copy is owned by the caller and starts at version 1. */
+  @Post(':id/duplicate')
+  @ApiErrors(404)
+  async duplicate(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AgentResponseDto> {
+    return withEtag(res, await this.agents.duplicate(user, id));
+  }
+
+  /** The agent's history, newest first (needs EDIT). */
+  @Get(':id/versions')
+  @ApiErrors(400, 403, 404)
+  listVersions(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Query() query: PageQueryDto,
+  ): Promise<AgentVersionListResponseDto> {
+    return this.agents.listVersions(user, id, query);
+  }
+
+  /** Returns the agent's fields to those of an earlier version, recorded as a new version (needs EDIT). */
+  @Post(':id/revert')
+  @HttpCode(200)
+  @ApiHeader(IF_MATCH)
+  @ApiErrors(400, 403, 404, 412)
+  async revert(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() dto: RevertAgentDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AgentResponseDto> {
+    return withEtag(res, await this.agents.revert(user, id, dto, parseIfMatch(ifMatch)));
+  }
+}
+
+function withEtag(res: Response, agent: AgentResponseDto): AgentResponseDto {
+  res.setHeader('ETag', etagOf(agent.version));
+  return agent;
+}

@@ -1,0 +1,250 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AuthUser } from '@agents/auth';
+import {
+  AGENT_ID_PATTERN,
+  DatabaseService,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationFailedError,
+  decodeCursor,
+  encodeCursor,
+  newAgentId,
+  toPage,
+  type FieldProblem,
+  type Page,
+} from '@agents/core';
+import { VersionsRepository, applyPatch, changedFields, takeSnapshot, type AgentSnapshot } from '@agents/versions';
+import { AgentAccessPolicy, type AgentAction } from './agent-access.policy';
+import { AgentConfigValidator } from './agent-config.validator';
+import { AgentEntity } from './agent.entity';
+import { toAgentResponse, toVersionResponse } from './agent.mapper';
+import { AgentsRepository } from './agents.repository';
+import type { AgentResponseDto, AgentVersionResponseDto } from './dto/agent-response.dto';
+import type { CreateAgentDto } from './dto/create-agent.dto';
+import type { ListAgentsQueryDto, PageQueryDto } from './dto/list-agents-query.dto';
+import type { RevertAgentDto } from './dto/revert-agent.dto';
+import type { UpdateAgentDto } from './dto/update-agent.dto';
+import { decodeVersionCursor, encodeVersionCursor } from './version-cursor';
+
+export const DEFAULT_AGENT_NAME = 'New Agent';
+const COPY_SUFFIX = ' (copy)';
+
+@Injectable()
+export class AgentsService {
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly agents: AgentsRepository,
+    private readonly versions: VersionsRepository,
+    private readonly access: AgentAccessPolicy,
+    private readonly validator: AgentConfigValidator,
+  ) {}
+
+  async create(user: AuthUser, dto: CreateAgentDto): Promise<AgentResponseDto> {
+    const problems: FieldProblem[] = [];
+    const provider = this.validator.checkProviderAndModel(dto.provider, dto.model, problems);
+    this.validator.checkTools(dto.tools, problems);
+    const model_parameters = this.validator.mergeModelParameters(dto, {}, problems);
+    this.validator.throwIfAny(problems);
+    const snapshot: AgentSnapshot = {
+      name: dto.name ?? DEFAULT_AGENT_NAME,
+      description: dto.description ?? null,
+      instructions: dto.instructions ?? null,
+      provider,
+      model: dto.model,
+      model_parameters,
+      tools: dto.tools ?? [],
+      tool_resources: plain(dto.tool_resources) ?? {},
+      avatar: plain(dto.avatar) ?? null,
+      category: dto.category ?? 'general',
+      conversation_starters: dto.conversation_starters ?? [],
+    };
+    return toAgentResponse(await this.insertNew(user, snapshot));
+  }
+
+  async get(user: AuthUser, id: string): Promise<AgentResponseDto> {
+    return toAgentResponse(await this.load(user, id, 'view'));
+  }
+
+  async list(user: AuthUser, query: ListAgentsQueryDto): Promise<Page<AgentResponseDto>> {
+    const rows = await this.agents.listVisibleTo(user.id, {
+      limit: query.limit,
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      search: query.search,
+      category: query.category,
+    });
+    return toPage(
+      rows,
+      query.limit,
+      (a) => toAgentResponse(a),
+      (a) => a.id,
+      (a) => encodeCursor({ at: a.updatedAt, id: a.id }),
+    );
+  }
+
+  /**
+   * Applies a partial update. A change bumps the version and appends it to the history in the same
+   * transaction; an update that changes nothing returns the agent as it is. `expectedVersion`
+   * (from If-Match) makes the update conditional.
+   */
+  async update(user: AuthUser, id: string, dto: UpdateAgentDto, expectedVersion?: number): Promise<AgentResponseDto> {
+    this.assertWellFormed(id);
+    const agent = await this.db.transaction(async (m) => {
+      const current = await this.lockForChange(m, user, id, 'edit', expectedVersion);
+      const problems: FieldProblem[] = [];
+      const provider =
+        dto.provider !== undefined || dto.model !== undefined
+          ? this.validator.checkProviderAndModel(dto.provider ?? current.provider, dto.model ?? current.model, problems)
+          : undefined;
+      this.validator.checkTools(dto.tools, problems);
+      const touchesParameters =
+        dto.model_parameters !== undefined || dto.temperature !== undefined || dto.top_p !== undefined;
+      const model_parameters = touchesParameters
+        ? this.validator.mergeModelParameters(dto, current.model_parameters, problems)
+        : undefined;
+      this.validator.throwIfAny(problems);
+      const next = applyPatch(takeSnapshot(current), {
+        name: dto.name,
+        description: dto.description,
+        instructions: dto.instructions,
+        provider,
+        model: dto.model,
+        model_parameters,
+        tools: dto.tools,
+        tool_resources: plain(dto.tool_resources),
+        avatar: dto.avatar === null ? null : plain(dto.avatar),
+        category: dto.category,
+        conversation_starters: dto.conversation_starters,
+      });
+      return this.commitVersion(m, user, current, next);
+    });
+    return toAgentResponse(agent);
+  }
+
+  async revert(user: AuthUser, id: string, dto: RevertAgentDto, expectedVersion?: number): Promise<AgentResponseDto> {
+    const target = targetVersion(dto);
+    this.assertWellFormed(id);
+    const agent = await this.db.transaction(async (m) => {
+      const current = await this.lockForChange(m, user, id, 'edit', expectedVersion);
+      const row = await this.versions.find(id, target, m);
+      if (!row) throw new NotFoundError(`Version ${target} of agent ${id} does not exist`);
+      return this.commitVersion(m, user, current, row.snapshot);
+    });
+    return toAgentResponse(agent);
+  }
+
+  async listVersions(user: AuthUser, id: string, query: PageQueryDto): Promise<Page<AgentVersionResponseDto>> {
+    await this.load(user, id, 'edit');
+    const before = query.cursor === undefined ? undefined : decodeVersionCursor(query.cursor);
+    const rows = await this.versions.listNewestFirst(id, query.limit + 1, before);
+    return toPage(
+      rows,
+      query.limit,
+      toVersionResponse,
+      (v) => String(v.version),
+      (v) => encodeVersionCursor(v.version),
+    );
+  }
+
+  async duplicate(user: AuthUser, id: string): Promise<AgentResponseDto> {
+    const source = await this.load(user, id, 'view');
+    const snapshot = takeSnapshot(source);
+    snapshot.name = source.name.slice(0, 256 - COPY_SUFFIX.length) + COPY_SUFFIX;
+    return toAgentResponse(await this.insertNew(user, snapshot));
+  }
+
+  async delete(user: AuthUser, id: string): Promise<void> {
+    this.assertWellFormed(id);
+    await this.db.transaction(async (m) => {
+      await this.lockForChange(m, user, id, 'delete');
+      await this.agents.delete(m, id);
+    });
+  }
+
+  private async insertNew(user: AuthUser, snapshot: AgentSnapshot): Promise<AgentEntity> {
+    const now = new Date();
+    const agent = Object.assign(new AgentEntity(), snapshot, {
+      id: newAgentId(),
+      author: user.id,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.db.transaction(async (m) => {
+      await this.agents.insert(m, agent);
+      await this.versions.append(m, { agentId: agent.id, version: 1, snapshot, createdBy: user.id, createdAt: now });
+    });
+    return agent;
+  }
+
+  /** Records `next` as a new version unless it equals the current state. Runs inside the lock. */
+  private async commitVersion(
+    m: EntityManager,
+    user: AuthUser,
+    current: AgentEntity,
+    next: AgentSnapshot,
+  ): Promise<AgentEntity> {
+    if (changedFields(takeSnapshot(current), next).length === 0) return current;
+    const now = new Date();
+    const updated = Object.assign(new AgentEntity(), current, takeSnapshot(next), {
+      version: current.version + 1,
+      updatedAt: now,
+    });
+    await this.agents.save(m, updated);
+    await this.versions.append(m, {
+      agentId: updated.id,
+      version: updated.version,
+      snapshot: takeSnapshot(next),
+      createdBy: user.id,
+      createdAt: now,
+    });
+    return updated;
+  }
+
+  private async load(user: AuthUser, id: string, action: AgentAction): Promise<AgentEntity> {
+    this.assertWellFormed(id);
+    const agent = await this.agents.findById(id);
+    if (!agent) throw notFound(id);
+    this.access.assertCan(user, agent, action);
+    return agent;
+  }
+
+  private async lockForChange(
+    m: EntityManager,
+    user: AuthUser,
+    id: string,
+    action: AgentAction,
+    expectedVersion?: number,
+  ): Promise<AgentEntity> {
+    const agent = await this.agents.findByIdForUpdate(m, id);
+    if (!agent) throw notFound(id);
+    this.access.assertCan(user, agent, action);
+    if (expectedVersion !== undefined && expectedVersion !== agent.version) {
+      throw new PreconditionFailedError(
+        `The agent is at version ${agent.version}, not ${expectedVersion}; reload it and apply your change again`,
+      );
+    }
+    return agent;
+  }
+
+  private assertWellFormed(id: string): void {
+    if (!AGENT_ID_PATTERN.test(id)) throw notFound(id);
+  }
+}
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`Agent ${id.slice(0, 64)} not found`);
+}
+
+/** The version a revert asks for: exactly one of `version` and `version_index`. */
+export function targetVersion(dto: RevertAgentDto): number {
+  if ((dto.version === undefined) === (dto.version_index === undefined)) {
+    throw new ValidationFailedError([{ field: 'version', message: 'give exactly one of version and version_index' }]);
+  }
+  return dto.version ?? dto.version_index! + 1;
+}
+
+/** A validated DTO instance as plain JSON data (no class prototypes, no undefined keys). */
+function plain<R>(value: object | undefined | null): R | undefined {
+  return value === undefined || value === null ? undefined : (JSON.parse(JSON.stringify(value)) as R);
+}

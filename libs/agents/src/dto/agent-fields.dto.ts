@@ -1,0 +1,106 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { OptionalNotNull } from '@agents/core';
+import { AvatarDto, ModelParametersDto, ToolResourcesDto } from './agent-parts.dto';
+
+const FINITE = { allowNaN: false, allowInfinity: false } as const;
+
+/** The optional configurable fields shared by create and update. */
+export class AgentFieldsDto {
+  /**
+   * Brief description of the agent's purpose, up to 2,000 characters; null clears it.
+   * @example "Answers questions about our HR policies"
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string | null;
+
+  /**
+   * System instructions (the system prompt), up to 100,000 characters; null clears them.
+   * @example "You are a concise, friendly HR assistant."
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(100_000)
+  instructions?: string | null;
+
+  /** Provider parameters: temperature 0..2, top_p 0..1, max_tokens ≥ 1, … */
+  @OptionalNotNull()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ModelParametersDto)
+  model_parameters?: ModelParametersDto;
+
+  /** Shorthand for model_parameters.temperature (0..2). @example 0.7 */
+  @OptionalNotNull()
+  @IsNumber(FINITE)
+  @Min(0)
+  @Max(2)
+  temperature?: number;
+
+  /** Shorthand for model_parameters.top_p (0..1). @example 1 */
+  @OptionalNotNull()
+  @IsNumber(FINITE)
+  @Min(0)
+  @Max(1)
+  top_p?: number;
+
+  /**
+   * Ids of enabled tools (GET /api/agents/tools lists them), at most 64, no duplicates.
+   * @example ["calculator", "web_search"]
+   */
+  @OptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(128, { each: true })
+  tools?: string[];
+
+  /** Tool-specific resources, e.g. files for file_search and code_interpreter. */
+  @OptionalNotNull()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ToolResourcesDto)
+  tool_resources?: ToolResourcesDto;
+
+  /** Avatar image; null removes it. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => AvatarDto)
+  avatar?: AvatarDto | null;
+
+  /** Catalogue category, 1..64 characters. @example "general" */
+  @OptionalNotNull()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  @Matches(/^[\p{L}\p{N} _.-]+$/u, { message: 'category may contain letters, digits, spaces, _ . and -' })
+  category?: string;
+
+  /** Up to 4 suggested first messages, each up to 1,000 characters. @example ["What is our leave policy?"] */
+  @OptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(4)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(1000, { each: true })
+  conversation_starters?: string[];
+}

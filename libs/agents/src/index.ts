@@ -1,0 +1,5 @@
+export * from './agent-access.policy';
+export * from './agent.entity';
+export * from './agents.module';
+export * from './agents.repository';
+export * from './agents.service';

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { DatabaseService } from '@agents/core';
+import { UserEntity, type UserRole } from './user.entity';
+
+const FIRST_USER_LOCK = 7_240_112;
+
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly db: DatabaseService) {}
+
+  findById(id: string): Promise<UserEntity | null> {
+    return this.db.manager.findOneBy(UserEntity, { id });
+  }
+
+  findByEmail(email: string): Promise<UserEntity | null> {
+    return this.db.manager
+      .createQueryBuilder(UserEntity, 'u')
+      .where('lower(u.email) = lower(:email)', { email })
+      .getOne();
+  }
+
+  /**
+   * Inserts a user; the first user ever becomes ADMIN. The advisory lock makes "first" exact even
+   * when two registrations race.
+   */
+  createWithFirstAdmin(user: { email: string; name: string; passwordHash: string }): Promise<UserEntity> {
+    return this.db.transaction(async (m) => {
+      await m.query('SELECT pg_advisory_xact_lock($1)', [FIRST_USER_LOCK]);
+      const [{ exists }] = await m.query<[{ exists: boolean }]>('SELECT EXISTS (SELECT 1 FROM users) AS exists');
+      const role: UserRole = exists ? 'USER' : 'ADMIN';
+      const now = new Date();
+      return m.save(m.create(UserEntity, { ...user, role, createdAt: now, updatedAt: now }));
+    });
+  }
+}

@@ -1,0 +1,242 @@
+import { Transform, Type, plainToInstance } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A custom OpenAI-compatible endpoint (Ollama, vLLM, OpenRouter, LiteLLM, …) from the config file. */
+export class CustomEndpointConfig {
+  @IsString()
+  @Matches(/^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/, { message: 'name must be 1..64 letters, digits, _ or -' })
+  name!: string;
+
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  baseURL!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  apiKey?: string;
+
+  /** Models this endpoint serves; empty means any model name is accepted. */
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  @MaxLength(256, { each: true })
+  models: string[] = [];
+}
+
+export class ConfigFile {
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => CustomEndpointConfig)
+  customEndpoints: CustomEndpointConfig[] = [];
+}
+
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
+
+/**
+ * The process environment, validated. Each property is named exactly like its variable so that a
+ * validation error names the variable the operator has to fix.
+ */
+export class EnvironmentVariables {
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3080;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  HOST = '0.0.0.0';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1024)
+  DATA_DIR = './data';
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  @MaxLength(1024)
+  JWT_SECRET?: string;
+
+  @IsOptional()
+  @Matches(/^\d{1,6}[smhd]$/, { message: 'JWT_EXPIRES_IN must look like 15m, 12h or 7d' })
+  JWT_EXPIRES_IN = '24h';
+
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  ALLOW_REGISTRATION = true;
+
+  @IsOptional()
+  @Transform(toList)
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(/^(\*|https?:\/\/[^/\s]+)$/, {
+    each: true,
+    message: 'CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com, or *',
+  })
+  CORS_ORIGINS: string[] = [];
+
+  @IsOptional()
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  /** Requests per minute per client address on the unauthenticated auth routes. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  AUTH_RATE_LIMIT = 30;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  CONFIG_PATH?: string;
+}
+
+export type RunMode = 'embedded' | 'distributed';
+
+/** The validated, typed configuration every module reads. Built once per process. */
+export class AppConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly mode: RunMode;
+  readonly databaseUrl?: string;
+  readonly dbPoolSize: number;
+  readonly redisUrl?: string;
+  readonly jwtSecret: string;
+  readonly jwtExpiresIn: string;
+  readonly allowRegistration: boolean;
+  readonly corsOrigins: string[];
+  readonly logLevel: LogLevel;
+  readonly authRateLimit: number;
+  readonly customEndpoints: CustomEndpointConfig[];
+
+  constructor(env: EnvironmentVariables, file: ConfigFile, jwtSecret: string) {
+    this.port = env.PORT;
+    this.host = env.HOST;
+    this.dataDir = resolve(env.DATA_DIR);
+    this.databaseUrl = env.DATABASE_URL;
+    this.mode = env.DATABASE_URL ? 'distributed' : 'embedded';
+    this.dbPoolSize = env.DB_POOL_SIZE;
+    this.redisUrl = env.REDIS_URL;
+    this.jwtSecret = jwtSecret;
+    this.jwtExpiresIn = env.JWT_EXPIRES_IN;
+    this.allowRegistration = env.ALLOW_REGISTRATION;
+    this.corsOrigins = env.CORS_ORIGINS;
+    this.logLevel = env.LOG_LEVEL;
+    this.authRateLimit = env.AUTH_RATE_LIMIT;
+    this.customEndpoints = file.customEndpoints;
+  }
+}
+
+/** Thrown when the environment or the config file is invalid; main() prints it and exits. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function describe(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((m) => `${path}: ${m}`);
+    return [...own, ...describe(e.children ?? [], path)];
+  });
+}
+
+function validated<T extends object>(cls: new () => T, plain: unknown, what: string): T {
+  const instance = plainToInstance(cls, plain ?? {}, { exposeDefaultValues: true });
+  const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    throw new ConfigError(`Invalid ${what}:\n  ${describe(errors).join('\n  ')}`);
+  }
+  return instance;
+}
+
+function readConfigFile(path: string | undefined): ConfigFile {
+  if (!path) return new ConfigFile();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(resolve(path), 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`CONFIG_PATH: cannot read ${path} as JSON (${(err as Error).message})`);
+  }
+  return validated(ConfigFile, raw, `config file ${path}`);
+}
+
+/** Embedded mode keeps a generated secret in DATA_DIR so tokens survive a restart. */
+function embeddedJwtSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+/** The one place that reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const plain = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const vars = validated(EnvironmentVariables, plain, 'environment');
+  const file = readConfigFile(vars.CONFIG_PATH);
+  const distributed = Boolean(vars.DATABASE_URL);
+  if (distributed && !vars.JWT_SECRET) {
+    throw new ConfigError('Invalid environment:\n  JWT_SECRET: required when DATABASE_URL is set');
+  }
+  const secret = vars.JWT_SECRET ?? embeddedJwtSecret(resolve(vars.DATA_DIR));
+  return new AppConfig(vars, file, secret);
+}

@@ -1,0 +1,121 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { ServiceUnavailableError } from '../errors/domain-errors';
+import { EMBEDDED_POSTGRES } from './database.tokens';
+import type { EmbeddedPostgres } from './embedded-postgres';
+
+const MIGRATION_LOCK_KEY = 7_240_111; // pg_advisory_lock key shared by every instance
+const RETRY_MS = 2_000;
+
+function reason(err: unknown): string {
+  const e = err as { message?: string; code?: string };
+  return [e.code, e.message].filter(Boolean).join(' ') || String(err);
+}
+
+/**
+ * Owns the connection lifecycle. A database that is down at boot is reported in one clear log
+ * line and retried in the background; until it connects, routes answer 503 (never a crash loop).
+ * Migrations run once connected, under an advisory lock so concurrent instances do not race.
+ */
+@Injectable()
+export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Database');
+  private timer?: NodeJS.Timeout;
+  private connecting?: Promise<boolean>;
+  private lastError?: string;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() readonly dataSource: DataSource,
+    @Inject(EMBEDDED_POSTGRES) private readonly embedded: EmbeddedPostgres | null,
+  ) {}
+
+  get ready(): boolean {
+    return this.dataSource.isInitialized;
+  }
+
+  /** The entity manager, or a 503 when the database is not connected. */
+  get manager(): EntityManager {
+    if (!this.ready) throw new ServiceUnavailableError('The database is unavailable; try again shortly');
+    return this.dataSource.manager;
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.manager.transaction(work);
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!(await this.connect())) this.scheduleRetry();
+  }
+
+  /** Resolves once connected and migrated (used by tests and tools). */
+  async whenReady(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ready) {
+      if (Date.now() > deadline) throw new ServiceUnavailableError(`Database not ready: ${this.lastError}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.connect().then((ok) => ok || this.scheduleRetry());
+    }, RETRY_MS);
+    this.timer.unref();
+  }
+
+  private connect(): Promise<boolean> {
+    this.connecting ??= this.tryConnect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async tryConnect(): Promise<boolean> {
+    try {
+      await this.dataSource.initialize();
+    } catch (err) {
+      const why = reason(err);
+      if (why !== this.lastError) {
+        this.logger.error(`Cannot connect to the database (${why}); retrying every ${RETRY_MS / 1000}s`);
+      }
+      this.lastError = why;
+      return false;
+    }
+    try {
+      await this.migrate();
+    } catch (err) {
+      await this.dataSource.destroy().catch(() => undefined);
+      throw err; // a failing migration is a bug or a broken database: stop the boot
+    }
+    if (this.lastError) this.logger.log('Database connection established');
+    this.lastError = undefined;
+    return true;
+  }
+
+  private async migrate(): Promise<void> {
+    if (this.embedded) {
+      // One process owns the embedded database (pglite.lock) and its pool has one connection.
+      await this.dataSource.runMigrations({ transaction: 'all' });
+      return;
+    }
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const applied = await this.dataSource.runMigrations({ transaction: 'all' });
+      if (applied.length) this.logger.log(`Applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.connecting?.catch(() => undefined);
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.embedded?.stop();
+  }
+}

@@ -1,0 +1,1 @@
+export const EMBEDDED_POSTGRES = Symbol('EMBEDDED_POSTGRES');

@@ -1,0 +1,85 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../config/app-config';
+
+/** Where the `pg` driver finds the embedded server: a Unix socket in a private folder. */
+export interface EmbeddedEndpoint {
+  host: string;
+  port: number;
+}
+
+const SOCKET_PORT = 5432;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * PostgreSQL compiled to WASM (PGlite), stored under DATA_DIR and served to the normal `pg` driver
+ * over a Unix socket that only this user can reach. PGlite is single-session, so the server takes
+ * one connection at a time and the pool in front of it has size 1.
+ */
+export class EmbeddedPostgres {
+  private db?: PGlite;
+  private server?: PGLiteSocketServer;
+  private socketDir?: string;
+  private lockFile?: string;
+
+  constructor(private readonly dataDir: string) {}
+
+  async start(): Promise<EmbeddedEndpoint> {
+    mkdirSync(this.dataDir, { recursive: true });
+    this.acquireLock();
+    this.db = await PGlite.create(join(this.dataDir, 'pgdata'));
+    this.socketDir = mkdtempSync(join(tmpdir(), 'agents-pg-'));
+    this.server = new PGLiteSocketServer({
+      db: this.db,
+      path: join(this.socketDir, `.s.PGSQL.${SOCKET_PORT}`),
+      maxConnections: 1,
+    });
+    await this.server.start();
+    return { host: this.socketDir, port: SOCKET_PORT };
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    await this.db?.close();
+    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
+    if (this.lockFile) rmSync(this.lockFile, { force: true });
+    this.server = undefined;
+    this.db = undefined;
+  }
+
+  /** Two processes writing one PGlite folder would corrupt it: refuse clearly instead. */
+  private acquireLock(): void {
+    const file = join(this.dataDir, 'pglite.lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(file, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        this.lockFile = file;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const pid = Number(readFileSync(file, 'utf8').trim());
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+          throw new ConfigError(
+            `DATA_DIR ${this.dataDir} is in use by process ${pid}; the embedded database allows one process. ` +
+              'Stop it, choose another DATA_DIR, or set DATABASE_URL to share a PostgreSQL server.',
+          );
+        }
+        rmSync(file, { force: true }); // stale lock from a process that is gone
+      }
+    }
+    throw new ConfigError(`DATA_DIR ${this.dataDir}: cannot create pglite.lock`);
+  }
+}

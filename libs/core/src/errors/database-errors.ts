@@ -1,0 +1,36 @@
+/** Postgres SQLSTATE classes and Node socket errors that mean "the database is not reachable". */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300', // too_many_connections
+]);
+
+export function isDatabaseUnavailable(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: unknown; driverError?: unknown; message?: unknown };
+  if (typeof err.code === 'string' && UNAVAILABLE_CODES.has(err.code)) return true;
+  if (err.driverError) return isDatabaseUnavailable(err.driverError);
+  return (
+    typeof err.message === 'string' &&
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message)
+  );
+}
+
+/** True for Postgres unique_violation (23505), optionally on a given constraint. */
+export function isUniqueViolation(e: unknown, constraint?: string): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: unknown; constraint?: unknown; driverError?: unknown };
+  if (err.code === '23505') return constraint === undefined || err.constraint === constraint;
+  return err.driverError ? isUniqueViolation(err.driverError, constraint) : false;
+}

@@ -1,0 +1,49 @@
+/** A field-level problem reported in the `details` of a 400. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * Errors services throw. They carry no HTTP knowledge; each transport maps them once
+ * (see HttpExceptionFilter).
+ */
+export abstract class DomainError extends Error {
+  abstract readonly kind:
+    'validation' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'precondition_failed' | 'unavailable';
+}
+
+export class ValidationFailedError extends DomainError {
+  readonly kind = 'validation';
+  constructor(
+    readonly details: FieldProblem[],
+    message = details.map((d) => `${d.field}: ${d.message}`).join('; '),
+  ) {
+    super(message);
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly kind = 'unauthenticated';
+}
+
+export class ForbiddenError extends DomainError {
+  readonly kind = 'forbidden';
+}
+
+export class NotFoundError extends DomainError {
+  readonly kind = 'not_found';
+}
+
+export class ConflictError extends DomainError {
+  readonly kind = 'conflict';
+}
+
+export class PreconditionFailedError extends DomainError {
+  readonly kind = 'precondition_failed';
+}
+
+/** A dependency (database, Redis) is not reachable right now. */
+export class ServiceUnavailableError extends DomainError {
+  readonly kind = 'unavailable';
+}
