@@ -2,19 +2,19 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AgentsModule } from '@agents/agents';
 import { AuthModule } from '@agents/auth';
-import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig } from '@agents/core';
+import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig, type EmbeddedPostgres } from '@agents/core';
 import { HealthController } from './health.controller';
 
 /** The HTTP process: REST routes, Swagger UI, health. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, embedded: EmbeddedPostgres | null = null): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule,
-        DatabaseModule.forRoot(),
+        DatabaseModule.forRoot(embedded),
         TerminusModule.forRoot({ logger: false }),
         AuthModule,
         AgentsModule,

@@ -1,13 +1,17 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ConfigError, loadConfig } from '@agents/core';
+import { ConfigError, loadConfig, startEmbeddedIfNeeded } from '@agents/core';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
+  const embedded = await startEmbeddedIfNeeded(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, embedded), {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   configureApp(app, config);
   await app.listen(config.port, config.host);
 }

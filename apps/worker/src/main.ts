@@ -12,7 +12,10 @@ async function main(): Promise<void> {
         'In the embedded mode, `npm start` runs the worker inside the api process.',
     );
   }
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.get(Logger).log('Worker started; waiting for jobs');

@@ -2,6 +2,7 @@ export * from './config/app-config';
 export * from './config/config.module';
 export * from './database/database.module';
 export * from './database/database.service';
+export * from './database/embedded-postgres';
 export * from './database/data-source-options';
 export * from './errors/domain-errors';
 export * from './errors/database-errors';

@@ -6,35 +6,38 @@ import { DatabaseService } from './database.service';
 import { EMBEDDED_POSTGRES } from './database.tokens';
 import { EmbeddedPostgres } from './embedded-postgres';
 
-@Module({
-  providers: [
-    {
-      provide: EMBEDDED_POSTGRES,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => (config.mode === 'embedded' ? new EmbeddedPostgres(config.dataDir) : null),
-    },
-  ],
-  exports: [EMBEDDED_POSTGRES],
-})
-class EmbeddedPostgresModule {}
+/** Makes the embedded server (or null in the distributed mode) injectable. */
+@Module({})
+class EmbeddedPostgresModule {
+  static register(embedded: EmbeddedPostgres | null): DynamicModule {
+    return {
+      module: EmbeddedPostgresModule,
+      providers: [{ provide: EMBEDDED_POSTGRES, useValue: embedded }],
+      exports: [EMBEDDED_POSTGRES],
+    };
+  }
+}
 
 /**
  * PostgreSQL through TypeORM in both run modes. The data source is initialised by DatabaseService
  * (not at module construction) so that a database that is down does not stop the process.
+ * In the embedded mode the process starts the EmbeddedPostgres first (see startEmbeddedIfNeeded)
+ * and hands it in; DatabaseService stops it at shutdown.
  */
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(): DynamicModule {
+  static forRoot(embedded: EmbeddedPostgres | null = null): DynamicModule {
+    const embeddedModule = EmbeddedPostgresModule.register(embedded);
     return {
       module: DatabaseModule,
       imports: [
-        EmbeddedPostgresModule,
+        embeddedModule,
         TypeOrmModule.forRootAsync({
-          imports: [EmbeddedPostgresModule],
+          imports: [embeddedModule],
           inject: [AppConfig, EMBEDDED_POSTGRES],
-          useFactory: async (config: AppConfig, embedded: EmbeddedPostgres | null) => ({
-            ...dataSourceOptions(config, embedded ? await embedded.start() : undefined),
+          useFactory: (config: AppConfig, server: EmbeddedPostgres | null) => ({
+            ...dataSourceOptions(config, server?.endpoint),
             autoLoadEntities: true,
             manualInitialization: true,
           }),

@@ -3,7 +3,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../config/app-config';
+import { ConfigError, type AppConfig } from '../config/app-config';
 
 /** Where the `pg` driver finds the embedded server: a Unix socket in a private folder. */
 export interface EmbeddedEndpoint {
@@ -32,8 +32,15 @@ export class EmbeddedPostgres {
   private server?: PGLiteSocketServer;
   private socketDir?: string;
   private lockFile?: string;
+  private started?: EmbeddedEndpoint;
 
   constructor(private readonly dataDir: string) {}
+
+  /** Where the running server listens; only valid after start(). */
+  get endpoint(): EmbeddedEndpoint {
+    if (!this.started) throw new Error('EmbeddedPostgres.start() has not completed');
+    return this.started;
+  }
 
   async start(): Promise<EmbeddedEndpoint> {
     mkdirSync(this.dataDir, { recursive: true });
@@ -46,7 +53,8 @@ export class EmbeddedPostgres {
       maxConnections: 1,
     });
     await this.server.start();
-    return { host: this.socketDir, port: SOCKET_PORT };
+    this.started = { host: this.socketDir, port: SOCKET_PORT };
+    return this.started;
   }
 
   async stop(): Promise<void> {
@@ -56,6 +64,7 @@ export class EmbeddedPostgres {
     if (this.lockFile) rmSync(this.lockFile, { force: true });
     this.server = undefined;
     this.db = undefined;
+    this.started = undefined;
   }
 
   /** Two processes writing one PGlite folder would corrupt it: refuse clearly instead. */
@@ -82,4 +91,20 @@ export class EmbeddedPostgres {
     }
     throw new ConfigError(`DATA_DIR ${this.dataDir}: cannot create pglite.lock`);
   }
+}
+
+/** In the embedded mode, starts PGlite before the application is built, so that a locked or
+ * unreadable DATA_DIR is reported as one clear line by main(). Returns null in the distributed mode. */
+export async function startEmbeddedIfNeeded(
+  config: Pick<AppConfig, 'mode' | 'dataDir'>,
+): Promise<EmbeddedPostgres | null> {
+  if (config.mode !== 'embedded') return null;
+  const embedded = new EmbeddedPostgres(config.dataDir);
+  try {
+    await embedded.start();
+  } catch (err) {
+    await embedded.stop().catch(() => undefined);
+    throw err;
+  }
+  return embedded;
 }
