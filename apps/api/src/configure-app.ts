@@ -1,10 +1,22 @@
+import { BadRequestException } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { HttpExceptionFilter, strictValidationPipe, type AppConfig } from '@agents/core';
 
 export const BODY_LIMIT = '1mb';
+
+/**
+ * body-parser's SyntaxError carries the parser's message, which quotes the client's input; Nest
+ * would forward it verbatim. Replace it with a fixed message before Nest sees it.
+ */
+function rejectMalformedJson(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
+  const parseFailed =
+    typeof err === 'object' && err !== null && (err as { type?: unknown }).type === 'entity.parse.failed';
+  next(parseFailed ? new BadRequestException('The request body is not valid JSON') : err);
+}
 
 /** Everything HTTP-wide: prefix, body limit, validation, errors, CORS, logging and Swagger UI. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
@@ -22,6 +34,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   );
   app.setGlobalPrefix('api');
   app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.use(rejectMalformedJson);
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   if (config.corsOrigins.length > 0) {
