@@ -29,7 +29,12 @@ export class PasswordHasher {
     const [scheme, n, r, p, salt, hash] = stored.split('$');
     if (scheme !== 'scrypt' || !salt || !hash) return false;
     const expected = Buffer.from(hash, 'base64');
-    const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) });
+    let key: Buffer;
+    try {
+      key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) });
+    } catch {
+      return false; // parameters scrypt refuses (corrupt or out of range) verify nothing
+    }
     return key.length === expected.length && timingSafeEqual(key, expected);
   }
 

@@ -51,7 +51,9 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
                   : message.replace(error.property, field),
             },
           ];
-    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
+    // A value that is itself invalid (an array where an object belongs) explains the problem; the
+    // errors class-validator also reports inside it would only contradict that one.
+    return own.length > 0 ? own : flattenValidationErrors(error.children ?? [], field);
   });
 }
 

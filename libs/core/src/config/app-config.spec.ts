@@ -1,0 +1,213 @@
+import 'reflect-metadata';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { ConfigError, loadConfig } from '@agents/core';
+
+const SECRET = 'a-test-secret-that-is-at-least-32-chars';
+const PG_URL = 'postgres://agents@db.internal:5432/agents';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'agents-config-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** An environment that never writes outside the test's tmp dir, plus `overrides`. */
+function env(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return { DATA_DIR: dir, ...overrides };
+}
+
+function configError(vars: NodeJS.ProcessEnv): ConfigError {
+  let error: unknown;
+  try {
+    loadConfig(vars);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
+}
+
+function writeConfigFile(content: unknown): string {
+  const path = join(dir, 'agents.config.json');
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('applies the defaults to an empty environment', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET });
+    expect(config).toMatchObject({
+      port: 3080,
+      host: '0.0.0.0',
+      mode: 'embedded',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      dbPoolSize: 10,
+      jwtExpiresIn: '24h',
+      allowRegistration: true,
+      corsOrigins: [],
+      logLevel: 'info',
+      authRateLimit: 30,
+      customEndpoints: [],
+    });
+    expect(config.dataDir).toBe(resolve('data'));
+  });
+
+  it('resolves a relative DATA_DIR to an absolute path', () => {
+    const config = loadConfig(env({ DATA_DIR: relative(process.cwd(), dir), JWT_SECRET: SECRET }));
+    expect(config.dataDir).toBe(dir);
+  });
+
+  it('treats empty variables as unset', () => {
+    const config = loadConfig(env({ PORT: '', LOG_LEVEL: '', JWT_SECRET: SECRET }));
+    expect(config.port).toBe(3080);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('reads typed values from strings', () => {
+    const config = loadConfig(
+      env({ PORT: '8080', DB_POOL_SIZE: '25', AUTH_RATE_LIMIT: '5', LOG_LEVEL: 'debug', JWT_SECRET: SECRET }),
+    );
+    expect(config).toMatchObject({ port: 8080, dbPoolSize: 25, authRateLimit: 5, logLevel: 'debug' });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '80.5'],
+    ['DB_POOL_SIZE', '0'],
+    ['LOG_LEVEL', 'loud'],
+    ['ALLOW_REGISTRATION', 'maybe'],
+    ['JWT_EXPIRES_IN', 'forever'],
+    ['REDIS_URL', 'http://cache:6379'],
+  ])('rejects %s=%p with a message naming the variable', (name, value) => {
+    const error = configError(env({ JWT_SECRET: SECRET, [name]: value }));
+    expect(error.message).toContain(`${name}:`);
+  });
+
+  it('rejects a non-postgres DATABASE_URL, naming DATABASE_URL', () => {
+    const error = configError(env({ DATABASE_URL: 'mysql://root@localhost/agents', JWT_SECRET: SECRET }));
+    expect(error.message).toContain('DATABASE_URL');
+    expect(error.message).not.toContain('JWT_SECRET');
+  });
+
+  it('requires JWT_SECRET when DATABASE_URL is set', () => {
+    const error = configError(env({ DATABASE_URL: PG_URL }));
+    expect(error.message).toContain('JWT_SECRET');
+  });
+
+  it('switches to the distributed mode when DATABASE_URL and JWT_SECRET are set', () => {
+    const config = loadConfig(env({ DATABASE_URL: PG_URL, JWT_SECRET: SECRET, REDIS_URL: 'redis://cache:6379' }));
+    expect(config).toMatchObject({
+      mode: 'distributed',
+      databaseUrl: PG_URL,
+      jwtSecret: SECRET,
+      redisUrl: 'redis://cache:6379',
+    });
+  });
+
+  it('accepts postgresql:// as well as postgres://', () => {
+    const url = 'postgresql://agents@db:5432/agents';
+    expect(loadConfig(env({ DATABASE_URL: url, JWT_SECRET: SECRET })).databaseUrl).toBe(url);
+  });
+
+  it('rejects a JWT_SECRET shorter than 32 characters', () => {
+    const error = configError(env({ DATABASE_URL: PG_URL, JWT_SECRET: 'x'.repeat(31) }));
+    expect(error.message).toContain('JWT_SECRET');
+    expect(loadConfig(env({ DATABASE_URL: PG_URL, JWT_SECRET: 'x'.repeat(32) })).jwtSecret).toBe('x'.repeat(32));
+  });
+
+  it('parses CORS_ORIGINS as a trimmed comma-separated list', () => {
+    const config = loadConfig(
+      env({ JWT_SECRET: SECRET, CORS_ORIGINS: ' https://app.example.com, http://localhost:3000 ,,' }),
+    );
+    expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, CORS_ORIGINS: '*' })).corsOrigins).toEqual(['*']);
+  });
+
+  it.each(['https://app.example.com/path', 'ftp://files.example.com', 'app.example.com'])(
+    'rejects the CORS origin %p, naming CORS_ORIGINS',
+    (origin) => {
+      const error = configError(env({ JWT_SECRET: SECRET, CORS_ORIGINS: `https://ok.example.com,${origin}` }));
+      expect(error.message).toContain('CORS_ORIGINS');
+    },
+  );
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['true', true],
+    ['1', true],
+  ])('reads ALLOW_REGISTRATION=%p as %p', (value, expected) => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET, ALLOW_REGISTRATION: value })).allowRegistration).toBe(expected);
+  });
+
+  describe('embedded JWT secret', () => {
+    it('generates a secret into DATA_DIR once and reuses it on the next start', () => {
+      const dataDir = join(dir, 'nested', 'data');
+      const first = loadConfig({ DATA_DIR: dataDir });
+      const file = join(dataDir, 'jwt-secret');
+      expect(first.mode).toBe('embedded');
+      expect(first.jwtSecret.length).toBeGreaterThanOrEqual(32);
+      expect(readFileSync(file, 'utf8')).toBe(first.jwtSecret);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+
+      const second = loadConfig({ DATA_DIR: dataDir });
+      expect(second.jwtSecret).toBe(first.jwtSecret);
+    });
+
+    it('generates a different secret for a different DATA_DIR', () => {
+      const a = loadConfig({ DATA_DIR: join(dir, 'a') });
+      const b = loadConfig({ DATA_DIR: join(dir, 'b') });
+      expect(a.jwtSecret).not.toBe(b.jwtSecret);
+    });
+
+    it('prefers an explicit JWT_SECRET and writes no file', () => {
+      const config = loadConfig(env({ JWT_SECRET: SECRET }));
+      expect(config.jwtSecret).toBe(SECRET);
+      expect(() => statSync(join(dir, 'jwt-secret'))).toThrow();
+    });
+  });
+
+  describe('CONFIG_PATH', () => {
+    it('loads custom endpoints from the JSON file', () => {
+      const path = writeConfigFile({
+        customEndpoints: [
+          { name: 'ollama', baseURL: 'http://localhost:11434/v1', models: ['llama3', 'mistral'] },
+          { name: 'OpenRouter', baseURL: 'https://openrouter.ai/api/v1', apiKey: 'sk-or-1' },
+        ],
+      });
+      const config = loadConfig(env({ JWT_SECRET: SECRET, CONFIG_PATH: path }));
+      expect(config.customEndpoints).toHaveLength(2);
+      expect(config.customEndpoints[0]).toMatchObject({
+        name: 'ollama',
+        baseURL: 'http://localhost:11434/v1',
+        models: ['llama3', 'mistral'],
+      });
+      expect(config.customEndpoints[1]).toMatchObject({ name: 'OpenRouter', apiKey: 'sk-or-1', models: [] });
+    });
+
+    it('rejects an invalid baseURL, naming the endpoint field', () => {
+      const path = writeConfigFile({ customEndpoints: [{ name: 'ollama', baseURL: 'not a url', models: [] }] });
+      const error = configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: path }));
+      expect(error.message).toContain('customEndpoints.0.baseURL');
+      expect(error.message).toContain(path);
+    });
+
+    it('rejects an endpoint name with spaces, naming it', () => {
+      const path = writeConfigFile({ customEndpoints: [{ name: 'my llm', baseURL: 'http://x:1', models: [] }] });
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: path })).message).toContain('customEndpoints.0.name');
+    });
+
+    it('rejects a file that is not JSON, or does not exist, naming CONFIG_PATH', () => {
+      const path = writeConfigFile('{ not json');
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: path })).message).toContain('CONFIG_PATH');
+      const missing = join(dir, 'missing.json');
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: missing })).message).toContain('CONFIG_PATH');
+    });
+  });
+});
