@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { AclEntryEntity } from '@agents/acl';
 import { AgentEntity } from '@agents/agents';
-import { UserEntity } from '@agents/auth';
+import { GroupEntity, GroupMemberEntity, UserEntity } from '@agents/auth';
 import { DatabaseService, dataSourceOptions } from '@agents/core';
 import { AgentVersionEntity } from '@agents/versions';
 import { createTestDatabase } from './test-database';
@@ -20,7 +21,7 @@ export async function openIntegrationDatabase(poolSize = 4): Promise<Integration
   const database = await createTestDatabase();
   const dataSource = new DataSource({
     ...dataSourceOptions({ databaseUrl: database.url, dbPoolSize: poolSize }),
-    entities: [UserEntity, AgentEntity, AgentVersionEntity],
+    entities: [UserEntity, GroupEntity, GroupMemberEntity, AgentEntity, AgentVersionEntity, AclEntryEntity],
   });
   await dataSource.initialize();
   return {

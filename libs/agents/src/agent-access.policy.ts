@@ -1,27 +1,21 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AclService, type Action } from '@agents/acl';
 import type { AuthUser } from '@agents/auth';
-import { ForbiddenError, NotFoundError } from '@agents/core';
-import type { AgentEntity } from './agent.entity';
 
-export type AgentAction = 'view' | 'use' | 'edit' | 'delete' | 'share';
+export type AgentAction = Action;
 
 /**
- * The one place that decides what a caller may do with a loaded agent. Until per-agent grants
- * exist, the author holds every permission and nobody else holds any. A caller who may not even
- * view an agent gets a 404, so its existence is never revealed.
+ * The one place that decides what a caller may do with an agent: their grants (own, groups',
+ * public) checked as CASL abilities. No VIEW is a 404, so an agent's existence is never revealed;
+ * VIEW without the needed bit is a 403. Chat and the OpenAI-compatible API call `assertCan(…, 'use')`.
  */
 @Injectable()
 export class AgentAccessPolicy {
-  assertCan(user: AuthUser, agent: AgentEntity, action: AgentAction): void {
-    const allowed = this.permitted(user, agent);
-    if (!allowed.has('view')) throw new NotFoundError(`Agent ${agent.id} not found`);
-    if (!allowed.has(action))
-      throw new ForbiddenError(`You do not have ${action.toUpperCase()} permission on this agent`);
-  }
+  constructor(private readonly acl: AclService) {}
 
-  private permitted(user: AuthUser, agent: AgentEntity): Set<AgentAction> {
-    return agent.author === user.id
-      ? new Set<AgentAction>(['view', 'use', 'edit', 'delete', 'share'])
-      : new Set<AgentAction>();
+  /** Returns the caller's permission bits on the agent, or throws 404/403. */
+  assertCan(user: AuthUser, agentId: string, action: AgentAction, m?: EntityManager): Promise<number> {
+    return this.acl.assertCan(user, { type: 'Agent', id: agentId }, action, m);
   }
 }

@@ -1,19 +1,30 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AclModule } from '@agents/acl';
 import { ProvidersModule } from '@agents/providers';
 import { ToolsModule } from '@agents/tools';
 import { VersionsModule } from '@agents/versions';
 import { AgentAccessPolicy } from './agent-access.policy';
 import { AgentConfigValidator } from './agent-config.validator';
 import { AgentEntity } from './agent.entity';
+import { AgentPermissionGuard } from './agent-permission.guard';
+import { AgentPermissionsController } from './agent-permissions.controller';
+import { AgentSharingService } from './agent-sharing.service';
 import { AgentsController } from './agents.controller';
 import { AgentsRepository } from './agents.repository';
 import { AgentsService } from './agents.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([AgentEntity]), VersionsModule, ProvidersModule, ToolsModule],
-  controllers: [AgentsController],
-  providers: [AgentsService, AgentsRepository, AgentAccessPolicy, AgentConfigValidator],
+  imports: [TypeOrmModule.forFeature([AgentEntity]), AclModule, VersionsModule, ProvidersModule, ToolsModule],
+  controllers: [AgentsController, AgentPermissionsController],
+  providers: [
+    AgentsService,
+    AgentsRepository,
+    AgentAccessPolicy,
+    AgentConfigValidator,
+    AgentSharingService,
+    AgentPermissionGuard,
+  ],
   exports: [AgentsService, AgentsRepository, AgentAccessPolicy],
 })
 export class AgentsModule {}

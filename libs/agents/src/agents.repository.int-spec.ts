@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { type AgentEntity, AgentsRepository } from '@agents/agents';
+import { AclRepository } from '@agents/acl';
+import { type AgentEntity, AgentsRepository, type AgentListFilter } from '@agents/agents';
 import { decodeCursor, encodeCursor } from '@agents/core';
 import { agentEntity } from '../../../test/support/entity-factories';
 import {
@@ -13,7 +14,7 @@ let repo: AgentsRepository;
 
 beforeAll(async () => {
   database = await openIntegrationDatabase();
-  repo = new AgentsRepository(database.db);
+  repo = new AgentsRepository(database.db, new AclRepository(database.db));
 });
 
 afterAll(async () => {
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await database.dataSource.query('TRUNCATE agents, users CASCADE');
+  await database.dataSource.query('TRUNCATE agents, users, acl_entries CASCADE');
 });
 
 let idCounter = 0;
@@ -41,7 +42,17 @@ async function insertAgent(
 ): Promise<AgentEntity> {
   const agent = agentEntity(author, { id: orderedId(), updatedAt: T0, createdAt: T0, ...overrides }, fields);
   await repo.insert(database.dataSource.manager, agent);
+  await database.dataSource.query(
+    `INSERT INTO acl_entries (principal_type, principal_id, resource_type, resource_id, perm_bits, role_id)
+     VALUES ('user', $1, 'agent', $2, 31, 'agent_owner')`,
+    [author, agent.id],
+  );
   return agent;
+}
+
+/** The page a (non-admin) user sees with VIEW required. */
+function list(userId: string, filter: Omit<AgentListFilter, 'requiredBits'>) {
+  return repo.listVisibleTo({ id: userId, isAdmin: false }, { requiredBits: 1, ...filter });
 }
 
 /** Newest updated_at first, id descending among equals (ids here are digit strings). */
@@ -54,14 +65,14 @@ function newestFirst(agents: AgentEntity[]): string[] {
 const ids = (rows: AgentEntity[]) => rows.map((r) => r.id);
 
 describe('AgentsRepository.listVisibleTo', () => {
-  it("returns only the author's agents", async () => {
+  it('returns only the agents the user holds a grant on (here, as author)', async () => {
     const alice = await insertUser(database.dataSource);
     const bob = await insertUser(database.dataSource);
     const mine = [await insertAgent(alice.id), await insertAgent(alice.id), await insertAgent(alice.id)];
     await insertAgent(bob.id);
     await insertAgent(bob.id);
 
-    const rows = await repo.listVisibleTo(alice.id, { limit: 50 });
+    const rows = await list(alice.id, { limit: 50 });
     expect(ids(rows).sort()).toEqual(ids(mine).sort());
     expect(rows.every((r) => r.author === alice.id)).toBe(true);
   });
@@ -76,15 +87,15 @@ describe('AgentsRepository.listVisibleTo', () => {
       await insertAgent(alice.id, { updatedAt: at(3) }),
       await insertAgent(alice.id, { updatedAt: at(0), createdAt: at(9) }),
     ];
-    const rows = await repo.listVisibleTo(alice.id, { limit: 50 });
+    const rows = await list(alice.id, { limit: 50 });
     expect(ids(rows)).toEqual([agents[1].id, agents[4].id, agents[3].id, agents[2].id, agents[0].id, agents[5].id]);
   });
 
   it('fetches limit + 1 rows so the caller can tell another page exists', async () => {
     const alice = await insertUser(database.dataSource);
     for (let i = 0; i < 5; i++) await insertAgent(alice.id, { updatedAt: at(i) });
-    expect(await repo.listVisibleTo(alice.id, { limit: 2 })).toHaveLength(3);
-    expect(await repo.listVisibleTo(alice.id, { limit: 5 })).toHaveLength(5);
+    expect(await list(alice.id, { limit: 2 })).toHaveLength(3);
+    expect(await list(alice.id, { limit: 5 })).toHaveLength(5);
   });
 
   it('walks every agent exactly once with the keyset cursor, across many equal updated_at values', async () => {
@@ -99,7 +110,7 @@ describe('AgentsRepository.listVisibleTo', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 20; pages++) {
-      const rows = await repo.listVisibleTo(alice.id, {
+      const rows = await list(alice.id, {
         limit,
         after: cursor === undefined ? undefined : decodeCursor(cursor),
       });
@@ -119,7 +130,7 @@ describe('AgentsRepository.listVisibleTo', () => {
     for (let i = 0; i < 4; i++) same.push(await insertAgent(alice.id, { updatedAt: at(7) }));
     const older = await insertAgent(alice.id, { updatedAt: at(6) });
     const order = newestFirst([...same, older]);
-    const rows = await repo.listVisibleTo(alice.id, { limit: 10, after: { at: at(7), id: order[1] } });
+    const rows = await list(alice.id, { limit: 10, after: { at: at(7), id: order[1] } });
     expect(ids(rows)).toEqual(order.slice(2));
   });
 
@@ -131,7 +142,7 @@ describe('AgentsRepository.listVisibleTo', () => {
     ];
     await insertAgent(alice.id, {}, { category: 'general' });
     await insertAgent(alice.id, {}, { category: 'HR' });
-    const rows = await repo.listVisibleTo(alice.id, { limit: 50, category: 'hr' });
+    const rows = await list(alice.id, { limit: 50, category: 'hr' });
     expect(ids(rows).sort()).toEqual(ids(hr).sort());
   });
 
@@ -143,11 +154,9 @@ describe('AgentsRepository.listVisibleTo', () => {
     await insertAgent(alice.id, {}, { name: 'Sales', description: null });
     await insertAgent(bob.id, {}, { name: 'hr for bob' });
 
-    expect(ids(await repo.listVisibleTo(alice.id, { limit: 50, search: 'hR' })).sort()).toEqual(
-      [byName.id, byDescription.id].sort(),
-    );
-    expect(ids(await repo.listVisibleTo(alice.id, { limit: 50, search: 'HELPER' }))).toEqual([byName.id]);
-    expect(await repo.listVisibleTo(alice.id, { limit: 50, search: 'nothing like this' })).toEqual([]);
+    expect(ids(await list(alice.id, { limit: 50, search: 'hR' })).sort()).toEqual([byName.id, byDescription.id].sort());
+    expect(ids(await list(alice.id, { limit: 50, search: 'HELPER' }))).toEqual([byName.id]);
+    expect(await list(alice.id, { limit: 50, search: 'nothing like this' })).toEqual([]);
   });
 
   it.each([
@@ -159,7 +168,7 @@ describe('AgentsRepository.listVisibleTo', () => {
     const alice = await insertUser(database.dataSource);
     const hit = await insertAgent(alice.id, {}, { name: matching, description: null });
     await insertAgent(alice.id, {}, { name: lookalike, description: null });
-    expect(ids(await repo.listVisibleTo(alice.id, { limit: 50, search }))).toEqual([hit.id]);
+    expect(ids(await list(alice.id, { limit: 50, search }))).toEqual([hit.id]);
   });
 
   it('combines search, category and the cursor', async () => {
@@ -169,9 +178,9 @@ describe('AgentsRepository.listVisibleTo', () => {
       match.push(await insertAgent(alice.id, { updatedAt: at(i) }, { name: `Bot ${i}`, category: 'hr' }));
     await insertAgent(alice.id, { updatedAt: at(10) }, { name: 'Bot x', category: 'general' });
     await insertAgent(alice.id, { updatedAt: at(10) }, { name: 'Other', category: 'hr', description: null });
-    const first = await repo.listVisibleTo(alice.id, { limit: 1, search: 'bot', category: 'hr' });
+    const first = await list(alice.id, { limit: 1, search: 'bot', category: 'hr' });
     expect(ids(first)).toEqual([match[2].id, match[1].id]);
-    const next = await repo.listVisibleTo(alice.id, {
+    const next = await list(alice.id, {
       limit: 1,
       search: 'bot',
       category: 'hr',

@@ -1,24 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { DatabaseService, type KeysetPosition } from '@agents/core';
+import { AclRepository } from '@agents/acl';
+import { DatabaseService, containsPattern, type KeysetPosition } from '@agents/core';
 import { AgentEntity } from './agent.entity';
 
 export interface AgentListFilter {
   limit: number;
+  /** Bits the caller must hold (together, over all their grants); VIEW for a plain list. */
+  requiredBits: number;
   after?: KeysetPosition;
   search?: string;
   category?: string;
 }
 
-/** `%`, `_` and `\` in a user's search are literal characters, not patterns. */
-function likePattern(search: string): string {
-  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 @Injectable()
 export class AgentsRepository {
-  constructor(private readonly db: DatabaseService) {}
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly acl: AclRepository,
+  ) {}
 
   findById(id: string, m: EntityManager = this.db.manager): Promise<AgentEntity | null> {
     return m.findOneBy(AgentEntity, { id });
@@ -42,20 +43,22 @@ export class AgentsRepository {
   }
 
   /**
-   * One page of the agents a user may see, newest `updatedAt` first, filtered and paginated in SQL
-   * with a keyset on (updated_at, id) — never OFFSET. Fetches `limit + 1` rows so the caller knows
+   * One page of the agents a user may see (through their own, their groups' or public grants;
+   * ADMIN sees all), newest `updatedAt` first, filtered and paginated in SQL with a keyset on
+   * (updated_at, id) — never OFFSET, never in memory. Fetches `limit + 1` rows so the caller knows
    * whether another page exists.
    */
-  listVisibleTo(userId: string, filter: AgentListFilter): Promise<AgentEntity[]> {
+  listVisibleTo(viewer: { id: string; isAdmin: boolean }, filter: AgentListFilter): Promise<AgentEntity[]> {
     const qb = this.db.manager
       .createQueryBuilder(AgentEntity, 'a')
-      .where('a.author = :userId', { userId })
       .orderBy('a.updated_at', 'DESC')
       .addOrderBy('a.id', 'DESC')
       .limit(filter.limit + 1);
     if (filter.category !== undefined) qb.andWhere('a.category = :category', { category: filter.category });
     if (filter.search !== undefined) {
-      qb.andWhere(`(a.name ILIKE :pattern OR a.description ILIKE :pattern)`, { pattern: likePattern(filter.search) });
+      qb.andWhere(`(a.name ILIKE :pattern OR a.description ILIKE :pattern)`, {
+        pattern: containsPattern(filter.search),
+      });
     }
     if (filter.after) {
       qb.andWhere('(a.updated_at, a.id) < (:afterAt, :afterId)', {
@@ -63,6 +66,7 @@ export class AgentsRepository {
         afterId: filter.after.id,
       });
     }
+    if (!viewer.isAdmin) this.acl.restrictToGranted(qb, 'agent', 'a.id', viewer.id, filter.requiredBits);
     return qb.getMany();
   }
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { AbilityFactory, ALL_PERMISSIONS, type AclService, type Action, type ResourceRef } from '@agents/acl';
 import {
   AgentAccessPolicy,
   type AgentEntity,
@@ -57,11 +58,23 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[] } = {})
   };
   const config = { customEndpoints: [] } as unknown as AppConfig;
   const validator = new AgentConfigValidator(new ProviderRegistry(config), new ToolRegistry());
+  // Grants stand in for the database: the author owns the agent, nobody else holds anything.
+  const abilities = new AbilityFactory();
+  const acl = {
+    assertCan: jest.fn((user: AuthUser, resource: ResourceRef, action: Action) => {
+      const bits = stored && stored.author === user.id ? ALL_PERMISSIONS : 0;
+      abilities.assertCan(abilities.forResource(user, resource, bits), action, resource);
+      return Promise.resolve(bits);
+    }),
+    grantOwner: jest.fn(() => Promise.resolve()),
+    publicIds: jest.fn(() => Promise.resolve(new Set<string>())),
+  };
   const service = new AgentsService(
     db as unknown as DatabaseService,
     agents as unknown as AgentsRepository,
     versions as unknown as VersionsRepository,
-    new AgentAccessPolicy(),
+    new AgentAccessPolicy(acl as unknown as AclService),
+    acl as unknown as AclService,
     validator,
   );
   const expectNothingWritten = () => {
@@ -275,20 +288,28 @@ describe('AgentsService access', () => {
   const stranger = authUser();
   const admin = authUser({ role: 'ADMIN' });
 
-  it.each([
-    ['a stranger', stranger],
-    ['an admin who is not the author', admin],
-  ])('hides the agent from %s with NotFoundError on get, update, revert and delete', async (_label, caller) => {
+  it('lets an ADMIN who is not the author read and change the agent (ADMIN holds every bit)', async () => {
     const agent = agentEntity(owner.id);
-    const { service, expectNothingWritten } = setup({ agent });
-    await expect(service.get(caller, agent.id)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(service.update(caller, agent.id, update({ name: 'Taken' }))).rejects.toBeInstanceOf(NotFoundError);
-    await expect(service.revert(caller, agent.id, { version: 1 })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(service.delete(caller, agent.id)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(service.duplicate(caller, agent.id)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(service.listVersions(caller, agent.id, { limit: 20 })).rejects.toBeInstanceOf(NotFoundError);
-    expectNothingWritten();
+    const { service, versions } = setup({ agent });
+    await expect(service.get(admin, agent.id)).resolves.toMatchObject({ id: agent.id });
+    await expect(service.update(admin, agent.id, update({ name: 'By admin' }))).resolves.toMatchObject({ version: 2 });
+    expect(versions.append).toHaveBeenCalledTimes(1);
   });
+
+  it.each([['a stranger', stranger]])(
+    'hides the agent from %s with NotFoundError on get, update, revert and delete',
+    async (_label, caller) => {
+      const agent = agentEntity(owner.id);
+      const { service, expectNothingWritten } = setup({ agent });
+      await expect(service.get(caller, agent.id)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(service.update(caller, agent.id, update({ name: 'Taken' }))).rejects.toBeInstanceOf(NotFoundError);
+      await expect(service.revert(caller, agent.id, { version: 1 })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(service.delete(caller, agent.id)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(service.duplicate(caller, agent.id)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(service.listVersions(caller, agent.id, { limit: 20 })).rejects.toBeInstanceOf(NotFoundError);
+      expectNothingWritten();
+    },
+  );
 
   it('answers NotFoundError for an unknown well-formed id', async () => {
     const { service } = setup({ agent: agentEntity(owner.id) });

@@ -15,6 +15,7 @@ import {
   type Page,
 } from '@agents/core';
 import { VersionsRepository, applyPatch, changedFields, takeSnapshot, type AgentSnapshot } from '@agents/versions';
+import { AclService, PermissionBits } from '@agents/acl';
 import { AgentAccessPolicy, type AgentAction } from './agent-access.policy';
 import { AgentConfigValidator } from './agent-config.validator';
 import { AgentEntity } from './agent.entity';
@@ -37,6 +38,7 @@ export class AgentsService {
     private readonly agents: AgentsRepository,
     private readonly versions: VersionsRepository,
     private readonly access: AgentAccessPolicy,
+    private readonly acl: AclService,
     private readonly validator: AgentConfigValidator,
   ) {}
 
@@ -63,20 +65,28 @@ export class AgentsService {
   }
 
   async get(user: AuthUser, id: string): Promise<AgentResponseDto> {
-    return toAgentResponse(await this.load(user, id, 'view'));
+    return this.withPublicFlag(await this.load(user, id, 'view'));
   }
 
   async list(user: AuthUser, query: ListAgentsQueryDto): Promise<Page<AgentResponseDto>> {
-    const rows = await this.agents.listVisibleTo(user.id, {
-      limit: query.limit,
-      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
-      search: query.search,
-      category: query.category,
-    });
+    const rows = await this.agents.listVisibleTo(
+      { id: user.id, isAdmin: user.role === 'ADMIN' },
+      {
+        limit: query.limit,
+        requiredBits: query.requiredPermission ?? PermissionBits.VIEW,
+        after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+        search: query.search,
+        category: query.category,
+      },
+    );
+    const publicIds = await this.acl.publicIds(
+      'Agent',
+      rows.slice(0, query.limit).map((a) => a.id),
+    );
     return toPage(
       rows,
       query.limit,
-      (a) => toAgentResponse(a),
+      (a) => toAgentResponse(a, publicIds.has(a.id)),
       (a) => a.id,
       (a) => encodeCursor({ at: a.updatedAt, id: a.id }),
     );
@@ -118,7 +128,7 @@ export class AgentsService {
       });
       return this.commitVersion(m, user, current, next);
     });
-    return toAgentResponse(agent);
+    return this.withPublicFlag(agent);
   }
 
   async revert(user: AuthUser, id: string, dto: RevertAgentDto, expectedVersion?: number): Promise<AgentResponseDto> {
@@ -130,7 +140,7 @@ export class AgentsService {
       if (!row) throw new NotFoundError(`Version ${target} of agent ${id} does not exist`);
       return this.commitVersion(m, user, current, row.snapshot);
     });
-    return toAgentResponse(agent);
+    return this.withPublicFlag(agent);
   }
 
   async listVersions(user: AuthUser, id: string, query: PageQueryDto): Promise<Page<AgentVersionResponseDto>> {
@@ -173,8 +183,14 @@ export class AgentsService {
     await this.db.transaction(async (m) => {
       await this.agents.insert(m, agent);
       await this.versions.append(m, { agentId: agent.id, version: 1, snapshot, createdBy: user.id, createdAt: now });
+      await this.acl.grantOwner(m, user, { type: 'Agent', id: agent.id });
     });
     return agent;
+  }
+
+  private async withPublicFlag(agent: AgentEntity): Promise<AgentResponseDto> {
+    const publicIds = await this.acl.publicIds('Agent', [agent.id]);
+    return toAgentResponse(agent, publicIds.has(agent.id));
   }
 
   /** Records `next` as a new version unless it equals the current state. Runs inside the lock. */
@@ -205,11 +221,12 @@ export class AgentsService {
     this.assertWellFormed(id);
     const agent = await this.agents.findById(id);
     if (!agent) throw notFound(id);
-    this.access.assertCan(user, agent, action);
+    await this.access.assertCan(user, agent.id, action);
     return agent;
   }
 
-  private async lockForChange(
+  /** Locks the agent row for the rest of `m`'s transaction after checking `action`; 404 when gone. */
+  async lockForChange(
     m: EntityManager,
     user: AuthUser,
     id: string,
@@ -218,7 +235,7 @@ export class AgentsService {
   ): Promise<AgentEntity> {
     const agent = await this.agents.findByIdForUpdate(m, id);
     if (!agent) throw notFound(id);
-    this.access.assertCan(user, agent, action);
+    await this.access.assertCan(user, agent.id, action, m);
     if (expectedVersion !== undefined && expectedVersion !== agent.version) {
       throw new PreconditionFailedError(
         `The agent is at version ${agent.version}, not ${expectedVersion}; reload it and apply your change again`,

@@ -10,12 +10,16 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordHasher } from './password-hasher';
+import { GroupEntity, GroupMemberEntity } from './group.entity';
+import { GroupsController } from './groups.controller';
+import { GroupsRepository } from './groups.repository';
+import { GroupsService } from './groups.service';
 import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([UserEntity]),
+    TypeOrmModule.forFeature([UserEntity, GroupEntity, GroupMemberEntity]),
     PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfig],
@@ -29,14 +33,16 @@ import { UsersRepository } from './users.repository';
       useFactory: (config: AppConfig) => [{ name: 'auth', ttl: 60_000, limit: config.authRateLimit }],
     }),
   ],
-  controllers: [AuthController, UserController],
+  controllers: [AuthController, UserController, GroupsController],
   providers: [
     AuthService,
     UsersRepository,
+    GroupsRepository,
+    GroupsService,
     PasswordHasher,
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [UsersRepository],
+  exports: [UsersRepository, GroupsRepository],
 })
 export class AuthModule {}

@@ -4,3 +4,6 @@ export * from './current-user.decorator';
 export * from './public.decorator';
 export * from './user.entity';
 export * from './users.repository';
+export * from './admin-only.guard';
+export * from './group.entity';
+export * from './groups.repository';

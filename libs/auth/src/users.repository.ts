@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DatabaseService } from '@agents/core';
+import { DatabaseService, containsPattern } from '@agents/core';
 import { UserEntity, type UserRole } from './user.entity';
 
 const FIRST_USER_LOCK = 7_240_112;
@@ -31,5 +31,20 @@ export class UsersRepository {
       const now = new Date();
       return m.save(m.create(UserEntity, { ...user, role, createdAt: now, updatedAt: now }));
     });
+  }
+
+  findByIds(ids: string[]): Promise<UserEntity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.manager.createQueryBuilder(UserEntity, 'u').where('u.id = ANY(:ids)', { ids }).getMany();
+  }
+
+  /** Users whose name or email contains `q` (case-insensitive), for sharing dialogs. */
+  search(q: string, limit: number): Promise<UserEntity[]> {
+    return this.db.manager
+      .createQueryBuilder(UserEntity, 'u')
+      .where('(u.name ILIKE :pattern OR u.email ILIKE :pattern)', { pattern: containsPattern(q) })
+      .orderBy('lower(u.name)', 'ASC')
+      .limit(limit)
+      .getMany();
   }
 }

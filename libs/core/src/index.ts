@@ -12,3 +12,4 @@ export * from './pagination/cursor';
 export * from './ids';
 export * from './validation/validation';
 export * from './errors/error-response.dto';
+export * from './database/like';

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { AclRepository } from '@agents/acl';
 import { randomUUID } from 'node:crypto';
 import { AgentsRepository } from '@agents/agents';
 import { isUniqueViolation } from '@agents/core';
@@ -17,7 +18,7 @@ let agents: AgentsRepository;
 beforeAll(async () => {
   database = await openIntegrationDatabase();
   versions = new VersionsRepository(database.db);
-  agents = new AgentsRepository(database.db);
+  agents = new AgentsRepository(database.db, new AclRepository(database.db));
 });
 
 afterAll(async () => {

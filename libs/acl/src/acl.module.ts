@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '@agents/auth';
+import { AbilityFactory } from './ability.factory';
+import { AclEntryEntity } from './acl-entry.entity';
+import { AclRepository } from './acl.repository';
+import { AclService } from './acl.service';
+import { PrincipalsController } from './principals.controller';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([AclEntryEntity]), AuthModule],
+  controllers: [PrincipalsController],
+  providers: [AclRepository, AclService, AbilityFactory],
+  exports: [AclRepository, AclService, AbilityFactory],
+})
+export class AclModule {}

@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager, SelectQueryBuilder, ObjectLiteral } from 'typeorm';
+import { DatabaseService } from '@agents/core';
+import { AclEntryEntity, type PrincipalType, type ResourceType } from './acl-entry.entity';
+import { splitBits } from './permission-bits';
+
+/**
+ * SQL that matches the grants applying to user `:aclUserId`: their own, their groups' and the
+ * public one. `e` is the acl_entries alias.
+ */
+export function principalMatch(alias: string): string {
+  return `(${alias}.principal_type = 'public'
+    OR (${alias}.principal_type = 'user' AND ${alias}.principal_id = :aclUserId)
+    OR (${alias}.principal_type = 'group' AND ${alias}.principal_id IN
+          (SELECT gm.group_id FROM group_members gm WHERE gm.user_id = :aclUserId)))`;
+}
+
+export interface GrantRow {
+  principalType: PrincipalType;
+  principalId: string | null;
+  roleId: string;
+  permBits: number;
+}
+
+@Injectable()
+export class AclRepository {
+  constructor(private readonly db: DatabaseService) {}
+
+  /** The OR of every grant on the resource that applies to the user (0 when none). */
+  async effectiveBits(
+    userId: string,
+    resourceType: ResourceType,
+    resourceId: string,
+    m: EntityManager = this.db.manager,
+  ): Promise<number> {
+    const row = await m
+      .createQueryBuilder(AclEntryEntity, 'e')
+      .select('coalesce(bit_or(e.perm_bits), 0)', 'bits')
+      .where('e.resource_type = :resourceType AND e.resource_id = :resourceId', { resourceType, resourceId })
+      .andWhere(principalMatch('e'), { aclUserId: userId })
+      .getRawOne<{ bits: number }>();
+    return Number(row?.bits ?? 0);
+  }
+
+  /**
+   * Restricts `qb` to resources on which the user's grants together hold every bit of
+   * `requiredBits`. One EXISTS per bit: the OR over grants has a bit exactly when some grant has it,
+   * so bits split across a user grant and a group grant still count, and each EXISTS is an index
+   * probe the planner can also run as a semi-join from the principal's side.
+   */
+  restrictToGranted<T extends ObjectLiteral>(
+    qb: SelectQueryBuilder<T>,
+    resourceType: ResourceType,
+    idColumn: string,
+    userId: string,
+    requiredBits: number,
+  ): SelectQueryBuilder<T> {
+    splitBits(requiredBits).forEach((bit, i) => {
+      const e = `acl${i}`;
+      qb.andWhere(
+        `EXISTS (SELECT 1 FROM acl_entries ${e}
+           WHERE ${e}.resource_type = :aclResourceType AND ${e}.resource_id = ${idColumn}
+             AND (${e}.perm_bits & ${bit}) <> 0 AND ${principalMatch(e)})`,
+        { aclResourceType: resourceType, aclUserId: userId },
+      );
+    });
+    return qb;
+  }
+
+  grantsOn(
+    resourceType: ResourceType,
+    resourceId: string,
+    m: EntityManager = this.db.manager,
+  ): Promise<AclEntryEntity[]> {
+    return m.find(AclEntryEntity, { where: { resourceType, resourceId }, order: { grantedAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** Creates or replaces the grant of one principal on one resource. */
+  async upsert(
+    m: EntityManager,
+    grant: GrantRow & { resourceType: ResourceType; resourceId: string; grantedBy: string },
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO acl_entries (principal_type, principal_id, resource_type, resource_id, perm_bits, role_id, granted_by, granted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+       ON CONFLICT (resource_type, resource_id, principal_type, principal_id)
+       DO UPDATE SET perm_bits = EXCLUDED.perm_bits, role_id = EXCLUDED.role_id,
+                     granted_by = EXCLUDED.granted_by, granted_at = EXCLUDED.granted_at`,
+      [
+        grant.principalType,
+        grant.principalId,
+        grant.resourceType,
+        grant.resourceId,
+        grant.permBits,
+        grant.roleId,
+        grant.grantedBy,
+      ],
+    );
+  }
+
+  async remove(
+    m: EntityManager,
+    resourceType: ResourceType,
+    resourceId: string,
+    principalType: PrincipalType,
+    principalId: string | null,
+  ): Promise<void> {
+    await m
+      .createQueryBuilder()
+      .delete()
+      .from(AclEntryEntity)
+      .where('resource_type = :resourceType AND resource_id = :resourceId AND principal_type = :principalType', {
+        resourceType,
+        resourceId,
+        principalType,
+      })
+      .andWhere(principalId === null ? 'principal_id IS NULL' : 'principal_id = :principalId', { principalId })
+      .execute();
+  }
+
+  /** Which of `resourceIds` have a public grant. */
+  async withPublicGrant(resourceType: ResourceType, resourceIds: string[]): Promise<Set<string>> {
+    if (resourceIds.length === 0) return new Set();
+    const rows = await this.db.manager
+      .createQueryBuilder(AclEntryEntity, 'e')
+      .select('e.resource_id', 'id')
+      .where("e.resource_type = :resourceType AND e.principal_type = 'public' AND e.resource_id = ANY(:resourceIds)", {
+        resourceType,
+        resourceIds,
+      })
+      .getRawMany<{ id: string }>();
+    return new Set(rows.map((r) => r.id));
+  }
+}

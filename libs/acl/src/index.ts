@@ -1,0 +1,7 @@
+export * from './ability.factory';
+export * from './acl-entry.entity';
+export * from './acl.module';
+export * from './acl.repository';
+export * from './acl.service';
+export * from './dto/sharing.dto';
+export * from './permission-bits';

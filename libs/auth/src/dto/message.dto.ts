@@ -1,0 +1,4 @@
+export class MessageDto {
+  /** @example "Group deleted" */
+  message!: string;
+}

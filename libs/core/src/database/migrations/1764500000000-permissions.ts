@@ -1,0 +1,85 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** Groups, their members, and per-resource grants (acl_entries). */
+export class Permissions1764500000000 implements MigrationInterface {
+  name = 'Permissions1764500000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE groups (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        name varchar(128) NOT NULL,
+        description varchar(1000),
+        created_by uuid NOT NULL REFERENCES users (id),
+        created_at timestamptz(3) NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE UNIQUE INDEX groups_name_key ON groups (lower(name))`);
+
+    await q.query(`
+      CREATE TABLE group_members (
+        group_id uuid NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+        user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        added_at timestamptz(3) NOT NULL DEFAULT now(),
+        PRIMARY KEY (group_id, user_id)
+      )`);
+    await q.query(`CREATE INDEX group_members_user_idx ON group_members (user_id, group_id)`);
+
+    await q.query(`
+      CREATE TABLE acl_entries (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        principal_type varchar(8) NOT NULL CHECK (principal_type IN ('user', 'group', 'public')),
+        principal_id uuid,
+        resource_type varchar(16) NOT NULL CHECK (resource_type IN ('agent')),
+        resource_id varchar(64) NOT NULL,
+        perm_bits integer NOT NULL CHECK (perm_bits BETWEEN 1 AND 31),
+        role_id varchar(32) NOT NULL,
+        granted_by uuid REFERENCES users (id),
+        granted_at timestamptz(3) NOT NULL DEFAULT now(),
+        CHECK ((principal_type = 'public') = (principal_id IS NULL))
+      )`);
+    // One grant per principal and resource; also serves "who can access this resource".
+    await q.query(`
+      CREATE UNIQUE INDEX acl_entries_resource_principal_key
+      ON acl_entries (resource_type, resource_id, principal_type, principal_id)
+      INCLUDE (perm_bits) NULLS NOT DISTINCT`);
+    // "What can this principal access".
+    await q.query(`
+      CREATE INDEX acl_entries_principal_idx
+      ON acl_entries (principal_type, principal_id, resource_type, resource_id) INCLUDE (perm_bits)`);
+
+    // Grants follow their resource and their group: removed in the same statement that removes them.
+    await q.query(`
+      CREATE FUNCTION acl_delete_agent_grants() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM acl_entries WHERE resource_type = 'agent' AND resource_id = OLD.id;
+        RETURN OLD;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER agents_delete_grants AFTER DELETE ON agents
+      FOR EACH ROW EXECUTE FUNCTION acl_delete_agent_grants()`);
+    await q.query(`
+      CREATE FUNCTION acl_delete_group_grants() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM acl_entries WHERE principal_type = 'group' AND principal_id = OLD.id;
+        RETURN OLD;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER groups_delete_grants AFTER DELETE ON groups
+      FOR EACH ROW EXECUTE FUNCTION acl_delete_group_grants()`);
+
+    // Agents made before grants existed: their author owns them.
+    await q.query(`
+      INSERT INTO acl_entries (principal_type, principal_id, resource_type, resource_id, perm_bits, role_id, granted_by, granted_at)
+      SELECT 'user', author, 'agent', id, 31, 'agent_owner', author, created_at FROM agents`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TRIGGER groups_delete_grants ON groups`);
+    await q.query(`DROP TRIGGER agents_delete_grants ON agents`);
+    await q.query(`DROP FUNCTION acl_delete_group_grants()`);
+    await q.query(`DROP FUNCTION acl_delete_agent_grants()`);
+    await q.query(`DROP TABLE acl_entries`);
+    await q.query(`DROP TABLE group_members`);
+    await q.query(`DROP TABLE groups`);
+  }
+}
