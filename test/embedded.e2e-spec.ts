@@ -60,6 +60,22 @@ describe('embedded mode (PGlite), as a real process', () => {
       200,
     );
 
+    // Sharing runs several queries in one transaction: on the single embedded connection they must
+    // all use that transaction, or the request would wait for a connection that never frees.
+    const bob = { email: 'bob@example.com', password: 'correct horse battery' };
+    await call('/api/auth/register', { method: 'POST', body: { ...bob, name: 'Bob' } });
+    const bobToken = (await call('/api/auth/login', { method: 'POST', body: bob })).body.token as string;
+    const bobId = (await call('/api/user', { token: bobToken })).body.id as string;
+    const group = await call('/api/groups', { method: 'POST', token, body: { name: 'Team' } });
+    await call(`/api/groups/${group.body.id}/members`, { method: 'POST', token, body: { userId: bobId } });
+    const shared = await call(`/api/permissions/agent/${id}`, {
+      method: 'PUT',
+      token,
+      body: { updated: [{ type: 'group', id: group.body.id, accessRoleId: 'agent_user' }] },
+    });
+    expect(shared.status).toBe(200);
+    expect((await call(`/api/agents/${id}`, { token: bobToken })).status).toBe(200);
+
     await api.stop('SIGTERM'); // graceful: Nest closes the pool and PGlite, then exits by the signal
     expect(api.output()).not.toMatch(/ERROR|Error:/);
     api = await start();
@@ -71,6 +87,8 @@ describe('embedded mode (PGlite), as a real process', () => {
     const versions = await call(`/api/agents/${id}/versions`, { token });
     expect((versions.body.data as { version: number }[]).map((v) => v.version)).toEqual([2, 1]);
     expect((await call('/api/auth/login', { method: 'POST', body: credentials })).status).toBe(200);
+    const forBob = await call(`/api/permissions/agent/${id}/effective`, { token: bobToken });
+    expect(forBob.body).toEqual({ permissionBits: 17, permissions: ['VIEW', 'USE'] });
   });
 
   it('refuses a second process on the same DATA_DIR with a message naming it', async () => {

@@ -65,7 +65,7 @@ export class AclService {
     const grants = await this.acl.grantsOn(RESOURCE_TYPE[resource.type], resource.id, m);
     const userIds = grants.filter((g) => g.principalType === 'user').map((g) => g.principalId!);
     const groupIds = grants.filter((g) => g.principalType === 'group').map((g) => g.principalId!);
-    const [users, groups] = await Promise.all([this.users.findByIds(userIds), this.groups.findByIds(groupIds)]);
+    const [users, groups] = await Promise.all([this.users.findByIds(userIds, m), this.groups.findByIds(groupIds, m)]);
     const names = new Map<string, { name: string; email?: string }>([
       ...users.map((u) => [key('user', u.id), { name: u.name, email: u.email }] as const),
       ...groups.map((g) => [key('group', g.id), { name: g.name }] as const),
@@ -89,7 +89,8 @@ export class AclService {
   }
 
   /**
-   * Applies a sharing change inside the caller's transaction (which must already hold the
+   * Applies a sharing change inside the caller's transaction `m` (every query of it runs on `m`:
+   * the embedded database has a single connection). The transaction must already hold the
    * resource's row lock, so concurrent sharers apply one after the other). Rules: the caller needs
    * SHARE; nobody grants bits they do not hold, nor changes or removes a grant holding bits they do
    * not hold; principals must exist; the last owner cannot be removed.
@@ -97,7 +98,7 @@ export class AclService {
   async applyUpdate(m: EntityManager, user: AuthUser, resource: ResourceRef, dto: UpdatePermissionsDto): Promise<void> {
     const callerBits = await this.assertCan(user, resource, 'share', m);
     const resourceType = RESOURCE_TYPE[resource.type];
-    await this.validatePrincipals(dto);
+    await this.validatePrincipals(m, dto);
     const existing = new Map(
       (await this.acl.grantsOn(resourceType, resource.id, m)).map((g) => [key(g.principalType, g.principalId), g]),
     );
@@ -151,7 +152,7 @@ export class AclService {
   }
 
   /** Rejects contradictory or unknown principals with a 400 naming the field. */
-  private async validatePrincipals(dto: UpdatePermissionsDto): Promise<void> {
+  private async validatePrincipals(m: EntityManager, dto: UpdatePermissionsDto): Promise<void> {
     const problems: FieldProblem[] = [];
     if (dto.publicAccessRoleId !== undefined && dto.public !== true) {
       problems.push({ field: 'publicAccessRoleId', message: 'publicAccessRoleId needs public: true' });
@@ -169,7 +170,7 @@ export class AclService {
     }
     const userIds = all.filter((p) => p.type === 'user').map((p) => p.id);
     const groupIds = all.filter((p) => p.type === 'group').map((p) => p.id);
-    const [users, groups] = await Promise.all([this.users.findByIds(userIds), this.groups.findByIds(groupIds)]);
+    const [users, groups] = await Promise.all([this.users.findByIds(userIds, m), this.groups.findByIds(groupIds, m)]);
     const known = new Set([...users.map((u) => key('user', u.id)), ...groups.map((g) => key('group', g.id))]);
     for (const p of dto.updated.map((u, i) => ({ ...u, field: `updated[${i}].id` }))) {
       if (!known.has(key(p.type, p.id))) problems.push({ field: p.field, message: `${p.type} ${p.id} does not exist` });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { DatabaseService, containsPattern } from '@agents/core';
 import { GroupEntity, GroupMemberEntity } from './group.entity';
 import { UserEntity } from './user.entity';
@@ -73,9 +74,9 @@ export class GroupsRepository {
     return rows.map((r) => r.groupId);
   }
 
-  findByIds(ids: string[]): Promise<GroupEntity[]> {
+  findByIds(ids: string[], m: EntityManager = this.db.manager): Promise<GroupEntity[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.db.manager.createQueryBuilder(GroupEntity, 'g').where('g.id = ANY(:ids)', { ids }).getMany();
+    return m.createQueryBuilder(GroupEntity, 'g').where('g.id = ANY(:ids)', { ids }).getMany();
   }
 
   /** Groups whose name contains `q` (case-insensitive), for sharing dialogs. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { DatabaseService, containsPattern } from '@agents/core';
 import { UserEntity, type UserRole } from './user.entity';
 
@@ -33,9 +34,9 @@ export class UsersRepository {
     });
   }
 
-  findByIds(ids: string[]): Promise<UserEntity[]> {
+  findByIds(ids: string[], m: EntityManager = this.db.manager): Promise<UserEntity[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.db.manager.createQueryBuilder(UserEntity, 'u').where('u.id = ANY(:ids)', { ids }).getMany();
+    return m.createQueryBuilder(UserEntity, 'u').where('u.id = ANY(:ids)', { ids }).getMany();
   }
 
   /** Users whose name or email contains `q` (case-insensitive), for sharing dialogs. */

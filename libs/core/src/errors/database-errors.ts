@@ -23,7 +23,9 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   if (err.driverError) return isDatabaseUnavailable(err.driverError);
   return (
     typeof err.message === 'string' &&
-    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message)
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      err.message,
+    )
   );
 }
 
