@@ -33,4 +33,8 @@ export class AclEntryEntity {
 
   @Column({ name: 'granted_at', type: 'timestamptz', precision: 3 })
   grantedAt!: Date;
+
+  /** The resource's updated_at, maintained by database triggers (never written by the app). */
+  @Column({ name: 'resource_updated_at', type: 'timestamptz', precision: 3, insert: false, update: false })
+  resourceUpdatedAt!: Date;
 }

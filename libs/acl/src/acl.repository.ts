@@ -67,6 +67,36 @@ export class AclRepository {
     return qb;
   }
 
+  /**
+   * SQL selecting the ids of the first `:aclLimit` resources (newest `updated_at`, then id, first;
+   * after the keyset position when `after`) on which user `:aclUserId` holds `bit` through any
+   * grant. Each principal that applies (the user, each of their groups, the public) contributes one
+   * ordered range of acl_entries_principal_idx of at most `:aclLimit` rows, so the cost follows the
+   * page size and the user's group count — not how many resources exist or how many they can see.
+   * Exact for a single bit; use restrictToGranted when several bits must come together.
+   */
+  firstGrantedIdsSql(bit: number, after: boolean): string {
+    const range = (e: string) =>
+      `${e}.resource_type = :aclResourceType AND (${e}.perm_bits & ${bit}) <> 0` +
+      (after ? ` AND (${e}.resource_updated_at, ${e}.resource_id) < (:aclAfterAt, :aclAfterId)` : '');
+    const order = (e: string) => `ORDER BY ${e}.resource_updated_at DESC, ${e}.resource_id DESC LIMIT :aclLimit`;
+    return `SELECT page.resource_id FROM (
+        SELECT DISTINCT c.resource_id, c.resource_updated_at FROM (
+          (SELECT u.resource_id, u.resource_updated_at FROM acl_entries u
+            WHERE u.principal_type = 'user' AND u.principal_id = :aclUserId AND ${range('u')} ${order('u')})
+          UNION ALL
+          (SELECT g.resource_id, g.resource_updated_at FROM group_members gm CROSS JOIN LATERAL
+            (SELECT g.resource_id, g.resource_updated_at FROM acl_entries g
+              WHERE g.principal_type = 'group' AND g.principal_id = gm.group_id AND ${range('g')} ${order('g')}) g
+            WHERE gm.user_id = :aclUserId)
+          UNION ALL
+          (SELECT p.resource_id, p.resource_updated_at FROM acl_entries p
+            WHERE p.principal_type = 'public' AND p.principal_id IS NULL AND ${range('p')} ${order('p')})
+        ) c
+        ORDER BY c.resource_updated_at DESC, c.resource_id DESC LIMIT :aclLimit
+      ) page`;
+  }
+
   grantsOn(
     resourceType: ResourceType,
     resourceId: string,

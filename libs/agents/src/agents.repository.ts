@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { AclRepository } from '@agents/acl';
+import { AclRepository, PermissionBits } from '@agents/acl';
 import { DatabaseService, containsPattern, type KeysetPosition } from '@agents/core';
 import { AgentEntity } from './agent.entity';
 
@@ -47,6 +47,11 @@ export class AgentsRepository {
    * ADMIN sees all), newest `updatedAt` first, filtered and paginated in SQL with a keyset on
    * (updated_at, id) — never OFFSET, never in memory. Fetches `limit + 1` rows so the caller knows
    * whether another page exists.
+   *
+   * A plain page (one permission bit, no search or category) is taken from the grants index, one
+   * ordered range per principal, so it costs the same whether the caller sees 1% or 90% of a
+   * million agents. Searches, categories and multi-bit requirements filter agents with EXISTS
+   * probes instead, which the planner runs from whichever side is cheaper.
    */
   listVisibleTo(viewer: { id: string; isAdmin: boolean }, filter: AgentListFilter): Promise<AgentEntity[]> {
     const qb = this.db.manager
@@ -54,19 +59,42 @@ export class AgentsRepository {
       .orderBy('a.updated_at', 'DESC')
       .addOrderBy('a.id', 'DESC')
       .limit(filter.limit + 1);
-    if (filter.category !== undefined) qb.andWhere('a.category = :category', { category: filter.category });
-    if (filter.search !== undefined) {
-      qb.andWhere(`(a.name ILIKE :pattern OR a.description ILIKE :pattern)`, {
-        pattern: containsPattern(filter.search),
-      });
-    }
     if (filter.after) {
       qb.andWhere('(a.updated_at, a.id) < (:afterAt, :afterId)', {
         afterAt: filter.after.at,
         afterId: filter.after.id,
       });
     }
-    if (!viewer.isAdmin) this.acl.restrictToGranted(qb, 'agent', 'a.id', viewer.id, filter.requiredBits);
-    return qb.getMany();
+    if (filter.category !== undefined) qb.andWhere('a.category = :category', { category: filter.category });
+    if (filter.search !== undefined) {
+      qb.andWhere(`(a.name ILIKE :pattern OR a.description ILIKE :pattern)`, {
+        pattern: containsPattern(filter.search),
+      });
+    }
+    if (viewer.isAdmin) return qb.getMany();
+
+    const bit = singleRequiredBit(filter.requiredBits);
+    if (bit === undefined || filter.category !== undefined || filter.search !== undefined) {
+      return this.acl.restrictToGranted(qb, 'agent', 'a.id', viewer.id, filter.requiredBits).getMany();
+    }
+    return qb
+      .andWhere(`a.id IN (${this.acl.firstGrantedIdsSql(bit, filter.after !== undefined)})`, {
+        aclUserId: viewer.id,
+        aclResourceType: 'agent',
+        aclLimit: filter.limit + 1,
+        aclAfterAt: filter.after?.at,
+        aclAfterId: filter.after?.id,
+      })
+      .getMany();
   }
+}
+
+/**
+ * Every grant includes VIEW (a database CHECK), so VIEW|X is held exactly when X is. Returns the one
+ * bit that decides, or undefined when two or more other bits must be held together.
+ */
+function singleRequiredBit(requiredBits: number): number | undefined {
+  const beyondView = requiredBits & ~PermissionBits.VIEW;
+  if (beyondView === 0) return PermissionBits.VIEW;
+  return (beyondView & (beyondView - 1)) === 0 ? beyondView : undefined;
 }

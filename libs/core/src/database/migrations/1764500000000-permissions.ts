@@ -31,10 +31,14 @@ export class Permissions1764500000000 implements MigrationInterface {
         principal_id uuid,
         resource_type varchar(16) NOT NULL CHECK (resource_type IN ('agent')),
         resource_id varchar(64) NOT NULL,
-        perm_bits integer NOT NULL CHECK (perm_bits BETWEEN 1 AND 31),
+        -- Every role includes VIEW, so every grant does.
+        perm_bits integer NOT NULL CHECK (perm_bits BETWEEN 1 AND 31 AND perm_bits & 1 = 1),
         role_id varchar(32) NOT NULL,
         granted_by uuid REFERENCES users (id),
         granted_at timestamptz(3) NOT NULL DEFAULT now(),
+        -- The resource's sort key, copied by triggers, so that "what can this principal see, newest
+        -- first" is one ordered index range per principal instead of a scan of every agent.
+        resource_updated_at timestamptz(3) NOT NULL,
         CHECK ((principal_type = 'public') = (principal_id IS NULL))
       )`);
     // One grant per principal and resource; also serves "who can access this resource".
@@ -42,10 +46,36 @@ export class Permissions1764500000000 implements MigrationInterface {
       CREATE UNIQUE INDEX acl_entries_resource_principal_key
       ON acl_entries (resource_type, resource_id, principal_type, principal_id)
       INCLUDE (perm_bits) NULLS NOT DISTINCT`);
-    // "What can this principal access".
+    // "What can this principal access", newest first: keyset pages per principal.
     await q.query(`
       CREATE INDEX acl_entries_principal_idx
-      ON acl_entries (principal_type, principal_id, resource_type, resource_id) INCLUDE (perm_bits)`);
+      ON acl_entries (principal_type, principal_id, resource_type, resource_updated_at DESC, resource_id DESC)
+      INCLUDE (perm_bits)`);
+
+    // A grant names an existing agent and carries its updated_at; an agent's change carries over.
+    await q.query(`
+      CREATE FUNCTION acl_set_resource_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        SELECT a.updated_at INTO NEW.resource_updated_at FROM agents a WHERE a.id = NEW.resource_id;
+        IF NOT FOUND THEN
+          RAISE EXCEPTION 'agent % does not exist', NEW.resource_id USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER acl_entries_resource_updated_at BEFORE INSERT OR UPDATE OF resource_type, resource_id ON acl_entries
+      FOR EACH ROW EXECUTE FUNCTION acl_set_resource_updated_at()`);
+    await q.query(`
+      CREATE FUNCTION acl_follow_agent_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE acl_entries SET resource_updated_at = NEW.updated_at
+        WHERE resource_type = 'agent' AND resource_id = NEW.id;
+        RETURN NEW;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER agents_updated_at_to_grants AFTER UPDATE OF updated_at ON agents
+      FOR EACH ROW WHEN (OLD.updated_at IS DISTINCT FROM NEW.updated_at)
+      EXECUTE FUNCTION acl_follow_agent_updated_at()`);
 
     // Grants follow their resource and their group: removed in the same statement that removes them.
     await q.query(`
@@ -74,11 +104,14 @@ export class Permissions1764500000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TRIGGER agents_updated_at_to_grants ON agents`);
+    await q.query(`DROP FUNCTION acl_follow_agent_updated_at()`);
     await q.query(`DROP TRIGGER groups_delete_grants ON groups`);
     await q.query(`DROP TRIGGER agents_delete_grants ON agents`);
     await q.query(`DROP FUNCTION acl_delete_group_grants()`);
     await q.query(`DROP FUNCTION acl_delete_agent_grants()`);
     await q.query(`DROP TABLE acl_entries`);
+    await q.query(`DROP FUNCTION acl_set_resource_updated_at()`);
     await q.query(`DROP TABLE group_members`);
     await q.query(`DROP TABLE groups`);
   }
