@@ -121,6 +121,14 @@ describe('embedded mode (PGlite), as a real process', () => {
       '/api/agents/{id}/revert',
       '/api/health',
       '/api/health/ready',
+      '/api/groups',
+      '/api/groups/{id}',
+      '/api/groups/{id}/members',
+      '/api/groups/{id}/members/{userId}',
+      '/api/permissions/agent/roles',
+      '/api/permissions/agent/{id}',
+      '/api/permissions/agent/{id}/effective',
+      '/api/permissions/search-principals',
     ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
@@ -132,5 +140,12 @@ describe('embedded mode (PGlite), as a real process', () => {
     expect(doc.components.schemas.ModelParametersDto.properties.temperature).toMatchObject({ minimum: 0, maximum: 2 });
     expect(doc.paths['/api/agents/{id}'].patch.responses).toHaveProperty('412');
     expect(doc.paths['/api/agents'].get.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/api/permissions/agent/{id}'].put.responses).toHaveProperty('409');
+    expect(doc.components.schemas.PrincipalGrantDto.properties.accessRoleId.enum).toEqual([
+      'agent_viewer',
+      'agent_user',
+      'agent_editor',
+      'agent_owner',
+    ]);
   });
 });
