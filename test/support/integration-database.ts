@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { AclEntryEntity } from '@agents/acl';
+import { AclEntryEntity, roleBits } from '@agents/acl';
 import { AgentEntity } from '@agents/agents';
 import { GroupEntity, GroupMemberEntity, UserEntity } from '@agents/auth';
 import { DatabaseService, dataSourceOptions } from '@agents/core';
@@ -47,4 +47,47 @@ export async function insertUser(dataSource: DataSource, overrides: Partial<User
     ...overrides,
   });
   return dataSource.manager.save(user);
+}
+
+/** Inserts a group row directly, created by `createdBy` (an existing user). */
+export async function insertGroup(
+  dataSource: DataSource,
+  createdBy: string,
+  overrides: Partial<GroupEntity> = {},
+): Promise<GroupEntity> {
+  const group = dataSource.manager.create(GroupEntity, {
+    name: `Group ${randomUUID()}`,
+    description: null,
+    createdBy,
+    createdAt: new Date(),
+    ...overrides,
+  });
+  return dataSource.manager.save(group);
+}
+
+/** Makes `userIds` members of the group. */
+export async function addGroupMembers(dataSource: DataSource, groupId: string, ...userIds: string[]): Promise<void> {
+  for (const userId of userIds) {
+    await dataSource.query(`INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)`, [groupId, userId]);
+  }
+}
+
+export interface GrantInput {
+  principalType: 'user' | 'group' | 'public';
+  /** A user or group id; omit (null) for the public principal. */
+  principalId?: string | null;
+  resourceId: string;
+  /** The role named by the grant; its bits unless `permBits` overrides them. */
+  roleId?: string;
+  permBits?: number;
+}
+
+/** Inserts an acl_entries row directly (bits may be any mask, to test bits no single role has). */
+export async function insertGrant(dataSource: DataSource, grant: GrantInput): Promise<void> {
+  const roleId = grant.roleId ?? 'agent_viewer';
+  await dataSource.query(
+    `INSERT INTO acl_entries (principal_type, principal_id, resource_type, resource_id, perm_bits, role_id)
+     VALUES ($1, $2, 'agent', $3, $4, $5)`,
+    [grant.principalType, grant.principalId ?? null, grant.resourceId, grant.permBits ?? roleBits(roleId), roleId],
+  );
 }

@@ -157,6 +157,12 @@ export class AclService {
     if (dto.publicAccessRoleId !== undefined && dto.public !== true) {
       problems.push({ field: 'publicAccessRoleId', message: 'publicAccessRoleId needs public: true' });
     }
+    if (dto.publicAccessRoleId === OWNER_ROLE) {
+      problems.push({
+        field: 'publicAccessRoleId',
+        message: 'everyone cannot own an agent; choose agent_viewer, agent_user or agent_editor',
+      });
+    }
     const seen = new Map<string, string>();
     const all = [
       ...dto.updated.map((p, i) => ({ ...p, field: `updated[${i}]` })),

@@ -34,7 +34,9 @@ export class GroupsRepository {
       .orderBy('lower(g.name)', 'ASC')
       .limit(MAX_GROUPS_LISTED);
     if (memberId !== undefined) {
-      qb.innerJoin(GroupMemberEntity, 'm', 'm.group_id = g.id AND m.user_id = :memberId', { memberId });
+      // A subquery, not a join: TypeORM pages joined queries with LIMIT in two queries, which
+      // cannot order by the lower(g.name) expression.
+      qb.where('g.id IN (SELECT m.group_id FROM group_members m WHERE m.user_id = :memberId)', { memberId });
     }
     const { entities, raw } = await qb.getRawAndEntities<{ member_count: number }>();
     return entities.map((g, i) => Object.assign(g, { memberCount: raw[i]?.member_count ?? 0 }));
