@@ -27,7 +27,12 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
+        directives: {
+          'script-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:'],
+          // Deployments often serve plain HTTP behind a proxy or on a LAN address; do not force https.
+          'upgrade-insecure-requests': null,
+        },
       },
       crossOriginEmbedderPolicy: false,
     }),
