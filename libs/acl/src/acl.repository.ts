@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager, SelectQueryBuilder, ObjectLiteral } from 'typeorm';
 import { DatabaseService } from '@agents/core';
 import { AclEntryEntity, type PrincipalType, type ResourceType } from './acl-entry.entity';
-import { splitBits } from './permission-bits';
+import { PermissionBits, splitBits } from './permission-bits';
 
 /**
  * SQL that matches the grants applying to user `:aclUserId`: their own, their groups' and the
@@ -76,8 +76,11 @@ export class AclRepository {
    * Exact for a single bit; use restrictToGranted when several bits must come together.
    */
   firstGrantedIdsSql(bit: number, after: boolean): string {
+    // Bits are literals so that the planner matches the partial index of that bit; VIEW is in
+    // every grant (a CHECK), so it needs no condition at all.
     const range = (e: string) =>
-      `${e}.resource_type = :aclResourceType AND (${e}.perm_bits & ${bit}) <> 0` +
+      `${e}.resource_type = :aclResourceType` +
+      (bit === PermissionBits.VIEW ? '' : ` AND (${e}.perm_bits & ${bit}) <> 0`) +
       (after ? ` AND (${e}.resource_updated_at, ${e}.resource_id) < (:aclAfterAt, :aclAfterId)` : '');
     const order = (e: string) => `ORDER BY ${e}.resource_updated_at DESC, ${e}.resource_id DESC LIMIT :aclLimit`;
     return `SELECT page.resource_id FROM (
@@ -91,7 +94,7 @@ export class AclRepository {
             WHERE gm.user_id = :aclUserId)
           UNION ALL
           (SELECT p.resource_id, p.resource_updated_at FROM acl_entries p
-            WHERE p.principal_type = 'public' AND p.principal_id IS NULL AND ${range('p')} ${order('p')})
+            WHERE p.principal_type = 'public' AND ${range('p')} ${order('p')})
         ) c
         ORDER BY c.resource_updated_at DESC, c.resource_id DESC LIMIT :aclLimit
       ) page`;

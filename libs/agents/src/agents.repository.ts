@@ -77,15 +77,14 @@ export class AgentsRepository {
     if (bit === undefined || filter.category !== undefined || filter.search !== undefined) {
       return this.acl.restrictToGranted(qb, 'agent', 'a.id', viewer.id, filter.requiredBits).getMany();
     }
-    return qb
-      .andWhere(`a.id IN (${this.acl.firstGrantedIdsSql(bit, filter.after !== undefined)})`, {
-        aclUserId: viewer.id,
-        aclResourceType: 'agent',
-        aclLimit: filter.limit + 1,
-        aclAfterAt: filter.after?.at,
-        aclAfterId: filter.after?.id,
-      })
-      .getMany();
+    qb.andWhere(`a.id IN (${this.acl.firstGrantedIdsSql(bit, filter.after !== undefined)})`, {
+      aclUserId: viewer.id,
+      aclResourceType: 'agent',
+      aclLimit: filter.limit + 1,
+      aclAfterAt: filter.after?.at,
+      aclAfterId: filter.after?.id,
+    });
+    return this.db.getManyPrepared(qb);
   }
 }
 

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { createHash } from 'node:crypto';
+import type { Pool } from 'pg';
+import { DataSource, type EntityManager, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { ServiceUnavailableError } from '../errors/domain-errors';
 import { EMBEDDED_POSTGRES } from './database.tokens';
 import type { EmbeddedPostgres } from './embedded-postgres';
@@ -43,6 +45,36 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.manager.transaction(work);
+  }
+
+  /**
+   * Runs a SELECT of one entity (no joins) as a named prepared statement, so PostgreSQL plans it
+   * once per connection instead of on every call — for hot, structurally complex queries such as
+   * the permission-filtered agent list. Outside any transaction.
+   */
+  async getManyPrepared<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): Promise<T[]> {
+    const { connection } = this.manager;
+    const [text, values] = qb.getQueryAndParameters();
+    const name = `q_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    const client = await (connection.driver as unknown as { master: Pool }).master.connect();
+    let rows: Record<string, unknown>[];
+    try {
+      rows = (await client.query<Record<string, unknown>>({ name, text, values: values as unknown[] })).rows;
+    } finally {
+      client.release();
+    }
+    const metadata = connection.getMetadata(qb.expressionMap.mainAlias!.target);
+    return rows.map((raw) => {
+      const entity = metadata.create() as T;
+      for (const column of metadata.columns) {
+        const value = raw[`${qb.alias}_${column.databaseName}`];
+        (entity as Record<string, unknown>)[column.propertyName] = connection.driver.prepareHydratedValue(
+          value,
+          column,
+        );
+      }
+      return entity;
+    });
   }
 
   async onModuleInit(): Promise<void> {

@@ -46,11 +46,29 @@ export class Permissions1764500000000 implements MigrationInterface {
       CREATE UNIQUE INDEX acl_entries_resource_principal_key
       ON acl_entries (resource_type, resource_id, principal_type, principal_id)
       INCLUDE (perm_bits) NULLS NOT DISTINCT`);
-    // "What can this principal access", newest first: keyset pages per principal.
+    // "What can this principal access", newest first: keyset pages per principal (VIEW is in
+    // every grant). Lists that need another bit use the partial index of that bit, so a group
+    // holding 100,000 viewer grants costs nothing to a list of agents one may USE.
     await q.query(`
       CREATE INDEX acl_entries_principal_idx
       ON acl_entries (principal_type, principal_id, resource_type, resource_updated_at DESC, resource_id DESC)
       INCLUDE (perm_bits)`);
+    for (const [bit, name] of [
+      [2, 'edit'],
+      [4, 'delete'],
+      [8, 'share'],
+      [16, 'use'],
+    ] as const) {
+      await q.query(`
+        CREATE INDEX acl_entries_principal_${name}_idx
+        ON acl_entries (principal_type, principal_id, resource_type, resource_updated_at DESC, resource_id DESC)
+        WHERE (perm_bits & ${bit}) <> 0`);
+    }
+    // The public principal has no id; its own ordered index serves its range.
+    await q.query(`
+      CREATE INDEX acl_entries_public_idx
+      ON acl_entries (resource_type, resource_updated_at DESC, resource_id DESC)
+      INCLUDE (perm_bits) WHERE principal_type = 'public'`);
 
     // A grant names an existing agent and carries its updated_at; an agent's change carries over.
     await q.query(`
