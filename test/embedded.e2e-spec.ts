@@ -87,6 +87,11 @@ describe('embedded mode (PGlite), as a real process', () => {
     const versions = await call(`/api/agents/${id}/versions`, { token });
     expect((versions.body.data as { version: number }[]).map((v) => v.version)).toEqual([2, 1]);
     expect((await call('/api/auth/login', { method: 'POST', body: credentials })).status).toBe(200);
+    // The list runs as a named prepared statement; the embedded server must serve those too.
+    for (let i = 0; i < 3; i++) {
+      const list = await call('/api/agents?limit=5', { token: bobToken });
+      expect((list.body.data as { id: string }[]).map((a) => a.id)).toEqual([id]);
+    }
     const forBob = await call(`/api/permissions/agent/${id}/effective`, { token: bobToken });
     expect(forBob.body).toEqual({ permissionBits: 17, permissions: ['VIEW', 'USE'] });
   });
