@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AclEntryEntity, roleBits } from '@agents/acl';
 import { AgentEntity } from '@agents/agents';
+import { ConversationEntity, MessageEntity } from '@agents/chat';
 import { GroupEntity, GroupMemberEntity, UserEntity } from '@agents/auth';
 import { DatabaseService, dataSourceOptions } from '@agents/core';
 import { AgentVersionEntity } from '@agents/versions';
@@ -21,7 +22,16 @@ export async function openIntegrationDatabase(poolSize = 4): Promise<Integration
   const database = await createTestDatabase();
   const dataSource = new DataSource({
     ...dataSourceOptions({ databaseUrl: database.url, dbPoolSize: poolSize }),
-    entities: [UserEntity, GroupEntity, GroupMemberEntity, AgentEntity, AgentVersionEntity, AclEntryEntity],
+    entities: [
+      UserEntity,
+      GroupEntity,
+      GroupMemberEntity,
+      AgentEntity,
+      AgentVersionEntity,
+      AclEntryEntity,
+      ConversationEntity,
+      MessageEntity,
+    ],
   });
   await dataSource.initialize();
   return {

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AgentsModule } from '@agents/agents';
 import { AuthModule } from '@agents/auth';
+import { ChatModule } from '@agents/chat';
 import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig, type EmbeddedPostgres } from '@agents/core';
 import { HealthController } from './health.controller';
 
@@ -18,6 +19,7 @@ export class AppModule {
         TerminusModule.forRoot({ logger: false }),
         AuthModule,
         AgentsModule,
+        ChatModule,
       ],
       controllers: [HealthController],
     };

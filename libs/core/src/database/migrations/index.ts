@@ -1,5 +1,6 @@
 import { InitialSchema1764400000000 } from './1764400000000-initial-schema';
 import { Permissions1764500000000 } from './1764500000000-permissions';
+import { Conversations1764600000000 } from './1764600000000-conversations';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
-export const MIGRATIONS = [InitialSchema1764400000000, Permissions1764500000000];
+export const MIGRATIONS = [InitialSchema1764400000000, Permissions1764500000000, Conversations1764600000000];

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { ConversationEntity, ConversationsRepository, MessageEntity, MessagesRepository } from '@agents/chat';
+import { decodeCursor, encodeCursor } from '@agents/core';
+import {
+  type IntegrationDatabase,
+  insertUser,
+  openIntegrationDatabase,
+} from '../../../test/support/integration-database';
+
+let database: IntegrationDatabase;
+let conversations: ConversationsRepository;
+let messages: MessagesRepository;
+
+beforeAll(async () => {
+  database = await openIntegrationDatabase();
+  conversations = new ConversationsRepository(database.db);
+  messages = new MessagesRepository(database.db);
+});
+afterAll(() => database?.close());
+
+const T0 = Date.parse('2026-03-01T09:00:00.000Z');
+const at = (s: number) => new Date(T0 + s * 1000);
+
+async function conversation(userId: string, overrides: Partial<ConversationEntity> = {}): Promise<ConversationEntity> {
+  const c = Object.assign(new ConversationEntity(), {
+    id: randomUUID(),
+    userId,
+    agentId: 'agent_000000000000000000001',
+    title: 'New Chat',
+    createdAt: at(0),
+    updatedAt: at(0),
+    ...overrides,
+  });
+  await conversations.insert(database.dataSource.manager, c);
+  return c;
+}
+
+let clock = 0;
+async function message(c: ConversationEntity, parent: MessageEntity | null, text: string): Promise<MessageEntity> {
+  clock += 1;
+  const m = Object.assign(new MessageEntity(), {
+    id: randomUUID(),
+    conversationId: c.id,
+    parentMessageId: parent?.id ?? null,
+    userId: c.userId,
+    sender: parent === null || !parent.isCreatedByUser ? 'User' : 'Agent',
+    isCreatedByUser: parent === null || !parent.isCreatedByUser,
+    text,
+    content: [{ type: 'text', text }],
+    unfinished: false,
+    error: false,
+    agentId: null,
+    model: null,
+    promptTokens: null,
+    completionTokens: null,
+    createdAt: at(clock),
+  });
+  await messages.insert(database.dataSource.manager, m);
+  return m;
+}
+
+describe('MessagesRepository.threadTo', () => {
+  it('returns the branch from the root to the message, not its siblings', async () => {
+    const user = await insertUser(database.dataSource);
+    const c = await conversation(user.id);
+    const q1 = await message(c, null, 'q1');
+    const a1 = await message(c, q1, 'a1');
+    const q2 = await message(c, a1, 'q2');
+    await message(c, q2, 'a2 (first try)');
+    const q2b = await message(c, a1, 'q2 edited'); // a second branch under a1
+    const a2b = await message(c, q2b, 'a2b');
+
+    expect((await messages.threadTo(c.id, a2b.id)).map((m) => m.text)).toEqual(['q1', 'a1', 'q2 edited', 'a2b']);
+    expect((await messages.threadTo(c.id, q2.id)).map((m) => m.text)).toEqual(['q1', 'a1', 'q2']);
+    expect((await messages.threadTo(c.id, q1.id)).map((m) => m.text)).toEqual(['q1']);
+  });
+
+  it('never crosses into another conversation, and knows no message of another one', async () => {
+    const user = await insertUser(database.dataSource);
+    const c1 = await conversation(user.id);
+    const c2 = await conversation(user.id);
+    const root = await message(c1, null, 'root in c1');
+    const foreign = await message(c2, null, 'in c2');
+    await database.dataSource.query('UPDATE messages SET parent_message_id = $1 WHERE id = $2', [root.id, foreign.id]);
+    expect(await messages.threadTo(c1.id, foreign.id)).toEqual([]);
+    expect((await messages.threadTo(c2.id, foreign.id)).map((m) => m.text)).toEqual(['in c2']);
+  });
+});
+
+describe('MessagesRepository.listByConversation', () => {
+  it('lists one conversation in writing order', async () => {
+    const user = await insertUser(database.dataSource);
+    const c = await conversation(user.id);
+    const other = await conversation(user.id);
+    const q = await message(c, null, 'q');
+    await message(other, null, 'elsewhere');
+    await message(c, q, 'a');
+    expect((await messages.listByConversation(c.id)).map((m) => m.text)).toEqual(['q', 'a']);
+  });
+});
+
+describe('ConversationsRepository', () => {
+  it("finds only the owner's conversation, and treats a malformed id as absent", async () => {
+    const owner = await insertUser(database.dataSource);
+    const stranger = await insertUser(database.dataSource);
+    const c = await conversation(owner.id);
+    expect((await conversations.findOwned(owner.id, c.id))?.id).toBe(c.id);
+    expect(await conversations.findOwned(stranger.id, c.id)).toBeNull();
+    expect(await conversations.findOwned(owner.id, 'not-a-uuid')).toBeNull();
+  });
+
+  it('walks the owner’s conversations newest first with the keyset, ties broken by id', async () => {
+    const owner = await insertUser(database.dataSource);
+    const other = await insertUser(database.dataSource);
+    const mine: ConversationEntity[] = [];
+    for (let i = 0; i < 7; i++) mine.push(await conversation(owner.id, { updatedAt: at(i % 3) }));
+    await conversation(other.id, { updatedAt: at(9) });
+
+    const seen: string[] = [];
+    let after: ReturnType<typeof decodeCursor> | undefined;
+    for (;;) {
+      const rows = await conversations.listOwned(owner.id, 3, after);
+      const page = rows.slice(0, 3);
+      seen.push(...page.map((r) => r.id));
+      if (rows.length <= 3) break;
+      const last = page[page.length - 1];
+      after = decodeCursor(encodeCursor({ at: last.updatedAt, id: last.id }));
+    }
+    const expected = [...mine]
+      .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? 1 : -1))
+      .map((c) => c.id);
+    expect(seen).toEqual(expected);
+  });
+});

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { DatabaseService, type KeysetPosition } from '@agents/core';
+import { ConversationEntity } from './conversation.entity';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class ConversationsRepository {
+  constructor(private readonly db: DatabaseService) {}
+
+  async insert(m: EntityManager, conversation: ConversationEntity): Promise<void> {
+    await m.insert(ConversationEntity, conversation);
+  }
+
+  /** The conversation when it exists and belongs to `userId`; null otherwise (never reveal others'). */
+  findOwned(userId: string, id: string, m: EntityManager = this.db.manager): Promise<ConversationEntity | null> {
+    if (!UUID.test(id)) return Promise.resolve(null);
+    return m.findOneBy(ConversationEntity, { id, userId });
+  }
+
+  async touch(m: EntityManager, id: string, at: Date): Promise<void> {
+    await m.update(ConversationEntity, { id }, { updatedAt: at });
+  }
+
+  /** The user's conversations, newest activity first, keyset-paginated; `limit + 1` rows. */
+  listOwned(userId: string, limit: number, after?: KeysetPosition): Promise<ConversationEntity[]> {
+    const qb = this.db.manager
+      .createQueryBuilder(ConversationEntity, 'c')
+      .where('c.user_id = :userId', { userId })
+      .orderBy('c.updated_at', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .limit(limit + 1);
+    if (after) qb.andWhere('(c.updated_at, c.id) < (:afterAt, :afterId)', { afterAt: after.at, afterId: after.id });
+    return qb.getMany();
+  }
+}

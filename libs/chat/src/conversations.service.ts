@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '@agents/auth';
+import { NotFoundError, decodeCursor, encodeCursor, toPage, type Page } from '@agents/core';
+import { ChatMessageDto, ConversationDto, type ConversationPageQueryDto } from './dto/conversation.dto';
+import { ConversationsRepository } from './conversations.repository';
+import { MessagesRepository } from './messages.repository';
+
+/** Reading one's own conversations and their messages. Others' conversations do not exist (404). */
+@Injectable()
+export class ConversationsService {
+  constructor(
+    private readonly conversations: ConversationsRepository,
+    private readonly messages: MessagesRepository,
+  ) {}
+
+  async list(user: AuthUser, query: ConversationPageQueryDto): Promise<Page<ConversationDto>> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const rows = await this.conversations.listOwned(user.id, query.limit, after);
+    return toPage(
+      rows,
+      query.limit,
+      (c) => ConversationDto.from(c),
+      (c) => c.id,
+      (c) => encodeCursor({ at: c.updatedAt, id: c.id }),
+    );
+  }
+
+  async get(user: AuthUser, conversationId: string): Promise<ConversationDto> {
+    const conversation = await this.conversations.findOwned(user.id, conversationId);
+    if (!conversation) throw notFound();
+    return ConversationDto.from(conversation);
+  }
+
+  async messagesOf(user: AuthUser, conversationId: string): Promise<ChatMessageDto[]> {
+    if (!(await this.conversations.findOwned(user.id, conversationId))) throw notFound();
+    return (await this.messages.listByConversation(conversationId)).map((m) => ChatMessageDto.from(m));
+  }
+}
+
+function notFound(): NotFoundError {
+  return new NotFoundError('Conversation not found');
+}

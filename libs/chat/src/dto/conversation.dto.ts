@@ -1,0 +1,93 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { OptionalNotNull } from '@agents/core';
+import type { ConversationEntity } from '../conversation.entity';
+import type { ContentPart, MessageEntity } from '../message.entity';
+
+export class ConversationPageQueryDto {
+  /** Page size, 1..100. @example 20 */
+  @OptionalNotNull()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 20;
+
+  /** The `after` value of the previous page. */
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
+}
+
+export class ConversationDto {
+  /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
+  conversationId!: string;
+  /** @example "New Chat" */
+  title!: string;
+  /** @example "agent_V1StGXR8_Z5jdHi6B-myT" */
+  agent_id!: string;
+  /** @example "2026-11-29T12:00:00.000Z" */
+  createdAt!: string;
+  /** @example "2026-11-29T12:05:00.000Z" */
+  updatedAt!: string;
+
+  static from(c: ConversationEntity): ConversationDto {
+    return {
+      conversationId: c.id,
+      title: c.title,
+      agent_id: c.agentId,
+      createdAt: c.createdAt.toISOString(),
+      updatedAt: c.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class ConversationListDto {
+  /** @example "list" */
+  object!: 'list';
+  data!: ConversationDto[];
+  first_id!: string | null;
+  last_id!: string | null;
+  has_more!: boolean;
+  /** Pass as `cursor` for the next page. */
+  after!: string | null;
+}
+
+export class ChatMessageDto {
+  /** @example "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d" */
+  messageId!: string;
+  /** Null for the first message of a conversation. */
+  parentMessageId!: string | null;
+  /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
+  conversationId!: string;
+  /** "User" or the agent's name. @example "User" */
+  sender!: string;
+  /** @example true */
+  isCreatedByUser!: boolean;
+  /** @example "What is our leave policy?" */
+  text!: string;
+  /** Structured parts (text, reasoning, tool calls). @example [{"type": "text", "text": "What is our leave policy?"}] */
+  content!: ContentPart[];
+  /** True when the generation was aborted or failed before it finished. @example false */
+  unfinished!: boolean;
+  /** @example false */
+  error!: boolean;
+  /** @example "2026-11-29T12:00:00.000Z" */
+  createdAt!: string;
+
+  static from(msg: MessageEntity): ChatMessageDto {
+    return {
+      messageId: msg.id,
+      parentMessageId: msg.parentMessageId,
+      conversationId: msg.conversationId,
+      sender: msg.sender,
+      isCreatedByUser: msg.isCreatedByUser,
+      text: msg.text,
+      content: msg.content,
+      unfinished: msg.unfinished,
+      error: msg.error,
+      createdAt: msg.createdAt.toISOString(),
+    };
+  }
+}

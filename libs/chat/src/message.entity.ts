@@ -1,0 +1,55 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** One part of a message's content, as LibreChat clients render it. */
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'think'; think: string }
+  | { type: 'tool_call'; tool_call: { id: string; name: string; args: string; output?: string } };
+
+@Entity({ name: 'messages' })
+export class MessageEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'conversation_id', type: 'uuid' })
+  conversationId!: string;
+
+  @Column({ name: 'parent_message_id', type: 'uuid', nullable: true })
+  parentMessageId!: string | null;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId!: string;
+
+  @Column({ type: 'varchar', length: 256 })
+  sender!: string;
+
+  @Column({ name: 'is_created_by_user', type: 'boolean' })
+  isCreatedByUser!: boolean;
+
+  @Column({ type: 'text' })
+  text!: string;
+
+  @Column({ type: 'jsonb' })
+  content!: ContentPart[];
+
+  @Column({ type: 'boolean' })
+  unfinished!: boolean;
+
+  @Column({ type: 'boolean' })
+  error!: boolean;
+
+  @Column({ name: 'agent_id', type: 'varchar', length: 32, nullable: true })
+  agentId!: string | null;
+
+  @Column({ type: 'varchar', length: 256, nullable: true })
+  model!: string | null;
+
+  @Column({ name: 'prompt_tokens', type: 'integer', nullable: true })
+  promptTokens!: number | null;
+
+  @Column({ name: 'completion_tokens', type: 'integer', nullable: true })
+  completionTokens!: number | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+}

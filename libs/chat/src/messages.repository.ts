@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { DatabaseService } from '@agents/core';
+import { MessageEntity } from './message.entity';
+
+/** Longest thread the history walk follows; deeper ancestors are not sent to the provider. */
+export const MAX_THREAD_DEPTH = 1000;
+const MAX_MESSAGES_LISTED = 10_000;
+
+@Injectable()
+export class MessagesRepository {
+  constructor(private readonly db: DatabaseService) {}
+
+  async insert(m: EntityManager, message: MessageEntity): Promise<void> {
+    await m.insert(MessageEntity, message);
+  }
+
+  findById(id: string, m: EntityManager = this.db.manager): Promise<MessageEntity | null> {
+    return m.findOneBy(MessageEntity, { id });
+  }
+
+  /** Every message of a conversation in the order they were written. */
+  listByConversation(conversationId: string): Promise<MessageEntity[]> {
+    return this.db.manager.find(MessageEntity, {
+      where: { conversationId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take: MAX_MESSAGES_LISTED,
+    });
+  }
+
+  /**
+   * The thread from the root down to `messageId` (inclusive), following parent links inside one
+   * conversation — the history a provider sees when a reply is written under that message.
+   */
+  async threadTo(
+    conversationId: string,
+    messageId: string,
+    m: EntityManager = this.db.manager,
+  ): Promise<MessageEntity[]> {
+    const rows = await m.query<{ id: string }[]>(
+      `WITH RECURSIVE thread AS (
+         SELECT id, parent_message_id, 1 AS depth FROM messages WHERE id = $1 AND conversation_id = $2
+         UNION ALL
+         SELECT p.id, p.parent_message_id, t.depth + 1 FROM messages p
+           JOIN thread t ON p.id = t.parent_message_id
+           WHERE p.conversation_id = $2 AND t.depth < $3
+       )
+       SELECT id FROM thread ORDER BY depth DESC`,
+      [messageId, conversationId, MAX_THREAD_DEPTH],
+    );
+    if (rows.length === 0) return [];
+    const byId = new Map(
+      (
+        await m
+          .createQueryBuilder(MessageEntity, 'msg')
+          .where('msg.id = ANY(:ids)', { ids: rows.map((r) => r.id) })
+          .getMany()
+      ).map((msg) => [msg.id, msg]),
+    );
+    return rows.map((r) => byId.get(r.id)).filter((msg): msg is MessageEntity => msg !== undefined);
+  }
+}
