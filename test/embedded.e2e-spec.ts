@@ -134,6 +134,9 @@ describe('embedded mode (PGlite), as a real process', () => {
       '/api/permissions/agent/{id}',
       '/api/permissions/agent/{id}/effective',
       '/api/permissions/search-principals',
+      '/api/convos',
+      '/api/convos/{id}',
+      '/api/messages/{conversationId}',
     ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
