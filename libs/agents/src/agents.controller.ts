@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Q
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, type AuthUser } from '@agents/auth';
-import { ApiErrors } from '@agents/core';
+import { ApiErrors, PageQueryDto } from '@agents/core';
 import { ToolRegistry } from '@agents/tools';
 import { AgentsService } from './agents.service';
 import {
@@ -13,7 +13,7 @@ import {
   ToolResponseDto,
 } from './dto/agent-response.dto';
 import { CreateAgentDto } from './dto/create-agent.dto';
-import { ListAgentsQueryDto, PageQueryDto } from './dto/list-agents-query.dto';
+import { ListAgentsQueryDto } from './dto/list-agents-query.dto';
 import { RevertAgentDto } from './dto/revert-agent.dto';
 import { UpdateAgentDto } from './dto/update-agent.dto';
 import { etagOf, parseIfMatch } from './if-match';

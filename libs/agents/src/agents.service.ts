@@ -13,6 +13,7 @@ import {
   toPage,
   type FieldProblem,
   type Page,
+  type PageQueryDto,
 } from '@agents/core';
 import { VersionsRepository, applyPatch, changedFields, takeSnapshot, type AgentSnapshot } from '@agents/versions';
 import { AclService, PermissionBits } from '@agents/acl';
@@ -23,7 +24,7 @@ import { toAgentResponse, toVersionResponse } from './agent.mapper';
 import { AgentsRepository } from './agents.repository';
 import type { AgentResponseDto, AgentVersionResponseDto } from './dto/agent-response.dto';
 import type { CreateAgentDto } from './dto/create-agent.dto';
-import type { ListAgentsQueryDto, PageQueryDto } from './dto/list-agents-query.dto';
+import type { ListAgentsQueryDto } from './dto/list-agents-query.dto';
 import type { RevertAgentDto } from './dto/revert-agent.dto';
 import type { UpdateAgentDto } from './dto/update-agent.dto';
 import { decodeVersionCursor, encodeVersionCursor } from './version-cursor';

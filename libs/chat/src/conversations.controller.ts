@@ -1,9 +1,9 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type AuthUser } from '@agents/auth';
-import { ApiErrors } from '@agents/core';
+import { ApiErrors, PageQueryDto } from '@agents/core';
 import { ConversationsService } from './conversations.service';
-import { ChatMessageDto, ConversationDto, ConversationListDto, ConversationPageQueryDto } from './dto/conversation.dto';
+import { ChatMessageDto, ConversationDto, ConversationListDto } from './dto/conversation.dto';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
@@ -15,7 +15,7 @@ export class ConversationsController {
   /** The caller's conversations, newest activity first, cursor-paginated. */
   @Get('convos')
   @ApiErrors(400)
-  list(@CurrentUser() user: AuthUser, @Query() query: ConversationPageQueryDto): Promise<ConversationListDto> {
+  list(@CurrentUser() user: AuthUser, @Query() query: PageQueryDto): Promise<ConversationListDto> {
     return this.conversations.list(user, query);
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '@agents/auth';
-import { NotFoundError, decodeCursor, encodeCursor, toPage, type Page } from '@agents/core';
-import { ChatMessageDto, ConversationDto, type ConversationPageQueryDto } from './dto/conversation.dto';
+import { NotFoundError, decodeCursor, encodeCursor, toPage, type Page, type PageQueryDto } from '@agents/core';
+import { ChatMessageDto, ConversationDto } from './dto/conversation.dto';
 import { ConversationsRepository } from './conversations.repository';
 import { MessagesRepository } from './messages.repository';
 
@@ -13,7 +13,7 @@ export class ConversationsService {
     private readonly messages: MessagesRepository,
   ) {}
 
-  async list(user: AuthUser, query: ConversationPageQueryDto): Promise<Page<ConversationDto>> {
+  async list(user: AuthUser, query: PageQueryDto): Promise<Page<ConversationDto>> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const rows = await this.conversations.listOwned(user.id, query.limit, after);
     return toPage(

@@ -13,3 +13,4 @@ export * from './ids';
 export * from './validation/validation';
 export * from './errors/error-response.dto';
 export * from './database/like';
+export * from './pagination/page-query.dto';

@@ -1,22 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { OptionalNotNull } from '@agents/core';
-
-export class PageQueryDto {
-  /** Page size, 1..100. @example 20 */
-  @OptionalNotNull()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-
-  /** The `after` value of the previous page. */
-  @OptionalNotNull()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
-}
+import { OptionalNotNull, PageQueryDto } from '@agents/core';
 
 export class ListAgentsQueryDto extends PageQueryDto {
   /** Case-insensitive match on name or description. @example "hr" */

@@ -1,24 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
-import { OptionalNotNull } from '@agents/core';
 import type { ConversationEntity } from '../conversation.entity';
 import type { ContentPart, MessageEntity } from '../message.entity';
-
-export class ConversationPageQueryDto {
-  /** Page size, 1..100. @example 20 */
-  @OptionalNotNull()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-
-  /** The `after` value of the previous page. */
-  @OptionalNotNull()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
-}
 
 export class ConversationDto {
   /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
