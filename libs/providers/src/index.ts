@@ -1,2 +1,5 @@
+export * from './chat-provider';
+export * from './chat-provider.factory';
+export * from './openai.provider';
 export * from './provider-registry';
 export * from './providers.module';

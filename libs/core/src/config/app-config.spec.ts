@@ -210,4 +210,55 @@ describe('loadConfig', () => {
       expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: missing })).message).toContain('CONFIG_PATH');
     });
   });
+
+  it('reads STREAM_RETENTION_SECONDS (default 10 minutes) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).streamRetentionSeconds).toBe(600);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, STREAM_RETENTION_SECONDS: '30' })).streamRetentionSeconds).toBe(30);
+    for (const bad of ['0', '86401', 'ten']) {
+      expect(configError(env({ JWT_SECRET: SECRET, STREAM_RETENTION_SECONDS: bad })).message).toContain(
+        'STREAM_RETENTION_SECONDS',
+      );
+    }
+  });
+
+  describe('the openai provider', () => {
+    it('leaves the key and base URL unset by default and waits 60 s for a first token', () => {
+      const config = loadConfig(env({ JWT_SECRET: SECRET }));
+      expect(config.openai).toEqual({ apiKey: undefined, baseURL: undefined });
+      expect(config.firstTokenTimeoutMs).toBe(60_000);
+    });
+
+    it('reads OPENAI_API_KEY, OPENAI_BASE_URL and PROVIDER_FIRST_TOKEN_TIMEOUT_MS', () => {
+      const config = loadConfig(
+        env({
+          JWT_SECRET: SECRET,
+          OPENAI_API_KEY: 'sk-test-1',
+          OPENAI_BASE_URL: 'http://127.0.0.1:8080/v1',
+          PROVIDER_FIRST_TOKEN_TIMEOUT_MS: '1500',
+        }),
+      );
+      expect(config.openai).toEqual({ apiKey: 'sk-test-1', baseURL: 'http://127.0.0.1:8080/v1' });
+      expect(config.firstTokenTimeoutMs).toBe(1500);
+    });
+
+    it.each([
+      ['OPENAI_BASE_URL', 'not a url'],
+      ['OPENAI_BASE_URL', 'ftp://files.example.com/v1'],
+      ['OPENAI_BASE_URL', 'api.openai.com/v1'],
+      ['PROVIDER_FIRST_TOKEN_TIMEOUT_MS', '999'],
+      ['PROVIDER_FIRST_TOKEN_TIMEOUT_MS', '600001'],
+      ['PROVIDER_FIRST_TOKEN_TIMEOUT_MS', 'soon'],
+      ['OPENAI_API_KEY', 'k'.repeat(4097)],
+    ])('rejects %s=%p with a message naming the variable', (name, value) => {
+      expect(configError(env({ JWT_SECRET: SECRET, [name]: value })).message).toContain(`${name}:`);
+    });
+
+    it('accepts the bounds of PROVIDER_FIRST_TOKEN_TIMEOUT_MS', () => {
+      for (const ms of [1000, 600_000]) {
+        expect(
+          loadConfig(env({ JWT_SECRET: SECRET, PROVIDER_FIRST_TOKEN_TIMEOUT_MS: String(ms) })).firstTokenTimeoutMs,
+        ).toBe(ms);
+      }
+    });
+  });
 });

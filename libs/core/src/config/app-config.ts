@@ -146,9 +146,45 @@ export class EnvironmentVariables {
   @IsString()
   @MaxLength(1024)
   CONFIG_PATH?: string;
+
+  /** How long a finished chat stream can still be replayed (SSE resume) before it is forgotten. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  STREAM_RETENTION_SECONDS = 600;
+
+  /** Key for the `openai` provider. Optional: without it only custom endpoints can answer. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  OPENAI_API_KEY?: string;
+
+  /** Where the `openai` provider sends requests (any OpenAI-compatible server); the SDK default otherwise. */
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'OPENAI_BASE_URL must be an http:// or https:// URL' },
+  )
+  OPENAI_BASE_URL?: string;
+
+  /** How long a provider may take to send its first token before the generation fails as a timeout. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  PROVIDER_FIRST_TOKEN_TIMEOUT_MS = 60_000;
 }
 
 export type RunMode = 'embedded' | 'distributed';
+
+/** Connection settings of the built-in `openai` provider. */
+export interface OpenAIProviderConfig {
+  readonly apiKey?: string;
+  readonly baseURL?: string;
+}
 
 /** The validated, typed configuration every module reads. Built once per process. */
 export class AppConfig {
@@ -166,6 +202,10 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   readonly authRateLimit: number;
   readonly customEndpoints: CustomEndpointConfig[];
+  readonly streamRetentionSeconds: number;
+  readonly openai: OpenAIProviderConfig;
+  /** Milliseconds a provider may take to send its first token (PROVIDER_FIRST_TOKEN_TIMEOUT_MS). */
+  readonly firstTokenTimeoutMs: number;
 
   constructor(env: EnvironmentVariables, file: ConfigFile, jwtSecret: string) {
     this.port = env.PORT;
@@ -182,6 +222,9 @@ export class AppConfig {
     this.logLevel = env.LOG_LEVEL;
     this.authRateLimit = env.AUTH_RATE_LIMIT;
     this.customEndpoints = file.customEndpoints;
+    this.streamRetentionSeconds = env.STREAM_RETENTION_SECONDS;
+    this.openai = { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL };
+    this.firstTokenTimeoutMs = env.PROVIDER_FIRST_TOKEN_TIMEOUT_MS;
   }
 }
 

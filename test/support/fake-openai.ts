@@ -1,0 +1,410 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * A stand-in for OpenAI: a real HTTP server speaking the chat-completions protocol (streamed
+ * `chat.completion.chunk` frames, usage, `[DONE]`, OpenAI's error body), scripted per test. Point
+ * `OPENAI_BASE_URL` (or a custom endpoint's baseURL) at `baseURL`; the service cannot tell it from
+ * the real thing, and tests can see every request it received and whether the client hung up.
+ */
+
+/** One tool call the scripted model makes; its arguments are streamed in `argumentChunks` pieces. */
+export interface FakeToolCall {
+  id?: string;
+  name: string;
+  arguments: string;
+  argumentChunks?: number;
+}
+
+export interface FakeFailure {
+  status: number;
+  message?: string;
+  type?: string;
+  code?: string | null;
+  param?: string | null;
+  /** Sent as the Retry-After header (seconds or an HTTP date). */
+  retryAfter?: string;
+}
+
+/** What the stand-in does with one request. Everything is optional; `{}` answers "Hello world". */
+export interface FakeScript {
+  /** Content deltas, in order. */
+  tokens?: string[];
+  /** Reasoning deltas sent before the content, in the field some compatible servers use. */
+  reasoning?: string[];
+  reasoningField?: 'reasoning_content' | 'reasoning';
+  toolCalls?: FakeToolCall[];
+  /** Defaults to `tool_calls` when the script has tool calls, else `stop`. */
+  finishReason?: 'stop' | 'length' | 'tool_calls' | 'content_filter';
+  /** Defaults to the number of messages and of scripted deltas. */
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  /** Wait before the response headers. */
+  headersDelayMs?: number;
+  /** Wait between the role chunk and the first delta. */
+  firstTokenDelayMs?: number;
+  /** Wait before every following delta. */
+  tokenDelayMs?: number;
+  /** Answer with this error status and OpenAI's error body instead of streaming. */
+  fail?: FakeFailure;
+  /** Destroy the socket after this many content deltas (reasoning and tool-call deltas don't count). */
+  dropAfterTokens?: number;
+  /** Never answer at all: no headers, no body, until the client gives up. */
+  hang?: boolean;
+  /** Send the headers and the role chunk, then nothing more. */
+  hangAfterHeaders?: boolean;
+  /** After the content deltas, send nothing more (until the client gives up). */
+  hangAfterTokens?: boolean;
+  /** After the content deltas, end the response cleanly but without a finish reason or `[DONE]`. */
+  truncate?: boolean;
+  /** After the content deltas, send an `error` frame (as OpenAI does when it fails mid-answer) and end. */
+  streamError?: { message: string; type?: string; code?: string | null };
+}
+
+/** A script, or a function choosing one from the request body. */
+export type FakeScriptSource = FakeScript | ((body: FakeRequestBody) => FakeScript);
+
+/** The parts of a chat-completions request body the stand-in reads; the rest is kept as sent. */
+export interface FakeRequestBody {
+  model?: string;
+  messages?: Array<Record<string, unknown>>;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  [key: string]: unknown;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The parsed JSON body (undefined for GET, or a body that was not JSON). */
+  body: FakeRequestBody | undefined;
+  receivedAt: number;
+  /** True when the client closed the connection before the stand-in finished its answer. */
+  closedByClient: boolean;
+  closedAt?: number;
+  /** Resolves when the client closes the connection before the answer ended (never, otherwise). */
+  readonly clientClosed: Promise<void>;
+  /** Content deltas actually written to this client. */
+  tokensSent: number;
+}
+
+export interface FakeOpenAI {
+  /** `http://127.0.0.1:<port>/v1`, what OPENAI_BASE_URL should be. */
+  baseURL: string;
+  /** Every request received, in arrival order. */
+  requests: RecordedRequest[];
+  /** Queues scripts for the next requests, one each; when the queue is empty the default script answers. */
+  script(...scripts: FakeScriptSource[]): void;
+  /** Replaces the script used when the queue is empty. */
+  setDefault(script: FakeScriptSource): void;
+  /** Stops the server, cutting any request still open (hanging ones included). */
+  close(): Promise<void>;
+}
+
+const DEFAULT_SCRIPT: FakeScript = { tokens: ['Hello', ' world'] };
+
+export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSource } = {}): Promise<FakeOpenAI> {
+  const queue: FakeScriptSource[] = [];
+  let fallback: FakeScriptSource = options.defaultScript ?? DEFAULT_SCRIPT;
+  const requests: RecordedRequest[] = [];
+  /** Aborted on close(), so no scripted delay keeps the process alive after a test. */
+  const shutdown = new AbortController();
+
+  const nextScript = (body: FakeRequestBody): FakeScript => {
+    const source = queue.shift() ?? fallback;
+    return typeof source === 'function' ? source(body) : source;
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // A handler bug must fail loudly in the test output, not hang the client.
+      console.error('fake-openai handler failed', error);
+      res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    let resolveClosed!: () => void;
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: (req.url ?? '/').split('?')[0] ?? '/',
+      headers: req.headers,
+      body: parseJson(raw),
+      receivedAt: Date.now(),
+      closedByClient: false,
+      clientClosed: new Promise<void>((resolve) => (resolveClosed = resolve)),
+      tokensSent: 0,
+    };
+    requests.push(record);
+
+    // Aborted when this response can no longer be written to: the client left or the server stops.
+    const gone = new AbortController();
+    const onShutdown = (): void => gone.abort();
+    shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+    res.on('close', () => {
+      shutdown.signal.removeEventListener('abort', onShutdown);
+      if (!res.writableFinished && !shutdown.signal.aborted) {
+        record.closedByClient = true;
+        record.closedAt = Date.now();
+        resolveClosed();
+      }
+      gone.abort();
+    });
+
+    if (record.method === 'GET' && record.path === '/v1/models') {
+      sendJson(res, 200, {
+        object: 'list',
+        data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }],
+      });
+      return;
+    }
+    if (record.method !== 'POST' || record.path !== '/v1/chat/completions') {
+      sendError(res, {
+        status: 404,
+        message: `Unknown route ${record.method} ${record.path}`,
+        type: 'invalid_request_error',
+      });
+      return;
+    }
+    if (!record.body) {
+      sendError(res, { status: 400, message: 'The body is not valid JSON', type: 'invalid_request_error' });
+      return;
+    }
+
+    const script = nextScript(record.body);
+    const wait = (ms: number | undefined): Promise<boolean> => pause(ms, gone.signal);
+    if (script.hang) return; // the response stays open until the client or close() ends it
+    if (!(await wait(script.headersDelayMs))) return;
+    if (script.fail) {
+      sendError(res, script.fail);
+      return;
+    }
+    if (record.body.stream === true) {
+      await streamAnswer(res, record, script, wait);
+    } else {
+      sendJson(res, 200, completion(record.body, script));
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    script: (...scripts) => queue.push(...scripts),
+    setDefault: (script) => {
+      fallback = script;
+    },
+    close: async () => {
+      shutdown.abort();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+/** Writes the chunks of a streamed answer, honouring the script's delays, drop and hang. */
+async function streamAnswer(
+  res: ServerResponse,
+  record: RecordedRequest,
+  script: FakeScript,
+  wait: (ms: number | undefined) => Promise<boolean>,
+): Promise<void> {
+  const body = record.body ?? {};
+  const id = `chatcmpl-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const model = body.model ?? 'fake-model';
+  const includeUsage = body.stream_options?.include_usage === true;
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null): Record<string, unknown> => ({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    ...(includeUsage ? { usage: null } : {}),
+  });
+  /** Settles when the last frame written has been handed to the kernel. */
+  let flushed: Promise<void> = Promise.resolve();
+  const send = (payload: unknown): void => {
+    flushed = new Promise((resolve) => res.write(`data: ${JSON.stringify(payload)}\n\n`, () => resolve()));
+  };
+  /** Cuts the connection mid-answer, after the frames already written have left (destroy discards unsent data). */
+  const drop = async (): Promise<void> => {
+    await flushed;
+    res.socket?.destroy();
+  };
+
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache',
+    Connection: 'keep-alive',
+  });
+  send(chunk({ role: 'assistant', content: '', refusal: null }));
+  if (script.hangAfterHeaders) return;
+
+  // Every delta but the first waits tokenDelayMs; the first waits firstTokenDelayMs.
+  let first = true;
+  const beforeDelta = (): Promise<boolean> => {
+    const ms = first ? script.firstTokenDelayMs : script.tokenDelayMs;
+    first = false;
+    return wait(ms);
+  };
+
+  const reasoningField = script.reasoningField ?? 'reasoning_content';
+  for (const text of script.reasoning ?? []) {
+    if (!(await beforeDelta())) return;
+    send(chunk({ [reasoningField]: text }));
+  }
+  for (const text of script.tokens ?? []) {
+    if (script.dropAfterTokens !== undefined && record.tokensSent >= script.dropAfterTokens) {
+      await drop();
+      return;
+    }
+    if (!(await beforeDelta())) return;
+    send(chunk({ content: text }));
+    record.tokensSent += 1;
+  }
+  if (script.hangAfterTokens) return;
+  if (script.truncate) {
+    res.end();
+    return;
+  }
+  if (script.streamError) {
+    const { message, type = 'server_error', code = null } = script.streamError;
+    send({ error: { message, type, code, param: null } });
+    res.end();
+    return;
+  }
+  for (const [index, call] of (script.toolCalls ?? []).entries()) {
+    const parts = splitInto(call.arguments, call.argumentChunks ?? 3);
+    if (!(await beforeDelta())) return;
+    send(
+      chunk({
+        tool_calls: [
+          {
+            index,
+            id: call.id ?? `call_${randomUUID().slice(0, 8)}`,
+            type: 'function',
+            function: { name: call.name, arguments: '' },
+          },
+        ],
+      }),
+    );
+    for (const part of parts) {
+      if (!(await beforeDelta())) return;
+      send(chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
+    }
+  }
+  if (script.dropAfterTokens !== undefined) {
+    await drop(); // dropping after all tokens: the answer never ends
+    return;
+  }
+
+  send(chunk({}, finishReasonOf(script)));
+  if (includeUsage) {
+    send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageOf(body, script) });
+  }
+  res.end('data: [DONE]\n\n');
+}
+
+/** The non-streaming answer: one `chat.completion` carrying everything the script would have streamed. */
+function completion(body: FakeRequestBody, script: FakeScript): Record<string, unknown> {
+  const toolCalls = (script.toolCalls ?? []).map((call) => ({
+    id: call.id ?? `call_${randomUUID().slice(0, 8)}`,
+    type: 'function',
+    function: { name: call.name, arguments: call.arguments },
+  }));
+  return {
+    id: `chatcmpl-${randomUUID()}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: body.model ?? 'fake-model',
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: script.tokens ? script.tokens.join('') : toolCalls.length > 0 ? null : 'Hello world',
+          refusal: null,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        },
+        logprobs: null,
+        finish_reason: finishReasonOf(script),
+      },
+    ],
+    usage: usageOf(body, script),
+  };
+}
+
+function finishReasonOf(script: FakeScript): string {
+  return script.finishReason ?? (script.toolCalls && script.toolCalls.length > 0 ? 'tool_calls' : 'stop');
+}
+
+function usageOf(body: FakeRequestBody, script: FakeScript): Record<string, number> {
+  const usage = script.usage ?? {
+    prompt_tokens: body.messages?.length ?? 0,
+    completion_tokens: (script.tokens?.length ?? 0) + (script.reasoning?.length ?? 0),
+  };
+  return { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+}
+
+function sendError(res: ServerResponse, failure: FakeFailure): void {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (failure.retryAfter !== undefined) headers['Retry-After'] = failure.retryAfter;
+  res.writeHead(failure.status, headers);
+  res.end(
+    JSON.stringify({
+      error: {
+        message: failure.message ?? `Scripted failure ${failure.status}`,
+        type: failure.type ?? (failure.status >= 500 ? 'server_error' : 'invalid_request_error'),
+        code: failure.code ?? null,
+        param: failure.param ?? null,
+      },
+    }),
+  );
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(payload));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function parseJson(raw: string): FakeRequestBody | undefined {
+  if (!raw) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as FakeRequestBody) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits `ms` (nothing when undefined or 0); false when `signal` fired first, meaning "stop writing". */
+async function pause(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  if (!ms) return true;
+  try {
+    await sleep(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Splits `text` into `count` nearly equal pieces (fewer when it is shorter), keeping their order. */
+function splitInto(text: string, count: number): string[] {
+  const size = Math.max(1, Math.ceil(text.length / Math.max(1, count)));
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
+  return parts.length > 0 ? parts : [''];
+}
