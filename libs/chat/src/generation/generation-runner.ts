@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { ProviderError, type ChatProvider, type ChatRequest, type FinishReason } from '@agents/providers';
+import type { EventBus } from '@agents/streaming';
+import type { ContentPart } from '../message.entity';
+
+export interface GenerationInput {
+  streamId: string;
+  responseMessageId: string;
+  request: ChatRequest;
+}
+
+export type GenerationStatus = 'completed' | 'failed' | 'aborted';
+
+/** What a generation produced; the caller stores it, then announces the terminal event. */
+export interface GenerationOutcome {
+  status: GenerationStatus;
+  text: string;
+  reasoning: string;
+  content: ContentPart[];
+  usage?: { promptTokens: number; completionTokens: number };
+  finishReason?: FinishReason;
+  /** Why it failed, in words a user may read. */
+  error?: string;
+}
+
+export interface RetryPolicy {
+  /** Further attempts after the first, for retryable failures before the first token. */
+  retries: number;
+  /** Base of the exponential backoff when the provider names no Retry-After. */
+  baseDelayMs: number;
+  /** Upper bound on any single wait, Retry-After included. */
+  maxDelayMs: number;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { retries: 2, baseDelayMs: 500, maxDelayMs: 10_000 };
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Runs one provider call and turns its stream into the stream events of API.md §4
+ * (`on_run_step`, `on_message_delta`, `on_reasoning_delta`) on the event bus. It never publishes
+ * the terminal event: the caller stores the response message first and announces it after, so a
+ * client that sees `final` can always read the message back.
+ *
+ * A retryable provider failure (429, 5xx, unreachable) before the first token is retried with
+ * backoff, honouring Retry-After; once a token has been published the call is never repeated,
+ * so no token is ever sent twice.
+ */
+export class GenerationRunner {
+  constructor(
+    private readonly bus: EventBus,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  async run(input: GenerationInput, provider: ChatProvider, signal: AbortSignal): Promise<GenerationOutcome> {
+    const stepId = `step_${randomUUID()}`;
+    const outcome: GenerationOutcome = { status: 'completed', text: '', reasoning: '', content: [] };
+    await this.bus.publish(input.streamId, {
+      event: 'on_run_step',
+      data: {
+        id: stepId,
+        index: 0,
+        type: 'message_creation',
+        stepDetails: { type: 'message_creation', message_creation: { message_id: input.responseMessageId } },
+      },
+    });
+
+    let published = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for await (const event of provider.stream(input.request, signal)) {
+          switch (event.type) {
+            case 'text':
+              published = true;
+              outcome.text += event.text;
+              await this.bus.publish(input.streamId, {
+                event: 'on_message_delta',
+                data: { id: stepId, delta: { content: [{ type: 'text', text: event.text }] } },
+              });
+              break;
+            case 'reasoning':
+              published = true;
+              outcome.reasoning += event.text;
+              await this.bus.publish(input.streamId, {
+                event: 'on_reasoning_delta',
+                data: { id: stepId, delta: { content: [{ type: 'think', think: event.text }] } },
+              });
+              break;
+            case 'usage':
+              outcome.usage = { promptTokens: event.promptTokens, completionTokens: event.completionTokens };
+              break;
+            case 'done':
+              outcome.finishReason = event.finishReason;
+              break;
+            case 'tool_call':
+              // Server-side tools arrive with the tools issue; until then a call is not executed.
+              break;
+          }
+        }
+        break;
+      } catch (err) {
+        const failure = err instanceof ProviderError ? err : undefined;
+        if (failure?.kind === 'aborted' || signal.aborted) {
+          outcome.status = 'aborted';
+          break;
+        }
+        if (failure && failure.retryable && !published && attempt < this.retry.retries) {
+          const backoff = failure.retryAfterMs ?? this.retry.baseDelayMs * 2 ** attempt;
+          await sleep(Math.min(backoff, this.retry.maxDelayMs), signal);
+          if (signal.aborted) {
+            outcome.status = 'aborted';
+            break;
+          }
+          continue;
+        }
+        outcome.status = 'failed';
+        outcome.error = err instanceof Error ? err.message : String(err);
+        break;
+      }
+    }
+
+    if (outcome.reasoning) outcome.content.push({ type: 'think', think: outcome.reasoning });
+    if (outcome.text) outcome.content.push({ type: 'text', text: outcome.text });
+    return outcome;
+  }
+}
