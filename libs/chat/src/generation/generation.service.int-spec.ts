@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { AgentsRepository, type AgentEntity } from '@agents/agents';
+import { AclRepository } from '@agents/acl';
+import { loadConfig } from '@agents/core';
+import { ChatProviderFactory, ProviderRegistry } from '@agents/providers';
+import { InMemoryEventBus, type StreamEvent } from '@agents/streaming';
+import { VersionsRepository, takeSnapshot } from '@agents/versions';
+import { agentEntity } from '../../../../test/support/entity-factories';
+import { startFakeOpenAI, type FakeOpenAI } from '../../../../test/support/fake-openai';
+import {
+  type IntegrationDatabase,
+  insertUser,
+  openIntegrationDatabase,
+} from '../../../../test/support/integration-database';
+import { ConversationEntity } from '../conversation.entity';
+import { ConversationsRepository } from '../conversations.repository';
+import { MessageEntity } from '../message.entity';
+import { MessagesRepository } from '../messages.repository';
+import type { GenerationJob } from './generation-job';
+import { GenerationService } from './generation.service';
+
+/** The worker's job handler on real PostgreSQL, a real OpenAI-protocol server and the in-process bus. */
+describe('GenerationService', () => {
+  let database: IntegrationDatabase;
+  let fake: FakeOpenAI;
+  let bus: InMemoryEventBus;
+  let service: GenerationService;
+  let messages: MessagesRepository;
+  let conversations: ConversationsRepository;
+
+  beforeAll(async () => {
+    database = await openIntegrationDatabase();
+    fake = await startFakeOpenAI();
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
+      JWT_SECRET: 'x'.repeat(40),
+      OPENAI_BASE_URL: fake.baseURL,
+      OPENAI_API_KEY: 'sk-test',
+    });
+    messages = new MessagesRepository(database.db);
+    conversations = new ConversationsRepository(database.db);
+    bus = new InMemoryEventBus();
+    service = new GenerationService(
+      database.db,
+      new VersionsRepository(database.db),
+      conversations,
+      messages,
+      new ChatProviderFactory(config, new ProviderRegistry(config)),
+      bus,
+    );
+  });
+  afterAll(async () => {
+    await bus.close();
+    await fake.close();
+    await database.close();
+  });
+
+  /** An agent with its version 1, a conversation and the user's first message, as the api stores them. */
+  async function seed(agentFields: Partial<AgentEntity> = {}): Promise<GenerationJob> {
+    const user = await insertUser(database.dataSource);
+    const agent = agentEntity(user.id, agentFields);
+    const agents = new AgentsRepository(database.db, new AclRepository(database.db));
+    await agents.insert(database.dataSource.manager, agent);
+    await new VersionsRepository(database.db).append(database.dataSource.manager, {
+      agentId: agent.id,
+      version: 1,
+      snapshot: takeSnapshot(agent),
+      createdBy: user.id,
+      createdAt: new Date(),
+    });
+    const conversation = Object.assign(new ConversationEntity(), {
+      id: randomUUID(),
+      userId: user.id,
+      agentId: agent.id,
+      title: 'New Chat',
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    await conversations.insert(database.dataSource.manager, conversation);
+    const userMessage = Object.assign(new MessageEntity(), {
+      id: randomUUID(),
+      conversationId: conversation.id,
+      parentMessageId: null,
+      userId: user.id,
+      sender: 'User',
+      isCreatedByUser: true,
+      text: 'What is 6 x 7?',
+      content: [{ type: 'text', text: 'What is 6 x 7?' }],
+      unfinished: false,
+      error: false,
+      agentId: agent.id,
+      model: null,
+      promptTokens: null,
+      completionTokens: null,
+      createdAt: new Date(),
+    });
+    await messages.insert(database.dataSource.manager, userMessage);
+    await bus.create(conversation.id);
+    return {
+      streamId: conversation.id,
+      conversationId: conversation.id,
+      userId: user.id,
+      agentId: agent.id,
+      agentVersion: 1,
+      userMessageId: userMessage.id,
+      responseMessageId: randomUUID(),
+    };
+  }
+
+  /** Collects the stream; when the terminal event arrives, reads the response back from the database. */
+  async function watch(job: GenerationJob, readBack = false) {
+    const events: StreamEvent[] = [];
+    let storedAtTerminal: Promise<MessageEntity | null> | undefined;
+    await bus.subscribe(job.streamId, '0', (e) => {
+      events.push(e);
+      if (e.terminal && readBack) storedAtTerminal = messages.findById(job.responseMessageId);
+    });
+    return { events, storedAtTerminal: () => storedAtTerminal };
+  }
+
+  it('streams the answer, stores it under the user message, then announces exactly one final', async () => {
+    fake.script({ tokens: ['6 x 7', ' = 42'] });
+    const job = await seed();
+    const { events, storedAtTerminal } = await watch(job, true);
+    const outcome = await service.handle(job);
+
+    expect(outcome.status).toBe('completed');
+    const terminal = events.filter((e) => e.terminal);
+    expect(terminal).toHaveLength(1);
+    expect(terminal[0].payload).toMatchObject({
+      final: true,
+      requestMessage: { messageId: job.userMessageId, text: 'What is 6 x 7?' },
+      responseMessage: {
+        messageId: job.responseMessageId,
+        parentMessageId: job.userMessageId,
+        text: '6 x 7 = 42',
+        unfinished: false,
+      },
+    });
+    expect(events[events.length - 1]).toBe(terminal[0]);
+    // Persist, then announce: the message was readable when the final event was delivered.
+    expect((await storedAtTerminal()!)?.text).toBe('6 x 7 = 42');
+    // The provider saw the agent's instructions and the thread.
+    const sent = fake.requests[fake.requests.length - 1].body!;
+    expect(sent.messages).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'What is 6 x 7?' },
+    ]);
+  });
+
+  it('aborts through the control channel: stores the partial answer unfinished and ends with an aborted final', async () => {
+    fake.script({ tokens: Array.from({ length: 100 }, (_, i) => `w${i} `), tokenDelayMs: 20 });
+    const job = await seed();
+    const { events } = await watch(job);
+    const running = service.handle(job);
+    while (events.filter((e) => (e.payload as { event?: string }).event === 'on_message_delta').length < 2) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await bus.publishControl(job.streamId, { type: 'abort' });
+    const outcome = await running;
+    expect(outcome.status).toBe('aborted');
+    const stored = await messages.findById(job.responseMessageId);
+    expect(stored).toMatchObject({ unfinished: true, error: false });
+    expect(stored!.text.startsWith('w0 w1 ')).toBe(true);
+    const terminal = events.filter((e) => e.terminal);
+    expect(terminal).toHaveLength(1);
+    expect(terminal[0].payload).toMatchObject({ final: true, aborted: true, responseMessage: { unfinished: true } });
+  });
+
+  it('ends with one error event naming the cause when the provider fails, keeping the partial answer', async () => {
+    fake.script({ tokens: ['partial', ' answer', ' lost'], dropAfterTokens: 1 });
+    const job = await seed();
+    const { events } = await watch(job);
+    const outcome = await service.handle(job);
+    expect(outcome.status).toBe('failed');
+    const terminal = events.filter((e) => e.terminal);
+    expect(terminal).toHaveLength(1);
+    expect(terminal[0].payload).toMatchObject({
+      error: expect.any(String),
+      responseMessage: { text: 'partial', unfinished: true, error: true },
+    });
+    expect(await messages.findById(job.responseMessageId)).toMatchObject({ text: 'partial', error: true });
+  });
+
+  it('fails clearly for a provider that is not wired yet', async () => {
+    const job = await seed({ provider: 'anthropic' });
+    const { events } = await watch(job);
+    const outcome = await service.handle(job);
+    expect(outcome.status).toBe('failed');
+    expect((events.find((e) => e.terminal)!.payload as { error: string }).error).toMatch(/anthropic/i);
+  });
+});

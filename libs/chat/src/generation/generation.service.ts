@@ -1,0 +1,147 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DatabaseService } from '@agents/core';
+import { ChatProviderFactory, chatParametersFrom, type ChatMessage } from '@agents/providers';
+import { EVENT_BUS, type EventBus } from '@agents/streaming';
+import { VersionsRepository } from '@agents/versions';
+import { ConversationsRepository } from '../conversations.repository';
+import { ChatMessageDto, ConversationDto } from '../dto/conversation.dto';
+import { MessageEntity } from '../message.entity';
+import { MessagesRepository } from '../messages.repository';
+import type { GenerationJob } from './generation-job';
+import { GenerationRunner, type GenerationOutcome } from './generation-runner';
+
+/**
+ * The worker's handler for one generation job: loads the agent at its pinned version and the
+ * thread, runs the provider through the GenerationRunner (abortable from any api instance via the
+ * stream's control channel), stores the response message, and only then publishes the one
+ * terminal event — `final` (also after an abort) or `error`.
+ */
+@Injectable()
+export class GenerationService {
+  private readonly runner: GenerationRunner;
+
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly versions: VersionsRepository,
+    private readonly conversations: ConversationsRepository,
+    private readonly messages: MessagesRepository,
+    private readonly providers: ChatProviderFactory,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+  ) {
+    this.runner = new GenerationRunner(bus);
+  }
+
+  async handle(job: GenerationJob): Promise<GenerationOutcome> {
+    const controller = new AbortController();
+    const stopListening = await this.bus.onControl(job.streamId, (message) => {
+      if (message.type === 'abort') controller.abort();
+    });
+    try {
+      const outcome = await this.generate(job, controller.signal);
+      await this.announce(job, outcome, await this.store(job, outcome));
+      return outcome;
+    } finally {
+      await stopListening();
+    }
+  }
+
+  private async generate(
+    job: GenerationJob,
+    signal: AbortSignal,
+  ): Promise<GenerationOutcome & { sender: string; model: string | null }> {
+    const version = await this.versions.find(job.agentId, job.agentVersion);
+    if (!version) {
+      return {
+        ...failed(`Agent ${job.agentId} version ${job.agentVersion} no longer exists`),
+        sender: 'Agent',
+        model: null,
+      };
+    }
+    const agent = version.snapshot;
+    const thread = await this.messages.threadTo(job.conversationId, job.userMessageId);
+    const history: ChatMessage[] = thread.map((m) =>
+      m.isCreatedByUser ? { role: 'user', content: m.text } : { role: 'assistant', content: m.text },
+    );
+    try {
+      const provider = this.providers.forAgent(agent.provider);
+      const outcome = await this.runner.run(
+        {
+          streamId: job.streamId,
+          responseMessageId: job.responseMessageId,
+          request: {
+            model: agent.model,
+            instructions: agent.instructions ?? undefined,
+            messages: history,
+            parameters: chatParametersFrom(agent.model_parameters),
+          },
+        },
+        provider,
+        signal,
+      );
+      return { ...outcome, sender: agent.name, model: agent.model };
+    } catch (err) {
+      return { ...failed(err instanceof Error ? err.message : String(err)), sender: agent.name, model: agent.model };
+    }
+  }
+
+  /** The response is stored (complete, failed or unfinished) before anyone is told it exists. */
+  private async store(
+    job: GenerationJob,
+    outcome: GenerationOutcome & { sender: string; model: string | null },
+  ): Promise<MessageEntity> {
+    const now = new Date();
+    const message = Object.assign(new MessageEntity(), {
+      id: job.responseMessageId,
+      conversationId: job.conversationId,
+      parentMessageId: job.userMessageId,
+      userId: job.userId,
+      sender: outcome.sender,
+      isCreatedByUser: false,
+      text: outcome.text,
+      content: outcome.content,
+      unfinished: outcome.status !== 'completed',
+      error: outcome.status === 'failed',
+      agentId: job.agentId,
+      model: outcome.model,
+      promptTokens: outcome.usage?.promptTokens ?? null,
+      completionTokens: outcome.usage?.completionTokens ?? null,
+      createdAt: now,
+    });
+    await this.db.transaction(async (m) => {
+      await this.messages.insert(m, message);
+      await this.conversations.touch(m, job.conversationId, now);
+    });
+    return message;
+  }
+
+  private async announce(job: GenerationJob, outcome: GenerationOutcome, response: MessageEntity): Promise<void> {
+    if (outcome.status === 'failed') {
+      await this.bus.publish(
+        job.streamId,
+        { error: outcome.error ?? 'The generation failed', responseMessage: ChatMessageDto.from(response) },
+        { terminal: true },
+      );
+      return;
+    }
+    const [conversation, request] = await Promise.all([
+      this.conversations.findOwned(job.userId, job.conversationId),
+      this.messages.findById(job.userMessageId),
+    ]);
+    await this.bus.publish(
+      job.streamId,
+      {
+        final: true,
+        conversation: conversation ? ConversationDto.from(conversation) : null,
+        title: conversation?.title ?? null,
+        requestMessage: request ? ChatMessageDto.from(request) : null,
+        responseMessage: ChatMessageDto.from(response),
+        ...(outcome.status === 'aborted' ? { aborted: true } : {}),
+      },
+      { terminal: true },
+    );
+  }
+}
+
+function failed(error: string): GenerationOutcome {
+  return { status: 'failed', text: '', reasoning: '', content: [], error };
+}
