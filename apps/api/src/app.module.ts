@@ -19,7 +19,7 @@ export class AppModule {
         TerminusModule.forRoot({ logger: false }),
         AuthModule,
         AgentsModule,
-        ChatModule,
+        ChatModule.forRoot({ consumeJobs: !config.redisUrl }), // the in-process queue has no other consumer
       ],
       controllers: [HealthController],
     };

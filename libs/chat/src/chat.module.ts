@@ -1,17 +1,54 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AgentsModule } from '@agents/agents';
+import { AppConfig } from '@agents/core';
+import { ProvidersModule } from '@agents/providers';
+import { StreamingModule } from '@agents/streaming';
+import { VersionsModule } from '@agents/versions';
+import { ChatController } from './chat.controller';
+import { ChatService } from './chat.service';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
+import { GENERATION_JOBS, GenerationJobsShutdown, createGenerationJobs } from './generation/generation-queue';
+import { CONSUME_GENERATION_JOBS, GenerationProcessor } from './generation/generation.processor';
+import { GenerationService } from './generation/generation.service';
 import { MessageEntity } from './message.entity';
 import { MessagesRepository } from './messages.repository';
+import { StreamResponder } from './stream-responder';
 
-/** Conversations and messages (the chat routes themselves arrive with the streaming work). */
-@Module({
-  imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity])],
-  controllers: [ConversationsController],
-  providers: [ConversationsRepository, MessagesRepository, ConversationsService],
-  exports: [ConversationsRepository, MessagesRepository],
-})
-export class ChatModule {}
+/**
+ * Conversations, messages, starting/aborting generations and their streams. `consumeJobs` is true
+ * in the worker and, in the embedded mode, in the api process (one process does everything);
+ * a distributed api never runs a provider call.
+ */
+@Module({})
+export class ChatModule {
+  static forRoot(options: { consumeJobs: boolean }): DynamicModule {
+    return {
+      module: ChatModule,
+      imports: [
+        TypeOrmModule.forFeature([ConversationEntity, MessageEntity]),
+        AgentsModule,
+        VersionsModule,
+        ProvidersModule,
+        StreamingModule,
+      ],
+      controllers: [ConversationsController, ChatController],
+      providers: [
+        ConversationsRepository,
+        MessagesRepository,
+        ConversationsService,
+        ChatService,
+        StreamResponder,
+        GenerationService,
+        GenerationProcessor,
+        { provide: GENERATION_JOBS, inject: [AppConfig], useFactory: createGenerationJobs },
+        { provide: CONSUME_GENERATION_JOBS, useValue: options.consumeJobs },
+        GenerationJobsShutdown,
+      ],
+      exports: [ConversationsRepository, MessagesRepository],
+    };
+  }
+}

@@ -19,6 +19,11 @@ export class MessagesRepository {
     return m.findOneBy(MessageEntity, { id });
   }
 
+  /** The most recent message of a conversation: where a new message goes when no parent is named. */
+  latestIn(conversationId: string, m: EntityManager = this.db.manager): Promise<MessageEntity | null> {
+    return m.findOne(MessageEntity, { where: { conversationId }, order: { createdAt: 'DESC', id: 'DESC' } });
+  }
+
   /** Every message of a conversation in the order they were written. */
   listByConversation(conversationId: string): Promise<MessageEntity[]> {
     return this.db.manager.find(MessageEntity, {

@@ -4,3 +4,6 @@ export * from './stream-keys';
 export * from './in-memory-event-bus';
 export * from './redis-event-bus';
 export * from './streaming.module';
+export * from './generation-state';
+export * from './in-memory-generation-state';
+export * from './redis-generation-state';

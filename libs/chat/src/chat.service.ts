@@ -1,0 +1,154 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AgentAccessPolicy, AgentsRepository } from '@agents/agents';
+import type { AuthUser } from '@agents/auth';
+import { ConflictError, DatabaseService, NotFoundError, ValidationFailedError } from '@agents/core';
+import { EVENT_BUS, type EventBus } from '@agents/streaming';
+import { ConversationEntity } from './conversation.entity';
+import { ConversationsRepository } from './conversations.repository';
+import type { AbortChatDto, StartChatDto, StartChatResponseDto } from './dto/chat.dto';
+import { ChatMessageDto } from './dto/conversation.dto';
+import { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation/generation-queue';
+import type { GenerationJob } from './generation/generation-job';
+import { MessageEntity } from './message.entity';
+import { MessagesRepository } from './messages.repository';
+
+const TITLE_LENGTH = 60;
+
+/**
+ * Starting and stopping generations. The api never calls a provider: it authorizes USE, stores
+ * the user message, reserves the conversation's stream (one running generation per
+ * conversation), announces `created`, and enqueues the job for a worker.
+ */
+@Injectable()
+export class ChatService {
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly access: AgentAccessPolicy,
+    private readonly agents: AgentsRepository,
+    private readonly conversations: ConversationsRepository,
+    private readonly messages: MessagesRepository,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
+  ) {}
+
+  async start(user: AuthUser, dto: StartChatDto): Promise<StartChatResponseDto> {
+    await this.access.assertCan(user, dto.agent_id, 'use');
+    const agent = await this.agents.findById(dto.agent_id);
+    if (!agent) throw new NotFoundError(`Agent ${dto.agent_id} not found`);
+
+    const existing = dto.conversationId === undefined || dto.conversationId === 'new' ? null : dto.conversationId;
+    const conversation = existing === null ? null : await this.conversations.findOwned(user.id, existing);
+    if (existing !== null && !conversation) throw new NotFoundError('Conversation not found');
+    const conversationId = conversation?.id ?? randomUUID();
+    const parentMessageId = await this.parentFor(conversation, dto.parentMessageId);
+
+    if (!(await this.bus.create(conversationId))) {
+      throw new ConflictError('A generation is already running in this conversation; wait for it or abort it');
+    }
+    const now = new Date();
+    const userMessage = Object.assign(new MessageEntity(), {
+      id: dto.messageId ?? randomUUID(),
+      conversationId,
+      parentMessageId,
+      userId: user.id,
+      sender: 'User',
+      isCreatedByUser: true,
+      text: dto.text,
+      content: [{ type: 'text', text: dto.text }],
+      unfinished: false,
+      error: false,
+      agentId: agent.id,
+      model: null,
+      promptTokens: null,
+      completionTokens: null,
+      createdAt: now,
+    });
+    const job: GenerationJob = {
+      streamId: conversationId,
+      conversationId,
+      userId: user.id,
+      agentId: agent.id,
+      agentVersion: agent.version,
+      userMessageId: userMessage.id,
+      responseMessageId: randomUUID(),
+    };
+    try {
+      await this.db.transaction(async (m) => {
+        if (!conversation) {
+          await this.conversations.insert(
+            m,
+            Object.assign(new ConversationEntity(), {
+              id: conversationId,
+              userId: user.id,
+              agentId: agent.id,
+              title: dto.text.slice(0, TITLE_LENGTH).trim() || 'New Chat',
+              createdAt: now,
+              updatedAt: now,
+            }),
+          );
+        } else {
+          await this.conversations.touch(m, conversationId, now);
+        }
+        await this.messages.insert(m, userMessage);
+      });
+      await this.bus.publish(conversationId, {
+        created: true,
+        message: ChatMessageDto.from(userMessage),
+        streamId: conversationId,
+      });
+      await this.jobs.add(generationJobId(job), job);
+    } catch (err) {
+      // Release the reservation so the conversation is not blocked by a start that never began.
+      await this.bus
+        .publish(conversationId, { error: 'The message could not be sent; please try again' }, { terminal: true })
+        .catch(() => undefined);
+      throw err;
+    }
+    return {
+      streamId: conversationId,
+      conversationId,
+      status: 'started',
+      userMessageId: userMessage.id,
+      responseMessageId: job.responseMessageId,
+    };
+  }
+
+  /** Tells whichever worker holds the generation to stop; it saves the partial answer and ends the stream. */
+  async abort(user: AuthUser, dto: AbortChatDto): Promise<string> {
+    const streamId = dto.streamId ?? dto.conversationId ?? dto.abortKey?.split(':')[0];
+    if (!streamId) {
+      throw new ValidationFailedError([{ field: 'streamId', message: 'give streamId, conversationId or abortKey' }]);
+    }
+    if (!(await this.conversations.findOwned(user.id, streamId)) || !(await this.bus.exists(streamId))) {
+      throw new NotFoundError('No generation found for this stream');
+    }
+    await this.bus.publishControl(streamId, { type: 'abort' });
+    return streamId;
+  }
+
+  /** Owner check for the SSE route: a stranger's stream does not exist. */
+  async assertOwnsStream(user: AuthUser, streamId: string): Promise<void> {
+    if (!(await this.conversations.findOwned(user.id, streamId))) throw new NotFoundError('Stream not found');
+  }
+
+  private async parentFor(
+    conversation: ConversationEntity | null,
+    requested: string | undefined,
+  ): Promise<string | null> {
+    if (!conversation) {
+      if (requested !== undefined) {
+        throw new ValidationFailedError([
+          { field: 'parentMessageId', message: 'a new conversation has no messages yet' },
+        ]);
+      }
+      return null;
+    }
+    if (requested === undefined) return (await this.messages.latestIn(conversation.id))?.id ?? null;
+    const parent = await this.messages.findById(requested);
+    if (parent?.conversationId !== conversation.id) {
+      throw new ValidationFailedError([{ field: 'parentMessageId', message: 'no such message in this conversation' }]);
+    }
+    return parent.id;
+  }
+}

@@ -1,0 +1,93 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { AGENT_ID_PATTERN, OptionalNotNull } from '@agents/core';
+
+export class ChatFileDto {
+  /** @example "5f0c7d2e-8a4b-4c1d-9e3f-1a2b3c4d5e6f" */
+  @IsUUID('all')
+  file_id!: string;
+}
+
+export class StartChatDto {
+  /** The agent to chat with (needs USE). @example "agent_V1StGXR8_Z5jdHi6B-myT" */
+  @IsString()
+  @Matches(AGENT_ID_PATTERN, { message: 'agent_id must be an agent id (agent_ + 21 characters)' })
+  agent_id!: string;
+
+  /** The user's message, 1..100,000 characters. @example "What is our leave policy?" */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100_000)
+  text!: string;
+
+  /** "new" (or omitted) starts a conversation; a UUID continues one of the caller's. @example "new" */
+  @OptionalNotNull()
+  @IsString()
+  @Matches(/^(new|[0-9a-fA-F-]{36})$/, { message: 'conversationId must be "new" or a UUID' })
+  conversationId?: string;
+
+  /** The message to reply under; defaults to the conversation's latest message. */
+  @OptionalNotNull()
+  @IsUUID('all')
+  parentMessageId?: string;
+
+  /** An id for the user message, chosen by the client. */
+  @OptionalNotNull()
+  @IsUUID('all')
+  messageId?: string;
+
+  /** Attached files, at most 10. */
+  @OptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => ChatFileDto)
+  files?: ChatFileDto[];
+}
+
+export class StartChatResponseDto {
+  /** Equals the conversation id. @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
+  streamId!: string;
+  /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
+  conversationId!: string;
+  /** @example "started" */
+  status!: 'started';
+  /** @example "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d" */
+  userMessageId!: string;
+  /** @example "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed" */
+  responseMessageId!: string;
+}
+
+export class AbortChatDto {
+  /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
+  @OptionalNotNull()
+  @IsUUID('all')
+  streamId?: string;
+
+  /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
+  @OptionalNotNull()
+  @IsUUID('all')
+  conversationId?: string;
+
+  /** LibreChat's alternative identifier: `<conversationId>:<anything>`. */
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(200)
+  abortKey?: string;
+}
+
+export class AbortChatResponseDto {
+  /** @example true */
+  success!: true;
+  /** The stream that was told to stop. @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
+  aborted!: string;
+}
