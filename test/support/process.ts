@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const API_MAIN = join(__dirname, '../../dist/apps/api/apps/api/src/main.js');
+export const WORKER_MAIN = join(__dirname, '../../dist/apps/worker/apps/worker/src/main.js');
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,8 +35,17 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Starts the built api (`npm start` without the build step) as a real child process. */
 export function spawnApi(env: Record<string, string>): RunningApi {
-  if (!existsSync(API_MAIN)) throw new Error(`${API_MAIN} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, [API_MAIN], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnBuilt(API_MAIN, env);
+}
+
+/** Starts the built worker (`npm run start:worker`) as a real child process. */
+export function spawnWorker(env: Record<string, string>): RunningApi {
+  return spawnBuilt(WORKER_MAIN, env);
+}
+
+function spawnBuilt(main: string, env: Record<string, string>): RunningApi {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);
+  const child = spawn(process.execPath, [main], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
