@@ -125,6 +125,41 @@ describe('chat', () => {
     expect((messages.body[1].text as string).startsWith('w0 ')).toBe(true);
   });
 
+  it('reports status and active before, during and after a generation, and limits running generations per user', async () => {
+    fake.setDefault({ tokens: Array.from({ length: 100 }, (_, i) => `s${i} `), tokenDelayMs: 20 });
+    try {
+      const me = await createUser(t.http);
+      const agent = await createAgent(t.http, me);
+      await t.http.get('/api/agents/chat/active').set(me.auth).expect(200, { activeJobIds: [] });
+      const one = await start(me, agent.id).expect(200);
+      const two = await start(me, agent.id).expect(200);
+      const limited = await start(me, agent.id).expect(429); // MAX_CONCURRENT_GENERATIONS defaults to 2
+      expect(limited.headers['retry-after']).toBeDefined();
+      const active = await t.http.get('/api/agents/chat/active').set(me.auth).expect(200);
+      expect([...active.body.activeJobIds].sort()).toEqual([one.body.streamId, two.body.streamId].sort());
+
+      await readSse(`${base}/api/agents/chat/stream/${one.body.streamId}`, me.auth, { stopAfter: 5 });
+      const running = await t.http.get(`/api/agents/chat/status/${one.body.conversationId}`).set(me.auth).expect(200);
+      expect(running.body).toMatchObject({ active: true, status: 'running', streamId: one.body.streamId });
+      expect((running.body.aggregatedContent as string).startsWith('s0 ')).toBe(true);
+
+      for (const s of [one, two]) {
+        await t.http.post('/api/agents/chat/abort').set(me.auth).send({ streamId: s.body.streamId }).expect(200);
+        await readSse(`${base}/api/agents/chat/stream/${s.body.streamId}`, me.auth);
+      }
+      const after = await t.http.get(`/api/agents/chat/status/${one.body.conversationId}`).set(me.auth).expect(200);
+      expect(after.body).toMatchObject({ active: false, status: 'aborted' });
+      await t.http.get('/api/agents/chat/active').set(me.auth).expect(200, { activeJobIds: [] });
+      const stranger = await createUser(t.http);
+      await t.http
+        .get(`/api/agents/chat/status/${one.body.conversationId}`)
+        .set(stranger.auth)
+        .expect(200, { active: false });
+    } finally {
+      fake.setDefault({ tokens: ['Hello', ' world'] });
+    }
+  });
+
   it('keeps streams and chats to those allowed: USE, ownership, validation', async () => {
     const owner = await createUser(t.http);
     const stranger = await createUser(t.http);

@@ -4,7 +4,14 @@ import type { Request, Response } from 'express';
 import { CurrentUser, type AuthUser } from '@agents/auth';
 import { ApiErrors } from '@agents/core';
 import { ChatService } from './chat.service';
-import { AbortChatDto, AbortChatResponseDto, StartChatDto, StartChatResponseDto } from './dto/chat.dto';
+import {
+  AbortChatDto,
+  AbortChatResponseDto,
+  ActiveJobsDto,
+  GenerationStatusDto,
+  StartChatDto,
+  StartChatResponseDto,
+} from './dto/chat.dto';
 import { StreamResponder } from './stream-responder';
 
 @ApiTags('chat')
@@ -42,6 +49,35 @@ export class ChatController {
   ): Promise<void> {
     await this.chat.assertOwnsStream(user, streamId);
     await this.streams.serve(streamId, lastEventId, req, res);
+  }
+
+  /** The caller's running generations. */
+  @Get('active')
+  async active(@CurrentUser() user: AuthUser): Promise<ActiveJobsDto> {
+    return { activeJobIds: await this.chat.active(user) };
+  }
+
+  /** The latest generation of one of the caller's conversations: running, completed, failed or aborted. */
+  @Get('status/:conversationId')
+  async status(
+    @CurrentUser() user: AuthUser,
+    @Param('conversationId') conversationId: string,
+  ): Promise<GenerationStatusDto> {
+    const state = await this.chat.status(user, conversationId);
+    if (!state) return { active: false };
+    return {
+      active: state.status === 'running',
+      streamId: state.streamId,
+      status: state.status,
+      aggregatedContent: state.aggregatedContent,
+      createdAt: state.createdAt,
+      resumeState: {
+        conversationId: state.conversationId,
+        userMessageId: state.userMessageId,
+        responseMessageId: state.responseMessageId,
+        aggregatedContent: state.aggregatedContent,
+      },
+    };
   }
 
   /** Stops a running generation; the partial answer is kept and the stream ends with an aborted final. */

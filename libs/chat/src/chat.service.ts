@@ -2,8 +2,21 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AgentAccessPolicy, AgentsRepository } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
-import { ConflictError, DatabaseService, NotFoundError, ValidationFailedError } from '@agents/core';
-import { EVENT_BUS, type EventBus } from '@agents/streaming';
+import {
+  AppConfig,
+  ConflictError,
+  DatabaseService,
+  NotFoundError,
+  TooManyRequestsError,
+  ValidationFailedError,
+} from '@agents/core';
+import {
+  EVENT_BUS,
+  GENERATION_STATE,
+  type EventBus,
+  type GenerationState,
+  type GenerationStateStore,
+} from '@agents/streaming';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
 import type { AbortChatDto, StartChatDto, StartChatResponseDto } from './dto/chat.dto';
@@ -30,6 +43,8 @@ export class ChatService {
     private readonly messages: MessagesRepository,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
+    @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
+    private readonly config: AppConfig,
   ) {}
 
   async start(user: AuthUser, dto: StartChatDto): Promise<StartChatResponseDto> {
@@ -43,12 +58,33 @@ export class ChatService {
     const conversationId = conversation?.id ?? randomUUID();
     const parentMessageId = await this.parentFor(conversation, dto.parentMessageId);
 
+    const userMessageId = dto.messageId ?? randomUUID();
+    const responseMessageId = randomUUID();
+    const reserved = await this.state.reserve(
+      {
+        streamId: conversationId,
+        conversationId,
+        userId: user.id,
+        agentId: agent.id,
+        userMessageId,
+        responseMessageId,
+      },
+      { maxPerUser: this.config.maxConcurrentGenerations },
+    );
+    if (reserved === 'busy') throw busy();
+    if (reserved === 'limit') {
+      throw new TooManyRequestsError(
+        `You already have ${this.config.maxConcurrentGenerations} generations running; wait for one to finish`,
+        5,
+      );
+    }
     if (!(await this.bus.create(conversationId))) {
-      throw new ConflictError('A generation is already running in this conversation; wait for it or abort it');
+      await this.state.finish(conversationId, 'failed', 'stream already open');
+      throw busy();
     }
     const now = new Date();
     const userMessage = Object.assign(new MessageEntity(), {
-      id: dto.messageId ?? randomUUID(),
+      id: userMessageId,
       conversationId,
       parentMessageId,
       userId: user.id,
@@ -71,7 +107,7 @@ export class ChatService {
       agentId: agent.id,
       agentVersion: agent.version,
       userMessageId: userMessage.id,
-      responseMessageId: randomUUID(),
+      responseMessageId,
     };
     try {
       await this.db.transaction(async (m) => {
@@ -100,6 +136,7 @@ export class ChatService {
       await this.jobs.add(generationJobId(job), job);
     } catch (err) {
       // Release the reservation so the conversation is not blocked by a start that never began.
+      await this.state.finish(conversationId, 'failed', 'not started').catch(() => undefined);
       await this.bus
         .publish(conversationId, { error: 'The message could not be sent; please try again' }, { terminal: true })
         .catch(() => undefined);
@@ -127,6 +164,18 @@ export class ChatService {
     return streamId;
   }
 
+  /** The caller's running generations. */
+  active(user: AuthUser): Promise<string[]> {
+    return this.state.activeFor(user.id);
+  }
+
+  /** The generation of one of the caller's conversations; another's is as unknown as none. */
+  async status(user: AuthUser, conversationId: string): Promise<GenerationState | null> {
+    if (!(await this.conversations.findOwned(user.id, conversationId))) return null;
+    const state = await this.state.get(conversationId);
+    return state?.userId === user.id ? state : null;
+  }
+
   /** Owner check for the SSE route: a stranger's stream does not exist. */
   async assertOwnsStream(user: AuthUser, streamId: string): Promise<void> {
     if (!(await this.conversations.findOwned(user.id, streamId))) throw new NotFoundError('Stream not found');
@@ -151,4 +200,8 @@ export class ChatService {
     }
     return parent.id;
   }
+}
+
+function busy(): ConflictError {
+  return new ConflictError('A generation is already running in this conversation; wait for it or abort it');
 }

@@ -91,3 +91,23 @@ export class AbortChatResponseDto {
   /** The stream that was told to stop. @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
   aborted!: string;
 }
+
+export class ActiveJobsDto {
+  /** The caller's running generations (stream ids). */
+  activeJobIds!: string[];
+}
+
+export class GenerationStatusDto {
+  /** Whether a generation is running now. @example true */
+  active!: boolean;
+  /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
+  streamId?: string;
+  /** @example "running" */
+  status?: 'running' | 'completed' | 'failed' | 'aborted';
+  /** The answer's text so far. @example "Our leave policy" */
+  aggregatedContent?: string;
+  /** @example "2026-11-29T12:00:00.000Z" */
+  createdAt?: string;
+  /** What a client needs to pick the stream up again. */
+  resumeState?: { conversationId: string; userMessageId: string; responseMessageId: string; aggregatedContent: string };
+}

@@ -7,6 +7,8 @@ export interface GenerationInput {
   streamId: string;
   responseMessageId: string;
   request: ChatRequest;
+  /** Called with each text delta after it is published (e.g. to keep the status' text current). */
+  onText?: (text: string) => Promise<unknown>;
 }
 
 export type GenerationStatus = 'completed' | 'failed' | 'aborted';
@@ -87,6 +89,7 @@ export class GenerationRunner {
                 event: 'on_message_delta',
                 data: { id: stepId, delta: { content: [{ type: 'text', text: event.text }] } },
               });
+              await input.onText?.(event.text);
               break;
             case 'reasoning':
               published = true;

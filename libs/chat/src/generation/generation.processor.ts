@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { EVENT_BUS, type EventBus } from '@agents/streaming';
+import { EVENT_BUS, GENERATION_STATE, type EventBus, type GenerationStateStore } from '@agents/streaming';
 import { GENERATION_JOBS, streamIdOfJob, type GenerationJobs } from './generation-queue';
 import { GenerationService } from './generation.service';
 
@@ -19,6 +19,7 @@ export class GenerationProcessor implements OnApplicationBootstrap {
   constructor(
     @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
     @Inject(CONSUME_GENERATION_JOBS) private readonly consume: boolean,
     private readonly generation: GenerationService,
   ) {}
@@ -36,6 +37,7 @@ export class GenerationProcessor implements OnApplicationBootstrap {
 
   private async endFailed(streamId: string, reason: string): Promise<void> {
     this.logger.error(`Generation for stream ${streamId} failed: ${reason}`);
+    await this.state.finish(streamId, 'failed', reason).catch(() => undefined);
     try {
       await this.bus.publish(
         streamId,

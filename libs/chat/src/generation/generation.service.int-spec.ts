@@ -3,7 +3,7 @@ import { AgentsRepository, type AgentEntity } from '@agents/agents';
 import { AclRepository } from '@agents/acl';
 import { loadConfig } from '@agents/core';
 import { ChatProviderFactory, ProviderRegistry } from '@agents/providers';
-import { InMemoryEventBus, type StreamEvent } from '@agents/streaming';
+import { InMemoryEventBus, InMemoryGenerationState, type StreamEvent } from '@agents/streaming';
 import { VersionsRepository, takeSnapshot } from '@agents/versions';
 import { agentEntity } from '../../../../test/support/entity-factories';
 import { startFakeOpenAI, type FakeOpenAI } from '../../../../test/support/fake-openai';
@@ -24,6 +24,7 @@ describe('GenerationService', () => {
   let database: IntegrationDatabase;
   let fake: FakeOpenAI;
   let bus: InMemoryEventBus;
+  let state: InMemoryGenerationState;
   let service: GenerationService;
   let messages: MessagesRepository;
   let conversations: ConversationsRepository;
@@ -40,6 +41,7 @@ describe('GenerationService', () => {
     messages = new MessagesRepository(database.db);
     conversations = new ConversationsRepository(database.db);
     bus = new InMemoryEventBus();
+    state = new InMemoryGenerationState();
     service = new GenerationService(
       database.db,
       new VersionsRepository(database.db),
@@ -47,6 +49,7 @@ describe('GenerationService', () => {
       messages,
       new ChatProviderFactory(config, new ProviderRegistry(config)),
       bus,
+      state,
     );
   });
   afterAll(async () => {
@@ -96,6 +99,18 @@ describe('GenerationService', () => {
     });
     await messages.insert(database.dataSource.manager, userMessage);
     await bus.create(conversation.id);
+    const responseMessageId = randomUUID();
+    await state.reserve(
+      {
+        streamId: conversation.id,
+        conversationId: conversation.id,
+        userId: user.id,
+        agentId: agent.id,
+        userMessageId: userMessage.id,
+        responseMessageId,
+      },
+      { maxPerUser: 10 },
+    );
     return {
       streamId: conversation.id,
       conversationId: conversation.id,
@@ -103,7 +118,7 @@ describe('GenerationService', () => {
       agentId: agent.id,
       agentVersion: 1,
       userMessageId: userMessage.id,
-      responseMessageId: randomUUID(),
+      responseMessageId,
     };
   }
 
@@ -125,6 +140,7 @@ describe('GenerationService', () => {
     const outcome = await service.handle(job);
 
     expect(outcome.status).toBe('completed');
+    expect(await state.get(job.streamId)).toMatchObject({ status: 'completed', aggregatedContent: '6 x 7 = 42' });
     const terminal = events.filter((e) => e.terminal);
     expect(terminal).toHaveLength(1);
     expect(terminal[0].payload).toMatchObject({

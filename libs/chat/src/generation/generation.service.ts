@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DatabaseService } from '@agents/core';
 import { ChatProviderFactory, chatParametersFrom, type ChatMessage } from '@agents/providers';
-import { EVENT_BUS, type EventBus } from '@agents/streaming';
+import { EVENT_BUS, GENERATION_STATE, type EventBus, type GenerationStateStore } from '@agents/streaming';
 import { VersionsRepository } from '@agents/versions';
 import { ConversationsRepository } from '../conversations.repository';
 import { ChatMessageDto, ConversationDto } from '../dto/conversation.dto';
@@ -27,6 +27,7 @@ export class GenerationService {
     private readonly messages: MessagesRepository,
     private readonly providers: ChatProviderFactory,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
   ) {
     this.runner = new GenerationRunner(bus);
   }
@@ -38,7 +39,9 @@ export class GenerationService {
     });
     try {
       const outcome = await this.generate(job, controller.signal);
-      await this.announce(job, outcome, await this.store(job, outcome));
+      const response = await this.store(job, outcome);
+      await this.state.finish(job.streamId, outcome.status, outcome.error);
+      await this.announce(job, outcome, response);
       return outcome;
     } finally {
       await stopListening();
@@ -68,6 +71,7 @@ export class GenerationService {
         {
           streamId: job.streamId,
           responseMessageId: job.responseMessageId,
+          onText: (text) => this.state.appendContent(job.streamId, text),
           request: {
             model: agent.model,
             instructions: agent.instructions ?? undefined,

@@ -221,6 +221,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads MAX_CONCURRENT_GENERATIONS (default 2) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).maxConcurrentGenerations).toBe(2);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, MAX_CONCURRENT_GENERATIONS: '5' })).maxConcurrentGenerations).toBe(5);
+    for (const bad of ['0', '101', 'many']) {
+      expect(configError(env({ JWT_SECRET: SECRET, MAX_CONCURRENT_GENERATIONS: bad })).message).toContain(
+        'MAX_CONCURRENT_GENERATIONS',
+      );
+    }
+  });
+
   describe('the openai provider', () => {
     it('leaves the key and base URL unset by default and waits 60 s for a first token', () => {
       const config = loadConfig(env({ JWT_SECRET: SECRET }));

@@ -155,6 +155,14 @@ export class EnvironmentVariables {
   @Max(86_400)
   STREAM_RETENTION_SECONDS = 600;
 
+  /** Generations one user may have running at once; one more answers 429. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  MAX_CONCURRENT_GENERATIONS = 2;
+
   /** Key for the `openai` provider. Optional: without it only custom endpoints can answer. */
   @IsOptional()
   @IsString()
@@ -203,6 +211,7 @@ export class AppConfig {
   readonly authRateLimit: number;
   readonly customEndpoints: CustomEndpointConfig[];
   readonly streamRetentionSeconds: number;
+  readonly maxConcurrentGenerations: number;
   readonly openai: OpenAIProviderConfig;
   /** Milliseconds a provider may take to send its first token (PROVIDER_FIRST_TOKEN_TIMEOUT_MS). */
   readonly firstTokenTimeoutMs: number;
@@ -223,6 +232,7 @@ export class AppConfig {
     this.authRateLimit = env.AUTH_RATE_LIMIT;
     this.customEndpoints = file.customEndpoints;
     this.streamRetentionSeconds = env.STREAM_RETENTION_SECONDS;
+    this.maxConcurrentGenerations = env.MAX_CONCURRENT_GENERATIONS;
     this.openai = { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL };
     this.firstTokenTimeoutMs = env.PROVIDER_FIRST_TOKEN_TIMEOUT_MS;
   }

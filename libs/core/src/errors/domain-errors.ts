@@ -10,7 +10,14 @@ export interface FieldProblem {
  */
 export abstract class DomainError extends Error {
   abstract readonly kind:
-    'validation' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'precondition_failed' | 'unavailable';
+    | 'validation'
+    | 'unauthenticated'
+    | 'forbidden'
+    | 'not_found'
+    | 'conflict'
+    | 'precondition_failed'
+    | 'too_many'
+    | 'unavailable';
 }
 
 export class ValidationFailedError extends DomainError {
@@ -41,6 +48,17 @@ export class ConflictError extends DomainError {
 
 export class PreconditionFailedError extends DomainError {
   readonly kind = 'precondition_failed';
+}
+
+/** The caller is over a limit (rate or concurrency); `retryAfterSeconds` becomes Retry-After. */
+export class TooManyRequestsError extends DomainError {
+  readonly kind = 'too_many';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
 }
 
 /** A dependency (database, Redis) is not reachable right now. */

@@ -1,6 +1,6 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { DomainError, type FieldProblem } from './domain-errors';
+import { DomainError, TooManyRequestsError, type FieldProblem } from './domain-errors';
 import { isDatabaseUnavailable } from './database-errors';
 
 /** The error body of every non-OpenAI route (API.md §0). */
@@ -34,6 +34,7 @@ const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
   not_found: 404,
   conflict: 409,
   precondition_failed: 412,
+  too_many: 429,
   unavailable: 503,
 };
 
@@ -73,6 +74,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    if (exception instanceof TooManyRequestsError) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
     res.status(status).json(body);
   }
 
