@@ -1,12 +1,11 @@
 import { createAgent, createUser } from './support/factories';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
 import { freePort, spawnApi, spawnWorker, waitFor, type RunningApi } from './support/process';
+import { TEST_REDIS_URL } from './support/redis';
 import { readSse, type SseFrame } from './support/sse';
 import { TEST_JWT_SECRET } from './support/test-app';
 import { createTestDatabase } from './support/test-database';
 import request from 'supertest';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
  * The distributed mode as deployed: two api processes and a worker process (the built apps), real
@@ -24,7 +23,7 @@ describe('chat, distributed: 2 api instances + 1 worker', () => {
     db = await createTestDatabase();
     const env = {
       DATABASE_URL: db.url,
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       JWT_SECRET: TEST_JWT_SECRET,
       OPENAI_BASE_URL: fake.baseURL,
       OPENAI_API_KEY: 'sk-test',

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { TEST_REDIS_URL } from '../../../test/support/redis';
 import { BullMqJobQueue, connectionFromUrl } from './bullmq-job-queue';
 import type { JobQueue } from './job-queue';
 import { describeJobQueueContract } from './job-queue.contract';
 
-// eslint-disable-next-line no-restricted-properties -- tests may point at another Redis
-const connection = connectionFromUrl(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const connection = connectionFromUrl(TEST_REDIS_URL);
 const prefix = `agents-test-${randomBytes(4).toString('hex')}`;
 
 describeJobQueueContract('BullMQ on Redis', () => {

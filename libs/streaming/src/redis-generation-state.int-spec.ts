@@ -1,14 +1,13 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import { keysUnder, TEST_REDIS_URL, uniqueKeyPrefix } from '../../../test/support/redis';
 import { type GenerationStateOptions } from './generation-state';
 import { describeGenerationStateContract, newGeneration } from './generation-state.contract';
 import { generationKeys, RedisGenerationState, userActiveKey } from './redis-generation-state';
 
-// eslint-disable-next-line no-restricted-properties -- a test's infrastructure address, not app config
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** Unique per run, so parallel runs and other suites never see each other's keys. */
-const PREFIX = `test:gen:${Date.now().toString(36)}${randomUUID().slice(0, 8)}`;
+const REDIS_URL = TEST_REDIS_URL;
+const PREFIX = uniqueKeyPrefix('gen');
 
 let admin: Redis;
 beforeAll(() => {
@@ -20,15 +19,8 @@ afterAll(async () => {
   await admin.quit();
 });
 
-async function allKeys(): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await admin.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
+function allKeys(): Promise<string[]> {
+  return keysUnder(admin, PREFIX);
 }
 
 const options = new Map<RedisGenerationState, GenerationStateOptions>();

@@ -1,0 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+
+/** The Redis tests use; CI and developers have one on 127.0.0.1:6379. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A key prefix unique to this run, so parallel runs and other suites never see each other's keys. */
+export function uniqueKeyPrefix(tag: string): string {
+  return `test:${tag}:${Date.now().toString(36)}${randomUUID().slice(0, 8)}`;
+}
+
+/** Every key under `prefix`, by SCAN (never KEYS). */
+export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
