@@ -9,6 +9,7 @@ const transform = {
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
+  setupFiles: ['reflect-metadata'],
   moduleNameMapper,
   transform,
   moduleFileExtensions: ['ts', 'js', 'json'],

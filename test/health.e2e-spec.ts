@@ -7,7 +7,8 @@ import { AppModule } from '../apps/api/src/app.module';
 import { configureApp } from '../apps/api/src/configure-app';
 import { freePort } from './support/process';
 import { createTestDatabase } from './support/test-database';
-import { TEST_JWT_SECRET } from './support/test-app';
+import { TEST_REDIS_URL } from './support/redis';
+import { TEST_JWT_SECRET, startTestApp } from './support/test-app';
 
 /** A TCP relay to the real PostgreSQL that can be switched on and off, to play a database outage. */
 class DatabaseRelay {
@@ -76,6 +77,16 @@ describe('health and a database that is down', () => {
       await app.close();
       await relay.stop();
       await db.drop();
+    }
+  });
+
+  it('reports Redis in readiness when REDIS_URL is set', async () => {
+    const up = await startTestApp({ REDIS_URL: TEST_REDIS_URL });
+    try {
+      const res = await up.http.get('/api/health/ready').expect(200);
+      expect(res.body.info).toMatchObject({ database: { status: 'up' }, redis: { status: 'up' } });
+    } finally {
+      await up.close();
     }
   });
 });

@@ -5,6 +5,7 @@ import { AuthModule } from '@agents/auth';
 import { ChatModule } from '@agents/chat';
 import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig, type EmbeddedPostgres } from '@agents/core';
 import { HealthController } from './health.controller';
+import { RedisHealth } from './redis-health';
 
 /** The HTTP process: REST routes, Swagger UI, health. */
 @Module({})
@@ -22,6 +23,7 @@ export class AppModule {
         ChatModule.forRoot({ consumeJobs: !config.redisUrl }), // the in-process queue has no other consumer
       ],
       controllers: [HealthController],
+      providers: [RedisHealth],
     };
   }
 }
