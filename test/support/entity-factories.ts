@@ -52,3 +52,14 @@ export function agentEntity(
     ...overrides,
   });
 }
+
+let orderedIdCounter = 0;
+/** Agent ids of digits only: they compare the same way under every collation, so expected orders are unambiguous. */
+export function orderedAgentId(): string {
+  orderedIdCounter += 1;
+  return `agent_${String(orderedIdCounter).padStart(21, '0')}`;
+}
+
+/** A fixed instant for keyset tests, and `at(s)` seconds after it. */
+export const T0 = new Date('2026-02-01T10:00:00.000Z');
+export const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);

@@ -4,7 +4,7 @@ import { AclEntryEntity, AclRepository, roleBits } from '@agents/acl';
 import { AgentEntity, type AgentListFilter, AgentsRepository } from '@agents/agents';
 import { GroupEntity, GroupMemberEntity, type UserEntity } from '@agents/auth';
 import { type KeysetPosition } from '@agents/core';
-import { agentEntity } from '../../../test/support/entity-factories';
+import { agentEntity, at, orderedAgentId, T0 } from '../../../test/support/entity-factories';
 import {
   type GrantInput,
   type IntegrationDatabase,
@@ -33,23 +33,13 @@ beforeEach(async () => {
   await database.dataSource.query('TRUNCATE agents, users, groups, group_members, acl_entries CASCADE');
 });
 
-let idCounter = 0;
-/** Ids of digits only compare the same way under every collation, so expected orders are unambiguous. */
-function orderedId(): string {
-  idCounter += 1;
-  return `agent_${String(idCounter).padStart(21, '0')}`;
-}
-
-const T0 = new Date('2026-02-01T10:00:00.000Z');
-const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
-
 /** An agent row with no grants at all (grants are added explicitly by each test). */
 async function insertAgent(
   author: string,
   overrides: Partial<AgentEntity> = {},
   fields: Parameters<typeof agentEntity>[2] = {},
 ): Promise<AgentEntity> {
-  const agent = agentEntity(author, { id: orderedId(), updatedAt: T0, createdAt: T0, ...overrides }, fields);
+  const agent = agentEntity(author, { id: orderedAgentId(), updatedAt: T0, createdAt: T0, ...overrides }, fields);
   await agents.insert(database.dataSource.manager, agent);
   return agent;
 }

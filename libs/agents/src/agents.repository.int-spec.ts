@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { AclRepository } from '@agents/acl';
 import { type AgentEntity, AgentsRepository, type AgentListFilter } from '@agents/agents';
 import { decodeCursor, encodeCursor } from '@agents/core';
-import { agentEntity } from '../../../test/support/entity-factories';
+import { agentEntity, at, orderedAgentId, T0 } from '../../../test/support/entity-factories';
 import {
   type IntegrationDatabase,
   insertUser,
@@ -25,22 +25,12 @@ beforeEach(async () => {
   await database.dataSource.query('TRUNCATE agents, users, acl_entries CASCADE');
 });
 
-let idCounter = 0;
-/** Ids of digits only compare the same way under every collation, so expected orders are unambiguous. */
-function orderedId(): string {
-  idCounter += 1;
-  return `agent_${String(idCounter).padStart(21, '0')}`;
-}
-
-const T0 = new Date('2026-02-01T10:00:00.000Z');
-const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
-
 async function insertAgent(
   author: string,
   overrides: Partial<AgentEntity> = {},
   fields: Parameters<typeof agentEntity>[2] = {},
 ): Promise<AgentEntity> {
-  const agent = agentEntity(author, { id: orderedId(), updatedAt: T0, createdAt: T0, ...overrides }, fields);
+  const agent = agentEntity(author, { id: orderedAgentId(), updatedAt: T0, createdAt: T0, ...overrides }, fields);
   await repo.insert(database.dataSource.manager, agent);
   await database.dataSource.query(
     `INSERT INTO acl_entries (principal_type, principal_id, resource_type, resource_id, perm_bits, role_id)
