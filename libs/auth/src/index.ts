@@ -7,3 +7,4 @@ export * from './users.repository';
 export * from './admin-only.guard';
 export * from './group.entity';
 export * from './groups.repository';
+export * from './api-key.decorator';

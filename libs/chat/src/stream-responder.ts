@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { NotFoundError } from '@agents/core';
+import { AppConfig, NotFoundError } from '@agents/core';
 import { EVENT_BUS, isEventId, type EventBus, type StreamEvent, type Subscription } from '@agents/streaming';
-
-export const HEARTBEAT_MS = 15_000;
 
 /** An SSE frame: `id`, `event: message` (or `error` for a failure) and the JSON payload. */
 export function sseFrame(event: StreamEvent): string {
@@ -19,7 +17,10 @@ export function sseFrame(event: StreamEvent): string {
  */
 @Injectable()
 export class StreamResponder {
-  constructor(@Inject(EVENT_BUS) private readonly bus: EventBus) {}
+  constructor(
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly config: AppConfig,
+  ) {}
 
   async serve(streamId: string, lastEventId: string | undefined, req: Request, res: Response): Promise<void> {
     const after = lastEventId !== undefined && isEventId(lastEventId) ? lastEventId : '0';
@@ -54,7 +55,7 @@ export class StreamResponder {
       return;
     }
     res.write(': connected\n\n');
-    timer.heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+    timer.heartbeat = setInterval(() => res.write(': ping\n\n'), this.config.sseHeartbeatMs);
     timer.heartbeat.unref();
     req.on('close', finish);
     void subscription.done.then(finish);

@@ -9,7 +9,10 @@ export type GenerationJobs = JobQueue<GenerationJob>;
 /** BullMQ on Redis when REDIS_URL is set; an in-process runner in the embedded mode. */
 export function createGenerationJobs(config: AppConfig): GenerationJobs {
   return config.redisUrl
-    ? new BullMqJobQueue<GenerationJob>(GENERATION_QUEUE, connectionFromUrl(config.redisUrl))
+    ? new BullMqJobQueue<GenerationJob>(GENERATION_QUEUE, connectionFromUrl(config.redisUrl), {
+        lockDurationMs: config.workerLockMs,
+        stalledIntervalMs: config.workerLockMs,
+      })
     : new InProcessJobQueue<GenerationJob>();
 }
 
@@ -25,9 +28,12 @@ export function streamIdOfJob(jobId: string): string {
 /** Stops taking jobs at shutdown and lets running generations finish (drain), then closes. */
 @Injectable()
 export class GenerationJobsShutdown implements OnApplicationShutdown {
-  constructor(@Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs) {}
+  constructor(
+    @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
+    private readonly config: AppConfig,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.jobs.close(30_000);
+    await this.jobs.close(this.config.shutdownDrainMs);
   }
 }

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '@agents/core';
 import { EVENT_BUS, GENERATION_STATE, type EventBus, type GenerationStateStore } from '@agents/streaming';
 import { GENERATION_JOBS, streamIdOfJob, type GenerationJobs } from './generation-queue';
 import { GenerationService } from './generation.service';
 
 export const CONSUME_GENERATION_JOBS = Symbol('CONSUME_GENERATION_JOBS');
-const DEFAULT_CONCURRENCY = 4;
 
 /**
  * Thin adapter from the queue to GenerationService, registered in the processes that consume jobs
@@ -22,6 +22,7 @@ export class GenerationProcessor implements OnApplicationBootstrap {
     @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
     @Inject(CONSUME_GENERATION_JOBS) private readonly consume: boolean,
     private readonly generation: GenerationService,
+    private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -31,7 +32,7 @@ export class GenerationProcessor implements OnApplicationBootstrap {
       async (job) => {
         await this.generation.handle(job.data);
       },
-      { concurrency: DEFAULT_CONCURRENCY },
+      { concurrency: this.config.workerConcurrency },
     );
   }
 

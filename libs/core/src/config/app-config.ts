@@ -184,6 +184,49 @@ export class EnvironmentVariables {
   @Min(1000)
   @Max(600_000)
   PROVIDER_FIRST_TOKEN_TIMEOUT_MS = 60_000;
+
+  /** Generations one worker process runs at once (they mostly wait on the provider). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(2000)
+  WORKER_CONCURRENCY = 50;
+
+  /**
+   * How long a worker's hold on a job lasts without renewal; a worker that died is noticed by
+   * another after about this long, and its generation ends as failed.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(500)
+  @Max(600_000)
+  WORKER_LOCK_MS = 30_000;
+
+  /** On SIGTERM, how long running generations may take to finish before the process exits anyway. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  SHUTDOWN_DRAIN_SECONDS = 30;
+
+  /** Seconds between `: ping` comments on an idle SSE stream. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  SSE_HEARTBEAT_SECONDS = 15;
+
+  /** Requests per minute one API key (or user, with a JWT) may make to the OpenAI-compatible API. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  OPENAI_COMPAT_RATE_LIMIT = 600;
 }
 
 export type RunMode = 'embedded' | 'distributed';
@@ -215,6 +258,12 @@ export class AppConfig {
   readonly openai: OpenAIProviderConfig;
   /** Milliseconds a provider may take to send its first token (PROVIDER_FIRST_TOKEN_TIMEOUT_MS). */
   readonly firstTokenTimeoutMs: number;
+  readonly workerConcurrency: number;
+  readonly workerLockMs: number;
+  readonly shutdownDrainMs: number;
+  readonly sseHeartbeatMs: number;
+  /** Requests per minute per API key on `/api/agents/v1` (OPENAI_COMPAT_RATE_LIMIT). */
+  readonly openaiCompatRateLimit: number;
 
   constructor(env: EnvironmentVariables, file: ConfigFile, jwtSecret: string) {
     this.port = env.PORT;
@@ -235,6 +284,11 @@ export class AppConfig {
     this.maxConcurrentGenerations = env.MAX_CONCURRENT_GENERATIONS;
     this.openai = { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL };
     this.firstTokenTimeoutMs = env.PROVIDER_FIRST_TOKEN_TIMEOUT_MS;
+    this.workerConcurrency = env.WORKER_CONCURRENCY;
+    this.workerLockMs = env.WORKER_LOCK_MS;
+    this.shutdownDrainMs = env.SHUTDOWN_DRAIN_SECONDS * 1000;
+    this.sseHeartbeatMs = env.SSE_HEARTBEAT_SECONDS * 1000;
+    this.openaiCompatRateLimit = env.OPENAI_COMPAT_RATE_LIMIT;
   }
 }
 
