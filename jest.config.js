@@ -1,7 +1,9 @@
 /** Three tiers: unit (mocks only), integration (real PostgreSQL), e2e (the real app over HTTP). */
 const moduleNameMapper = {
-  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming)$': '<rootDir>/libs/$1/src',
-  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat)$':
+    '<rootDir>/libs/$1/src',
+  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat)/(.*)$':
+    '<rootDir>/libs/$1/src/$2',
 };
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],

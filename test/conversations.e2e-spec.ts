@@ -115,5 +115,9 @@ describe('conversations and messages', () => {
     expect(fields(res.body)).toEqual(['limit']);
     const bad = await t.http.get('/api/convos?cursor=nope').set(me.auth).expect(400);
     expect(fields(bad.body)).toEqual(['cursor']);
+    // Well-formed, but naming an id that is no conversation id: still a 400, never a database error.
+    const forged = Buffer.from(JSON.stringify([new Date().toISOString(), 'not-a-uuid'])).toString('base64url');
+    const res2 = await t.http.get(`/api/convos?cursor=${forged}`).set(me.auth).expect(400);
+    expect(fields(res2.body)).toEqual(['cursor']);
   });
 });

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AclEntryEntity, roleBits } from '@agents/acl';
 import { AgentEntity } from '@agents/agents';
 import { ConversationEntity, MessageEntity } from '@agents/chat';
-import { GroupEntity, GroupMemberEntity, UserEntity } from '@agents/auth';
+import { ApiKeyEntity, GroupEntity, GroupMemberEntity, UserEntity } from '@agents/auth';
 import { DatabaseService, dataSourceOptions } from '@agents/core';
 import { AgentVersionEntity } from '@agents/versions';
 import { createTestDatabase } from './test-database';
@@ -31,6 +31,7 @@ export async function openIntegrationDatabase(poolSize = 4): Promise<Integration
       AclEntryEntity,
       ConversationEntity,
       MessageEntity,
+      ApiKeyEntity,
     ],
   });
   await dataSource.initialize();

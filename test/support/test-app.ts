@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
@@ -12,6 +13,8 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long'
 export interface TestApp {
   app: NestExpressApplication;
   http: TestAgent;
+  /** `http://127.0.0.1:<port>`, for clients that need a URL (SSE readers, the openai SDK). */
+  baseUrl: string;
   databaseUrl: string;
   close: () => Promise<void>;
 }
@@ -36,6 +39,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   return {
     app,
     http: request(app.getHttpServer()),
+    baseUrl: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`,
     databaseUrl: db.url,
     close: async () => {
       await app.close();

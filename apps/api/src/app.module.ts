@@ -4,6 +4,7 @@ import { AgentsModule } from '@agents/agents';
 import { AuthModule } from '@agents/auth';
 import { ChatModule } from '@agents/chat';
 import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig, type EmbeddedPostgres } from '@agents/core';
+import { OpenAICompatModule } from '@agents/openai-compat';
 import { HealthController } from './health.controller';
 import { RedisHealth } from './redis-health';
 
@@ -11,6 +12,7 @@ import { RedisHealth } from './redis-health';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, embedded: EmbeddedPostgres | null = null): DynamicModule {
+    const chat = ChatModule.forRoot({ consumeJobs: !config.redisUrl }); // the in-process queue has no other consumer
     return {
       module: AppModule,
       imports: [
@@ -20,7 +22,8 @@ export class AppModule {
         TerminusModule.forRoot({ logger: false }),
         AuthModule,
         AgentsModule,
-        ChatModule.forRoot({ consumeJobs: !config.redisUrl }), // the in-process queue has no other consumer
+        chat,
+        OpenAICompatModule.forRoot(chat), // shares chat's queue
       ],
       controllers: [HealthController],
       providers: [RedisHealth],

@@ -61,6 +61,17 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       )
       .setVersion('0.1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'sk-…',
+          description:
+            'An API key from POST /api/api-keys (`sk-` + 64 hex). Accepted only by the OpenAI-compatible ' +
+            'routes under /api/agents/v1; it acts as its owner.',
+        },
+        'api-key',
+      )
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, {

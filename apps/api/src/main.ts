@@ -12,6 +12,9 @@ async function main(): Promise<void> {
     bufferLogs: true,
     abortOnError: false,
   });
+  // Registered before configureApp's own call (which then adds nothing): after a SIGTERM has closed
+  // the SSE clients and drained, the process exits 0, a planned stop rather than death by signal.
+  app.enableShutdownHooks([], { useProcessExit: true });
   configureApp(app, config);
   await app.listen(config.port, config.host);
 }

@@ -17,7 +17,8 @@ async function main(): Promise<void> {
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // SIGTERM drains running generations (see GenerationProcessor), then exits 0: a planned stop, not a crash.
+  app.enableShutdownHooks([], { useProcessExit: true });
   app.get(Logger).log('Worker started; waiting for jobs');
 }
 

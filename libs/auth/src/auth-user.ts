@@ -6,4 +6,6 @@ export interface AuthUser {
   email: string;
   name: string;
   role: UserRole;
+  /** Set when the request authenticated with an API key (for per-key rate limits); absent for a JWT. */
+  apiKeyId?: string;
 }

@@ -5,6 +5,12 @@ import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '@agents/core';
+import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeyStrategy } from './api-key.strategy';
+import { ApiKeyUsageRecorder } from './api-key-usage';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeysService } from './api-keys.service';
 import { AuthController, UserController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
@@ -19,7 +25,7 @@ import { UsersRepository } from './users.repository';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([UserEntity, GroupEntity, GroupMemberEntity]),
+    TypeOrmModule.forFeature([UserEntity, GroupEntity, GroupMemberEntity, ApiKeyEntity]),
     PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfig],
@@ -33,7 +39,7 @@ import { UsersRepository } from './users.repository';
       useFactory: (config: AppConfig) => [{ name: 'auth', ttl: 60_000, limit: config.authRateLimit }],
     }),
   ],
-  controllers: [AuthController, UserController, GroupsController],
+  controllers: [AuthController, UserController, GroupsController, ApiKeysController],
   providers: [
     AuthService,
     UsersRepository,
@@ -41,6 +47,10 @@ import { UsersRepository } from './users.repository';
     GroupsService,
     PasswordHasher,
     JwtStrategy,
+    ApiKeysRepository,
+    ApiKeysService,
+    ApiKeyUsageRecorder,
+    ApiKeyStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
   exports: [UsersRepository, GroupsRepository],

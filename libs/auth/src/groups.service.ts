@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, NotFoundError, ValidationFailedError, isUniqueViolation } from '@agents/core';
+import { ConflictError, NotFoundError, ValidationFailedError, isUniqueViolation, UUID_PATTERN } from '@agents/core';
 import type { AuthUser } from './auth-user';
 import { GroupDetailResponseDto, GroupMemberDto, GroupResponseDto, type CreateGroupDto } from './dto/group.dto';
 import { GroupsRepository } from './groups.repository';
 import { UsersRepository } from './users.repository';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class GroupsService {
@@ -53,14 +51,14 @@ export class GroupsService {
 
   async removeMember(groupId: string, userId: string): Promise<GroupDetailResponseDto> {
     await this.find(groupId);
-    if (!UUID.test(userId) || !(await this.groups.removeMember(groupId, userId))) {
+    if (!UUID_PATTERN.test(userId) || !(await this.groups.removeMember(groupId, userId))) {
       throw new NotFoundError('That user is not a member of this group');
     }
     return this.detail(groupId);
   }
 
   async delete(id: string): Promise<void> {
-    if (!UUID.test(id) || !(await this.groups.delete(id))) throw groupNotFound();
+    if (!UUID_PATTERN.test(id) || !(await this.groups.delete(id))) throw groupNotFound();
   }
 
   private async detail(groupId: string): Promise<GroupDetailResponseDto> {
@@ -70,7 +68,7 @@ export class GroupsService {
   }
 
   private async find(id: string) {
-    const group = UUID.test(id) ? await this.groups.findById(id) : null;
+    const group = UUID_PATTERN.test(id) ? await this.groups.findById(id) : null;
     if (!group) throw groupNotFound();
     return group;
   }

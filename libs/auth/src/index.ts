@@ -8,3 +8,6 @@ export * from './admin-only.guard';
 export * from './group.entity';
 export * from './groups.repository';
 export * from './api-key.decorator';
+export * from './api-key.entity';
+export * from './api-keys.repository';
+export * from './api-key-secret';

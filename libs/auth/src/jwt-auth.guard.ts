@@ -1,22 +1,18 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Observable } from 'rxjs';
 import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
+import type { Observable } from 'rxjs';
 import { UnauthenticatedError } from '@agents/core';
+import { ACCEPTS_API_KEY } from './api-key.decorator';
+import { looksLikeApiKey } from './api-key-secret';
 import { IS_PUBLIC } from './public.decorator';
 
-/** Global guard: every route needs a valid bearer token unless it is marked @Public(). */
-@Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export const API_KEY_REFUSED_MESSAGE =
+  'API keys are accepted only on /api/agents/v1 (the OpenAI-compatible API); use a JWT from POST /api/auth/login here';
 
-  override canActivate(context: ExecutionContext): boolean | Promise<boolean> | Observable<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    return isPublic ? true : super.canActivate(context);
-  }
-
+/** Passport's 'jwt' strategy, with our 401 messages. */
+export class JwtTokenGuard extends AuthGuard('jwt') {
   override handleRequest<TUser>(err: unknown, user: TUser | false, info: unknown): TUser {
     if (err) throw err instanceof Error ? err : new UnauthenticatedError('Invalid credentials');
     if (!user) {
@@ -26,5 +22,46 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       );
     }
     return user;
+  }
+}
+
+/** Passport's 'api-key' strategy; the strategy itself says why a key is refused. */
+export class ApiKeyTokenGuard extends AuthGuard('api-key') {
+  override handleRequest<TUser>(err: unknown, user: TUser | false): TUser {
+    if (err) throw err instanceof Error ? err : new UnauthenticatedError('Invalid API key');
+    if (!user) throw new UnauthenticatedError('Invalid API key');
+    return user;
+  }
+}
+
+/** The bearer token of the Authorization header, if there is one. */
+function bearerToken(request: Request): string | undefined {
+  const match = /^bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  return match?.[1];
+}
+
+/**
+ * Global guard: every route needs credentials unless it is marked @Public(). A JWT works
+ * everywhere; an API key (`sk-…`) only on routes marked @AcceptsApiKey() and is refused, with a
+ * message saying so, anywhere else.
+ */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  private readonly jwt = new JwtTokenGuard();
+  private readonly apiKey = new ApiKeyTokenGuard();
+
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> | Observable<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const token = bearerToken(context.switchToHttp().getRequest<Request>());
+    if (token !== undefined && looksLikeApiKey(token)) {
+      if (!this.reflector.getAllAndOverride<boolean>(ACCEPTS_API_KEY, targets)) {
+        throw new UnauthenticatedError(API_KEY_REFUSED_MESSAGE);
+      }
+      return this.apiKey.canActivate(context);
+    }
+    return this.jwt.canActivate(context);
   }
 }

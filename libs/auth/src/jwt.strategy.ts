@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { AppConfig, UnauthenticatedError } from '@agents/core';
+import { AppConfig, UnauthenticatedError, UUID_PATTERN } from '@agents/core';
 import { AuthService, type JwtPayload } from './auth.service';
 import type { AuthUser } from './auth-user';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -22,7 +20,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(payload: Partial<JwtPayload>): Promise<AuthUser> {
-    if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) {
+    if (typeof payload.sub !== 'string' || !UUID_PATTERN.test(payload.sub)) {
       throw new UnauthenticatedError('Invalid token');
     }
     const user = await this.auth.userForToken({ sub: payload.sub });

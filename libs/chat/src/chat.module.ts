@@ -14,8 +14,10 @@ import { ConversationsService } from './conversations.service';
 import { GENERATION_JOBS, GenerationJobsShutdown, createGenerationJobs } from './generation/generation-queue';
 import { CONSUME_GENERATION_JOBS, GenerationProcessor } from './generation/generation.processor';
 import { GenerationService } from './generation/generation.service';
+import { IdempotencyJanitor, IdempotencyRepository } from './idempotency.repository';
 import { MessageEntity } from './message.entity';
 import { MessagesRepository } from './messages.repository';
+import { SseConnections } from './sse-connections';
 import { StreamResponder } from './stream-responder';
 
 /**
@@ -41,14 +43,17 @@ export class ChatModule {
         MessagesRepository,
         ConversationsService,
         ChatService,
+        IdempotencyRepository,
+        IdempotencyJanitor,
         StreamResponder,
+        SseConnections,
         GenerationService,
         GenerationProcessor,
         { provide: GENERATION_JOBS, inject: [AppConfig], useFactory: createGenerationJobs },
         { provide: CONSUME_GENERATION_JOBS, useValue: options.consumeJobs },
         GenerationJobsShutdown,
       ],
-      exports: [ConversationsRepository, MessagesRepository],
+      exports: [ConversationsRepository, MessagesRepository, GENERATION_JOBS],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AgentAccessPolicy, AgentsRepository } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
 import {
@@ -8,6 +8,7 @@ import {
   DatabaseService,
   NotFoundError,
   TooManyRequestsError,
+  UnprocessableError,
   ValidationFailedError,
 } from '@agents/core';
 import {
@@ -21,6 +22,7 @@ import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
 import type { AbortChatDto, StartChatDto, StartChatResponseDto } from './dto/chat.dto';
 import { ChatMessageDto } from './dto/conversation.dto';
+import { IdempotencyRepository } from './idempotency.repository';
 import { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation/generation-queue';
 import type { GenerationJob } from './generation/generation-job';
 import { MessageEntity } from './message.entity';
@@ -45,9 +47,50 @@ export class ChatService {
     @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
     @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
     private readonly config: AppConfig,
+    private readonly idempotency: IdempotencyRepository,
   ) {}
 
-  async start(user: AuthUser, dto: StartChatDto): Promise<StartChatResponseDto> {
+  /**
+   * Starts a generation. With an idempotency key (the `Idempotency-Key` header or `clientRequestId`),
+   * a retry within 24 hours returns the original answer and starts nothing; the same key with a
+   * different request is refused (422).
+   */
+  async start(user: AuthUser, dto: StartChatDto, idempotencyKey?: string): Promise<StartChatResponseDto> {
+    const key = idempotencyKeyOf(dto, idempotencyKey);
+    const fingerprint = key === undefined ? '' : fingerprintOf(dto);
+    if (key !== undefined) {
+      const prior = await this.replay(user, key, fingerprint);
+      if (prior) return prior;
+    }
+    try {
+      return await this.startNew(user, dto, key === undefined ? undefined : { key, fingerprint });
+    } catch (err) {
+      // A concurrent retry with the same key got there first: answer as it did.
+      if (key !== undefined && (err instanceof LostIdempotencyRace || err instanceof ConflictError)) {
+        const prior = await this.replay(user, key, fingerprint);
+        if (prior) return prior;
+      }
+      if (err instanceof LostIdempotencyRace) throw busy();
+      throw err;
+    }
+  }
+
+  private async replay(user: AuthUser, key: string, fingerprint: string): Promise<StartChatResponseDto | null> {
+    const prior = await this.idempotency.find<StartChatResponseDto>(user.id, key);
+    if (!prior) return null;
+    if (prior.fingerprint !== fingerprint) {
+      throw new UnprocessableError(
+        'This idempotency key was already used with a different request; use a new key for a new message',
+      );
+    }
+    return prior.response;
+  }
+
+  private async startNew(
+    user: AuthUser,
+    dto: StartChatDto,
+    idempotent: { key: string; fingerprint: string } | undefined,
+  ): Promise<StartChatResponseDto> {
     await this.access.assertCan(user, dto.agent_id, 'use');
     const agent = await this.agents.findById(dto.agent_id);
     if (!agent) throw new NotFoundError(`Agent ${dto.agent_id} not found`);
@@ -109,8 +152,18 @@ export class ChatService {
       userMessageId: userMessage.id,
       responseMessageId,
     };
+    const response: StartChatResponseDto = {
+      streamId: conversationId,
+      conversationId,
+      status: 'started',
+      userMessageId: userMessage.id,
+      responseMessageId,
+    };
     try {
       await this.db.transaction(async (m) => {
+        if (idempotent && !(await this.idempotency.claim(m, user.id, idempotent.key, { ...idempotent, response }))) {
+          throw new LostIdempotencyRace();
+        }
         if (!conversation) {
           await this.conversations.insert(
             m,
@@ -142,13 +195,7 @@ export class ChatService {
         .catch(() => undefined);
       throw err;
     }
-    return {
-      streamId: conversationId,
-      conversationId,
-      status: 'started',
-      userMessageId: userMessage.id,
-      responseMessageId: job.responseMessageId,
-    };
+    return response;
   }
 
   /** Tells whichever worker holds the generation to stop; it saves the partial answer and ends the stream. */
@@ -200,6 +247,31 @@ export class ChatService {
     }
     return parent.id;
   }
+}
+
+/** Thrown inside the start transaction when another request already claimed the idempotency key. */
+class LostIdempotencyRace extends Error {}
+
+function idempotencyKeyOf(dto: StartChatDto, header: string | undefined): string | undefined {
+  if (header !== undefined && dto.clientRequestId !== undefined && header !== dto.clientRequestId) {
+    throw new ValidationFailedError([
+      { field: 'clientRequestId', message: 'differs from the Idempotency-Key header; send one or make them equal' },
+    ]);
+  }
+  return header ?? dto.clientRequestId;
+}
+
+/** What makes two starts "the same request": every field except the key itself. */
+function fingerprintOf(dto: StartChatDto): string {
+  const canonical = JSON.stringify([
+    dto.agent_id,
+    dto.text,
+    dto.conversationId ?? 'new',
+    dto.parentMessageId ?? null,
+    dto.messageId ?? null,
+    (dto.files ?? []).map((f) => f.file_id),
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 function busy(): ConflictError {

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DatabaseService, type KeysetPosition } from '@agents/core';
+import { DatabaseService, type KeysetPosition, UUID_PATTERN } from '@agents/core';
 import { ConversationEntity } from './conversation.entity';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class ConversationsRepository {
@@ -15,7 +13,7 @@ export class ConversationsRepository {
 
   /** The conversation when it exists and belongs to `userId`; null otherwise (never reveal others'). */
   findOwned(userId: string, id: string, m: EntityManager = this.db.manager): Promise<ConversationEntity | null> {
-    if (!UUID.test(id)) return Promise.resolve(null);
+    if (!UUID_PATTERN.test(id)) return Promise.resolve(null);
     return m.findOneBy(ConversationEntity, { id, userId });
   }
 

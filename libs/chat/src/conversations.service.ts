@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '@agents/auth';
-import { NotFoundError, decodeCursor, encodeCursor, toPage, type Page, type PageQueryDto } from '@agents/core';
+import {
+  NotFoundError,
+  UUID_PATTERN,
+  decodeCursor,
+  encodeCursor,
+  toPage,
+  type Page,
+  type PageQueryDto,
+} from '@agents/core';
 import { ChatMessageDto, ConversationDto } from './dto/conversation.dto';
 import { ConversationsRepository } from './conversations.repository';
 import { MessagesRepository } from './messages.repository';
@@ -14,7 +22,7 @@ export class ConversationsService {
   ) {}
 
   async list(user: AuthUser, query: PageQueryDto): Promise<Page<ConversationDto>> {
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, UUID_PATTERN);
     const rows = await this.conversations.listOwned(user.id, query.limit, after);
     return toPage(
       rows,

@@ -1,12 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { AppConfig, NotFoundError } from '@agents/core';
 import { EVENT_BUS, isEventId, type EventBus, type StreamEvent, type Subscription } from '@agents/streaming';
+import { resumeSnapshot, type SyncPayload } from './resume-snapshot';
+import { SseConnections } from './sse-connections';
 
 /** An SSE frame: `id`, `event: message` (or `error` for a failure) and the JSON payload. */
 export function sseFrame(event: StreamEvent): string {
   const isError = typeof event.payload === 'object' && event.payload !== null && 'error' in event.payload;
   return `id: ${event.id}\nevent: ${isError ? 'error' : 'message'}\ndata: ${JSON.stringify(event.payload)}\n\n`;
+}
+
+/** The `resume=true` snapshot frame; its id is the last event it covers, so Last-Event-ID resumes after it. */
+function syncFrame(payload: SyncPayload, id: string | undefined): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: message\ndata: ${JSON.stringify(payload)}\n\n`;
 }
 
 /**
@@ -20,10 +27,18 @@ export class StreamResponder {
   constructor(
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly config: AppConfig,
+    private readonly connections: SseConnections,
   ) {}
 
-  async serve(streamId: string, lastEventId: string | undefined, req: Request, res: Response): Promise<void> {
-    const after = lastEventId !== undefined && isEventId(lastEventId) ? lastEventId : '0';
+  /**
+   * With `resume` (and no usable Last-Event-ID) the events so far are folded into one `sync` frame
+   * first; with a Last-Event-ID exactly the later events are replayed.
+   */
+  async serve(streamId: string, options: { lastEventId?: string; resume?: boolean }, res: Response): Promise<void> {
+    const replayAfter = options.lastEventId !== undefined && isEventId(options.lastEventId);
+    const after = replayAfter ? options.lastEventId : '0';
+    // Until the subscription is in place, a resuming client's events are collected for the snapshot.
+    let backlog: StreamEvent[] | null = options.resume && !replayAfter ? [] : null;
     // Headers are set now and sent with the first write, so a stream that turns out not to exist
     // can still answer a plain 404.
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -40,24 +55,36 @@ export class StreamResponder {
       void subscription?.close();
       res.end();
     };
-    subscription = await this.bus.subscribe(streamId, after, (event) => {
+    const deliver = (event: StreamEvent): void => {
       if (!open) return;
       res.write(sseFrame(event));
       if (event.terminal) finish();
+    };
+    res.on('close', finish); // before subscribing, so a client gone meanwhile releases it at once
+    subscription = await this.bus.subscribe(streamId, after, (event) => {
+      if (backlog) backlog.push(event);
+      else deliver(event);
     });
     if (!subscription) {
       for (const header of ['Content-Type', 'Cache-Control', 'Connection', 'X-Accel-Buffering'])
         res.removeHeader(header);
       throw new NotFoundError('Stream not found or expired');
     }
+    if (backlog) {
+      const events = backlog;
+      backlog = null;
+      const last = events[events.length - 1];
+      if (open) res.write(syncFrame(resumeSnapshot(streamId, events), last?.id));
+      if (last?.terminal) deliver(last);
+    }
     if (!open) {
       await subscription.close(); // the whole stream was replayed and ended while subscribing
       return;
     }
+    this.connections.register(res, finish); // ended cleanly at shutdown, so clients resume elsewhere
     res.write(': connected\n\n');
     timer.heartbeat = setInterval(() => res.write(': ping\n\n'), this.config.sseHeartbeatMs);
     timer.heartbeat.unref();
-    req.on('close', finish);
     void subscription.done.then(finish);
   }
 }

@@ -15,3 +15,6 @@ export const AGENT_ID_PATTERN = /^agent_[A-Za-z0-9_-]{21}$/;
 export function newAgentId(): string {
   return `agent_${urlSafeId()}`;
 }
+
+/** Users, groups, conversations, messages and keys have UUIDs (any version). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

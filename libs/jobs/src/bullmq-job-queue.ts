@@ -1,5 +1,15 @@
+import { Logger } from '@nestjs/common';
 import { Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
+import type Redis from 'ioredis';
+import { ServiceUnavailableError } from '@agents/core';
 import type { JobHandler, JobQueue } from './job-queue';
+
+/** How long `add` may wait on Redis before the caller gets a 503 instead of a hanging request. */
+const ADD_TIMEOUT_MS = 5_000;
+
+function redisUnavailable(): ServiceUnavailableError {
+  return new ServiceUnavailableError('Redis is unavailable, so the job queue cannot take work; try again shortly');
+}
 
 /** Redis connection settings from a redis:// URL, as BullMQ wants them. */
 export function connectionFromUrl(url: string): ConnectionOptions {
@@ -16,6 +26,14 @@ export function connectionFromUrl(url: string): ConnectionOptions {
 }
 
 /**
+ * The producer's connection: unlike the blocking worker connections it may give up on a command,
+ * so an `add` during an outage fails instead of queueing forever.
+ */
+function producerConnection(connection: ConnectionOptions): ConnectionOptions {
+  return { ...connection, maxRetriesPerRequest: 1 } as ConnectionOptions;
+}
+
+/**
  * BullMQ behind the JobQueue contract. One attempt per job and no stalled-job retry
  * (`maxStalledCount: 0`): a job whose worker died is failed, and every process listening hears of
  * it through QueueEvents, so the stream can end with an error instead of hanging or replaying.
@@ -25,6 +43,12 @@ export class BullMqJobQueue<T> implements JobQueue<T> {
   private worker?: Worker;
   private events?: QueueEvents;
   private readonly failedListeners = new Set<(id: string, reason: string) => void>();
+  private readonly logger = new Logger('JobQueue');
+  /** The producer's ioredis client, once it first connected. */
+  private client?: Redis;
+  /** An error was seen on the producer connection; it is down unless the client says ready. */
+  private failedOnce = false;
+  private closing?: Promise<void>;
 
   constructor(
     private readonly name: string,
@@ -32,14 +56,38 @@ export class BullMqJobQueue<T> implements JobQueue<T> {
     private readonly options: { prefix?: string; stalledIntervalMs?: number; lockDurationMs?: number } = {},
   ) {
     this.queue = new Queue(name, {
-      connection,
+      connection: producerConnection(connection),
       prefix: options.prefix,
       defaultJobOptions: { attempts: 1, removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 86_400 } },
     });
+    this.queue.on('error', (err: Error) => {
+      if (this.down || this.closing) return;
+      this.failedOnce = true;
+      this.logger.warn(`Redis (queue ${name}) is unreachable: ${err.message}; reconnecting in the background`);
+    });
+    void this.queue.client.then(
+      (client) => (this.client = client as unknown as Redis),
+      () => undefined,
+    );
   }
 
+  /** Redis is known to be unreachable: an error was seen and the connection is not ready. */
+  private get down(): boolean {
+    return this.failedOnce && this.client?.status !== 'ready';
+  }
+
+  /** Fails fast (503) while Redis is down, and never waits on Redis longer than ADD_TIMEOUT_MS. */
   async add(id: string, data: T): Promise<void> {
-    await this.queue.add(this.name, data, { jobId: id });
+    if (this.down) throw redisUnavailable();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(redisUnavailable()), ADD_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.queue.add(this.name, data, { jobId: id }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   process(handler: JobHandler<T>, options: { concurrency: number }): void {
@@ -78,7 +126,13 @@ export class BullMqJobQueue<T> implements JobQueue<T> {
     await Promise.all([this.queue.waitUntilReady(), this.events?.waitUntilReady(), this.worker?.waitUntilReady()]);
   }
 
-  async close(drainMs = 10_000): Promise<void> {
+  /** Idempotent: a second call waits for the first one's drain. */
+  close(drainMs = 10_000): Promise<void> {
+    this.closing ??= this.drainAndClose(drainMs);
+    return this.closing;
+  }
+
+  private async drainAndClose(drainMs: number): Promise<void> {
     const worker = this.worker;
     if (worker) {
       // Stop fetching and let running jobs finish for up to drainMs; past that, force the worker

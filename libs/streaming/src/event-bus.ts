@@ -112,6 +112,13 @@ export interface EventBus {
 
   stats(): EventBusStats;
 
+  /**
+   * Throws a ServiceUnavailableError (503) while the backend is known to be unreachable (Redis
+   * down), so a route can refuse at once instead of waiting on a dead connection. Never throws for
+   * the in-process bus.
+   */
+  assertAvailable(): void;
+
   /** Closes every subscription (`done` → `closed`) and the connections. Later calls reject. */
   close(): Promise<void>;
 }

@@ -88,6 +88,9 @@ export interface GenerationStateStore {
   /** The streamIds of the user's running generations, sorted. */
   activeFor(userId: string): Promise<string[]>;
 
+  /** Throws a ServiceUnavailableError (503) while the backend is known to be unreachable (Redis down). */
+  assertAvailable(): void;
+
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

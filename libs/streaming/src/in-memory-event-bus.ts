@@ -129,6 +129,11 @@ export class InMemoryEventBus implements EventBus {
     });
   }
 
+  /** The in-process bus is always there. */
+  assertAvailable(): void {
+    // nothing can be down
+  }
+
   stats(): EventBusStats {
     let subscriptions = 0;
     let liveChannels = 0;

@@ -80,6 +80,11 @@ export class InMemoryGenerationState implements GenerationStateStore {
     return Promise.resolve(this.running(userId).sort());
   }
 
+  /** The in-process store is always there. */
+  assertAvailable(): void {
+    // nothing can be down
+  }
+
   close(): Promise<void> {
     for (const entry of this.entries.values()) clearTimeout(entry.expiry);
     this.entries.clear();

@@ -3,6 +3,7 @@ export * from './event-id';
 export * from './stream-keys';
 export * from './in-memory-event-bus';
 export * from './redis-event-bus';
+export * from './redis-link';
 export * from './streaming.module';
 export * from './generation-state';
 export * from './in-memory-generation-state';

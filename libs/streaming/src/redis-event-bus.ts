@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { Delivery } from './delivery';
 import {
   asControlMessage,
@@ -22,6 +22,7 @@ import {
   type Unsubscribe,
 } from './event-bus';
 import { InvalidEventIdError, isEventId, START_ID } from './event-id';
+import { RedisLink } from './redis-link';
 import { DEFAULT_KEY_PREFIX, type StreamKeys, streamKeys } from './stream-keys';
 
 export interface RedisEventBusOptions extends EventBusOptions {
@@ -105,6 +106,8 @@ interface Channel {
  */
 export class RedisEventBus implements EventBus {
   private readonly logger = new Logger(RedisEventBus.name);
+  private readonly commandLink: RedisLink<ScriptedRedis>;
+  private readonly subscriberLink: RedisLink;
   private readonly commands: ScriptedRedis;
   private readonly subscriber: Redis;
   private readonly channels = new Map<string, Channel>();
@@ -123,13 +126,12 @@ export class RedisEventBus implements EventBus {
     this.openTtlMs = options.openTtlMs ?? DEFAULT_OPEN_TTL_MS;
     this.maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
     const name = options.connectionName ?? 'agents-event-bus';
-    this.commands = new Redis(options.url, { connectionName: `${name}:cmd` }) as ScriptedRedis;
+    this.commandLink = new RedisLink<ScriptedRedis>(options.url, `${name}:cmd`, this.logger);
+    this.subscriberLink = new RedisLink(options.url, `${name}:sub`, this.logger);
+    this.commands = this.commandLink.client;
+    this.subscriber = this.subscriberLink.client;
     this.commands.defineCommand('streamCreate', { numberOfKeys: 2, lua: CREATE_SCRIPT });
     this.commands.defineCommand('streamPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
-    this.subscriber = new Redis(options.url, { connectionName: `${name}:sub` });
-    for (const connection of [this.commands, this.subscriber]) {
-      connection.on('error', (err: Error) => this.logger.warn(`Redis: ${err.message}`));
-    }
     this.subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
     this.subscriber.on('ready', () => this.onSubscriberReady());
   }
@@ -222,6 +224,12 @@ export class RedisEventBus implements EventBus {
     };
   }
 
+  /** Throws RedisUnavailableError while either connection is down, so callers fail fast with a 503. */
+  assertAvailable(): void {
+    this.commandLink.assertUp();
+    this.subscriberLink.assertUp();
+  }
+
   stats(): EventBusStats {
     return {
       subscriptions: this.deliveries.size,
@@ -234,7 +242,7 @@ export class RedisEventBus implements EventBus {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.deliveries.keys()].map((delivery) => delivery.close()));
-    await Promise.all([quit(this.commands), quit(this.subscriber)]);
+    await Promise.all([this.commandLink.close(), this.subscriberLink.close()]);
   }
 
   private keys(streamId: string): StreamKeys {
@@ -337,6 +345,7 @@ export class RedisEventBus implements EventBus {
 
   private assertOpen(): void {
     if (this.closed) throw new EventBusClosedError();
+    this.assertAvailable();
   }
 }
 
@@ -362,12 +371,4 @@ function parseLive(message: string): StreamEvent {
 
 function parseJson(text: string): unknown {
   return JSON.parse(text) as unknown;
-}
-
-async function quit(connection: Redis): Promise<void> {
-  try {
-    await connection.quit();
-  } catch {
-    connection.disconnect();
-  }
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import {
   assertMaxPerUser,
   DEFAULT_RUNNING_TTL_MS,
@@ -13,6 +13,7 @@ import {
   type ReserveOptions,
   type ReserveResult,
 } from './generation-state';
+import { RedisLink } from './redis-link';
 
 /** Default prefix: keys are `agents:stream:{streamId}:…`, beside the event bus's, and `agents:user:{userId}:active`. */
 export const DEFAULT_STATE_KEY_PREFIX = 'agents';
@@ -171,6 +172,7 @@ const MAX_RESERVE_GRACE_MS = 5_000;
 /** The distributed mode's generation state; see the comment above for the key layout and atomicity. */
 export class RedisGenerationState implements GenerationStateStore {
   private readonly logger = new Logger(RedisGenerationState.name);
+  private readonly link: RedisLink<ScriptedRedis>;
   private readonly redis: ScriptedRedis;
   private readonly prefix: string;
   private readonly retentionMs: number;
@@ -185,20 +187,23 @@ export class RedisGenerationState implements GenerationStateStore {
     this.runningTtlMs = options.runningTtlMs ?? DEFAULT_RUNNING_TTL_MS;
     this.leaseMs = Math.ceil(this.runningTtlMs * 1.5);
     this.graceMs = Math.min(MAX_RESERVE_GRACE_MS, Math.ceil(this.runningTtlMs / 2));
-    this.redis = new Redis(options.url, {
-      connectionName: options.connectionName ?? 'agents-generation-state',
-    }) as ScriptedRedis;
+    this.link = new RedisLink<ScriptedRedis>(
+      options.url,
+      options.connectionName ?? 'agents-generation-state',
+      this.logger,
+    );
+    this.redis = this.link.client;
     this.redis.defineCommand('genAdmit', { numberOfKeys: 1, lua: ADMIT_SCRIPT });
     this.redis.defineCommand('genClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT });
     this.redis.defineCommand('genAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
     this.redis.defineCommand('genRefresh', { numberOfKeys: 1, lua: REFRESH_SCRIPT });
     this.redis.defineCommand('genFinish', { numberOfKeys: 2, lua: FINISH_SCRIPT });
     this.redis.defineCommand('genPrune', { numberOfKeys: 1, lua: PRUNE_SCRIPT });
-    this.redis.on('error', (err: Error) => this.logger.warn(`Redis: ${err.message}`));
   }
 
   async reserve(generation: NewGeneration, options: ReserveOptions): Promise<ReserveResult> {
     assertMaxPerUser(options);
+    this.link.assertUp();
     const { streamId, userId } = generation;
     const user = userActiveKey(this.prefix, userId);
     let admitted = await this.admit(user, streamId, options.maxPerUser);
@@ -240,6 +245,7 @@ export class RedisGenerationState implements GenerationStateStore {
   }
 
   async appendContent(streamId: string, text: string): Promise<boolean> {
+    this.link.assertUp();
     const keys = generationKeys(this.prefix, streamId);
     const now = new Date().toISOString();
     const reply = await this.redis.genAppend(keys.state, keys.content, text, now, this.runningTtlMs, this.leaseMs);
@@ -251,6 +257,7 @@ export class RedisGenerationState implements GenerationStateStore {
   }
 
   async finish(streamId: string, status: FinalGenerationStatus, error?: string): Promise<boolean> {
+    this.link.assertUp();
     const keys = generationKeys(this.prefix, streamId);
     const args = [status, new Date().toISOString(), String(this.retentionMs)];
     if (error !== undefined) args.push(error);
@@ -261,6 +268,7 @@ export class RedisGenerationState implements GenerationStateStore {
   }
 
   async get(streamId: string): Promise<GenerationState | null> {
+    this.link.assertUp();
     const keys = generationKeys(this.prefix, streamId);
     const replies = await this.redis.multi().hgetall(keys.state).get(keys.content).exec();
     const [[stateError, hash], [contentError, content]] = replies ?? [];
@@ -270,15 +278,17 @@ export class RedisGenerationState implements GenerationStateStore {
   }
 
   async activeFor(userId: string): Promise<string[]> {
+    this.link.assertUp();
     return (await this.inspect(userId)).running;
   }
 
+  /** Throws RedisUnavailableError while Redis is down, so callers fail fast with a 503. */
+  assertAvailable(): void {
+    this.link.assertUp();
+  }
+
   async close(): Promise<void> {
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+    await this.link.close();
   }
 
   private admit(user: string, streamId: string, max: number): Promise<string> {

@@ -11,6 +11,9 @@ import {
 } from 'class-validator';
 import { AGENT_ID_PATTERN, OptionalNotNull } from '@agents/core';
 
+/** An idempotency key: 1..255 printable ASCII characters, no spaces. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
+
 export class ChatFileDto {
   /** @example "5f0c7d2e-8a4b-4c1d-9e3f-1a2b3c4d5e6f" */
   @IsUUID('all')
@@ -52,6 +55,15 @@ export class StartChatDto {
   @ValidateNested({ each: true })
   @Type(() => ChatFileDto)
   files?: ChatFileDto[];
+
+  /**
+   * Makes a retried send safe, like the `Idempotency-Key` header: the same id within 24 hours
+   * returns the original answer. 1..255 printable ASCII characters.
+   */
+  @OptionalNotNull()
+  @IsString()
+  @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'clientRequestId must be 1..255 printable ASCII characters' })
+  clientRequestId?: string;
 }
 
 export class StartChatResponseDto {

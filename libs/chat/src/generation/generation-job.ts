@@ -1,13 +1,53 @@
-/** The payload of a `generation` queue job: everything the worker needs, pinned at start time. */
-export interface GenerationJob {
+import type { ChatMessage, ChatParameters } from '@agents/providers';
+
+/** Fields every generation job carries, pinned at start time. */
+interface GenerationJobBase {
   streamId: string;
-  conversationId: string;
   userId: string;
   agentId: string;
-  /** The agent version current when the user pressed send; later edits do not change this answer. */
+  /** The agent version current when the request arrived; later edits do not change this answer. */
   agentVersion: number;
-  userMessageId: string;
+  /** The answer's id; with the stream id it names the queue job. */
   responseMessageId: string;
+}
+
+/**
+ * A conversation turn (API.md §4): the worker loads the thread from the database and stores the
+ * answer. Jobs queued before `kind` existed have none and are conversation turns.
+ */
+export interface ConversationGenerationJob extends GenerationJobBase {
+  kind?: 'conversation';
+  conversationId: string;
+  userMessageId: string;
+}
+
+/**
+ * A stateless completion (the OpenAI-compatible API, API.md §5): the request's messages are the
+ * conversation, nothing is read from or written to conversations/messages, and the terminal
+ * `final` event carries the whole result ({@link CompletionResult}).
+ */
+export interface CompletionGenerationJob extends GenerationJobBase {
+  kind: 'completion';
+  messages: ChatMessage[];
+  /** The request's system/developer text, appended to the agent's instructions (never replacing them). */
+  extraInstructions?: string;
+  /** Request parameters that override the agent's model_parameters, already validated to the same bounds. */
+  overrides?: ChatParameters;
+}
+
+/** The payload of a `generation` queue job: everything the worker needs. */
+export type GenerationJob = ConversationGenerationJob | CompletionGenerationJob;
+
+/** What the terminal event of a completion job carries under `completion` (`final` or `error`). */
+export interface CompletionResult {
+  status: 'completed' | 'failed' | 'aborted';
+  text: string;
+  /** `stop`, `length`, `tool_calls`, `content_filter`, or `other` for a vendor value outside those. */
+  finishReason: string | null;
+  usage: { promptTokens: number; completionTokens: number } | null;
+  /** The provider model that answered. */
+  model: string | null;
+  error?: string;
 }
 
 export const GENERATION_QUEUE = 'generation';

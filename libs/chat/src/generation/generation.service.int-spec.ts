@@ -16,7 +16,7 @@ import { ConversationEntity } from '../conversation.entity';
 import { ConversationsRepository } from '../conversations.repository';
 import { MessageEntity } from '../message.entity';
 import { MessagesRepository } from '../messages.repository';
-import type { GenerationJob } from './generation-job';
+import type { ConversationGenerationJob } from './generation-job';
 import { GenerationService } from './generation.service';
 
 /** The worker's job handler on real PostgreSQL, a real OpenAI-protocol server and the in-process bus. */
@@ -59,7 +59,7 @@ describe('GenerationService', () => {
   });
 
   /** An agent with its version 1, a conversation and the user's first message, as the api stores them. */
-  async function seed(agentFields: Partial<AgentEntity> = {}): Promise<GenerationJob> {
+  async function seed(agentFields: Partial<AgentEntity> = {}): Promise<ConversationGenerationJob> {
     const user = await insertUser(database.dataSource);
     const agent = agentEntity(user.id, agentFields);
     const agents = new AgentsRepository(database.db, new AclRepository(database.db));
@@ -123,7 +123,7 @@ describe('GenerationService', () => {
   }
 
   /** Collects the stream; when the terminal event arrives, reads the response back from the database. */
-  async function watch(job: GenerationJob, readBack = false) {
+  async function watch(job: ConversationGenerationJob, readBack = false) {
     const events: StreamEvent[] = [];
     let storedAtTerminal: Promise<MessageEntity | null> | undefined;
     await bus.subscribe(job.streamId, '0', (e) => {

@@ -7,14 +7,21 @@ import { ConversationsRepository } from '../conversations.repository';
 import { ChatMessageDto, ConversationDto } from '../dto/conversation.dto';
 import { MessageEntity } from '../message.entity';
 import { MessagesRepository } from '../messages.repository';
-import type { GenerationJob } from './generation-job';
+import type {
+  CompletionGenerationJob,
+  CompletionResult,
+  ConversationGenerationJob,
+  GenerationJob,
+} from './generation-job';
 import { GenerationRunner, type GenerationOutcome } from './generation-runner';
 
 /**
  * The worker's handler for one generation job: loads the agent at its pinned version and the
  * thread, runs the provider through the GenerationRunner (abortable from any api instance via the
  * stream's control channel), stores the response message, and only then publishes the one
- * terminal event — `final` (also after an abort) or `error`.
+ * terminal event — `final` (also after an abort) or `error`. A `completion` job (the
+ * OpenAI-compatible API) takes its messages from the job and stores nothing: its terminal event
+ * carries the whole result.
  */
 @Injectable()
 export class GenerationService {
@@ -38,6 +45,7 @@ export class GenerationService {
       if (message.type === 'abort') controller.abort();
     });
     try {
+      if (job.kind === 'completion') return await this.complete(job, controller.signal);
       const outcome = await this.generate(job, controller.signal);
       const response = await this.store(job, outcome);
       await this.state.finish(job.streamId, outcome.status, outcome.error);
@@ -48,8 +56,58 @@ export class GenerationService {
     }
   }
 
+  /** A completion: the agent at its version, the request's messages and overrides; the result goes out in the terminal event. */
+  private async complete(job: CompletionGenerationJob, signal: AbortSignal): Promise<GenerationOutcome> {
+    const version = await this.versions.find(job.agentId, job.agentVersion);
+    let outcome: GenerationOutcome;
+    let model: string | null = null;
+    if (!version) {
+      outcome = failed(`Agent ${job.agentId} version ${job.agentVersion} no longer exists`);
+    } else {
+      const agent = version.snapshot;
+      model = agent.model;
+      const instructions = [agent.instructions, job.extraInstructions].filter((text) => !!text).join('\n\n');
+      try {
+        outcome = await this.runner.run(
+          {
+            streamId: job.streamId,
+            responseMessageId: job.responseMessageId,
+            onText: (text) => this.state.appendContent(job.streamId, text),
+            request: {
+              model: agent.model,
+              instructions: instructions || undefined,
+              messages: job.messages,
+              parameters: { ...chatParametersFrom(agent.model_parameters), ...job.overrides },
+            },
+          },
+          this.providers.forAgent(agent.provider),
+          signal,
+        );
+      } catch (err) {
+        outcome = failed(err instanceof Error ? err.message : String(err));
+      }
+    }
+    await this.state.finish(job.streamId, outcome.status, outcome.error);
+    const completion: CompletionResult = {
+      status: outcome.status,
+      text: outcome.text,
+      finishReason: outcome.finishReason ?? null,
+      usage: outcome.usage ?? null,
+      model,
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    };
+    await this.bus.publish(
+      job.streamId,
+      outcome.status === 'failed'
+        ? { error: outcome.error ?? 'The generation failed', completion }
+        : { final: true, completion, ...(outcome.status === 'aborted' ? { aborted: true } : {}) },
+      { terminal: true },
+    );
+    return outcome;
+  }
+
   private async generate(
-    job: GenerationJob,
+    job: ConversationGenerationJob,
     signal: AbortSignal,
   ): Promise<GenerationOutcome & { sender: string; model: string | null }> {
     const version = await this.versions.find(job.agentId, job.agentVersion);
@@ -90,7 +148,7 @@ export class GenerationService {
 
   /** The response is stored (complete, failed or unfinished) before anyone is told it exists. */
   private async store(
-    job: GenerationJob,
+    job: ConversationGenerationJob,
     outcome: GenerationOutcome & { sender: string; model: string | null },
   ): Promise<MessageEntity> {
     const now = new Date();
@@ -118,7 +176,11 @@ export class GenerationService {
     return message;
   }
 
-  private async announce(job: GenerationJob, outcome: GenerationOutcome, response: MessageEntity): Promise<void> {
+  private async announce(
+    job: ConversationGenerationJob,
+    outcome: GenerationOutcome,
+    response: MessageEntity,
+  ): Promise<void> {
     if (outcome.status === 'failed') {
       await this.bus.publish(
         job.streamId,

@@ -16,6 +16,7 @@ export abstract class DomainError extends Error {
     | 'not_found'
     | 'conflict'
     | 'precondition_failed'
+    | 'unprocessable'
     | 'too_many'
     | 'unavailable';
 }
@@ -48,6 +49,11 @@ export class ConflictError extends DomainError {
 
 export class PreconditionFailedError extends DomainError {
   readonly kind = 'precondition_failed';
+}
+
+/** Well-formed but contradicting what the server already holds (e.g. an idempotency key reused with another body). */
+export class UnprocessableError extends DomainError {
+  readonly kind = 'unprocessable';
 }
 
 /** The caller is over a limit (rate or concurrency); `retryAfterSeconds` becomes Retry-After. */

@@ -27,9 +27,10 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Unknown id, or a resource the caller may not see',
   409: 'Conflict with the current state',
   412: 'If-Match names a version that is no longer current',
+  422: 'Well-formed, but contradicts an earlier request (e.g. an idempotency key reused with another body)',
   413: 'Body larger than 1 MiB',
   429: 'Rate limited; see Retry-After',
-  503: 'A dependency (database) is unavailable',
+  503: 'A dependency (database or Redis) is unavailable',
 };
 
 /** Documents the error statuses a route can answer, all with the same body. */

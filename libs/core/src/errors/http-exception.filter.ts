@@ -34,6 +34,7 @@ const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
   not_found: 404,
   conflict: 409,
   precondition_failed: 412,
+  unprocessable: 422,
   too_many: 429,
   unavailable: 503,
 };
@@ -54,6 +55,30 @@ function isBodyParserError(e: unknown): e is BodyParserError {
   );
 }
 
+/** Turns an error into another transport's body, for routes whose clients expect another shape. */
+export type ErrorFormatter = (
+  exception: unknown,
+  requestId: string,
+) => { status: number; body: unknown; headers?: Record<string, string> };
+
+const prefixFormatters: { prefix: string; format: ErrorFormatter }[] = [];
+
+/**
+ * Formats every error under a path prefix with `format` instead of API.md §0's body — including
+ * errors raised before routing (malformed JSON, 413, unknown route). The OpenAI-compatible API
+ * registers its envelope this way.
+ */
+export function formatErrorsUnder(prefix: string, format: ErrorFormatter): void {
+  const existing = prefixFormatters.find((f) => f.prefix === prefix);
+  if (existing) existing.format = format;
+  else prefixFormatters.push({ prefix, format });
+}
+
+function formatterFor(url: string): ErrorFormatter | undefined {
+  const path = url.split('?')[0] ?? url;
+  return prefixFormatters.find((f) => path === f.prefix || path.startsWith(`${f.prefix}/`))?.format;
+}
+
 /** Maps every error to `{error, message, details?}` with a truthful status; never leaks internals. */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -63,7 +88,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string }>();
-    const { status, body } = this.toBody(exception, String(req.id ?? ''));
+    const custom = formatterFor(req.originalUrl)?.(exception, String(req.id ?? ''));
+    const { status, body } = custom ?? this.toBody(exception, String(req.id ?? ''));
     if (status >= 500) {
       this.logger.error(
         { err: exception, requestId: req.id, path: req.originalUrl },
@@ -75,6 +101,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return;
     }
     if (exception instanceof TooManyRequestsError) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    for (const [name, value] of Object.entries(custom?.headers ?? {})) res.setHeader(name, value);
     res.status(status).json(body);
   }
 

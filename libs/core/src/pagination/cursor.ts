@@ -17,8 +17,11 @@ function invalid(): never {
   throw new ValidationFailedError([{ field: 'cursor', message: 'cursor is not a cursor this API returned' }]);
 }
 
-/** Decodes a cursor from a client; anything that is not one we issued is a 400 naming `cursor`. */
-export function decodeCursor(cursor: string): KeysetPosition {
+/**
+ * Decodes a cursor from a client; anything that is not one we issued is a 400 naming `cursor`.
+ * `idPattern` checks the id's shape (e.g. a UUID), so a forged cursor never reaches a typed column.
+ */
+export function decodeCursor(cursor: string, idPattern?: RegExp): KeysetPosition {
   if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) invalid();
   let parsed: unknown;
   try {
@@ -29,6 +32,7 @@ export function decodeCursor(cursor: string): KeysetPosition {
   if (!Array.isArray(parsed) || parsed.length !== 2) invalid();
   const [iso, id] = parsed as unknown[];
   if (typeof iso !== 'string' || typeof id !== 'string' || id.length === 0 || id.length > 64) invalid();
+  if (idPattern && !idPattern.test(id)) invalid();
   const at = new Date(iso);
   if (Number.isNaN(at.getTime()) || at.toISOString() !== iso) invalid();
   return { at, id };

@@ -1,6 +1,16 @@
 import { InitialSchema1764400000000 } from './1764400000000-initial-schema';
 import { Permissions1764500000000 } from './1764500000000-permissions';
 import { Conversations1764600000000 } from './1764600000000-conversations';
+import { ApiKeys1764700000000 } from './1764700000000-api-keys';
+import { Responses1764800000000 } from './1764800000000-responses';
+import { ChatIdempotency1764900000000 } from './1764900000000-chat-idempotency';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
-export const MIGRATIONS = [InitialSchema1764400000000, Permissions1764500000000, Conversations1764600000000];
+export const MIGRATIONS = [
+  InitialSchema1764400000000,
+  Permissions1764500000000,
+  Conversations1764600000000,
+  ApiKeys1764700000000,
+  Responses1764800000000,
+  ChatIdempotency1764900000000,
+];

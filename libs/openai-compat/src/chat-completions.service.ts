@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import type { Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { AuthUser } from '@agents/auth';
+import { AppConfig } from '@agents/core';
+import { ChatCompletionChunks } from './chat-completion-chunks';
+import { CompletionGenerations, type RunningCompletion } from './completion-generations';
+import type { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
+import type { GenerationEvent } from './generation-events';
+import { OpenAIError } from './openai-error';
+import { completionInputFrom } from './request-mapping';
+import { SseStream, sendOpenAIError } from './sse-stream';
+
+/** A failed generation, in OpenAI's words: the provider's message, as a server error. */
+export function generationFailed(message: string): OpenAIError {
+  return new OpenAIError(500, message, 'server_error', 'generation_failed');
+}
+
+/**
+ * `POST /api/agents/v1/chat/completions`: one generation through the worker, answered as one
+ * `chat.completion` or streamed as `chat.completion.chunk` frames ending in `data: [DONE]`. A client
+ * that disconnects before the answer is complete aborts the generation.
+ */
+@Injectable()
+export class ChatCompletionsService {
+  constructor(
+    private readonly generations: CompletionGenerations,
+    private readonly config: AppConfig,
+  ) {}
+
+  async respond(user: AuthUser, dto: ChatCompletionRequestDto, res: Response): Promise<void> {
+    const agent = await this.generations.usableAgent(user, dto.model);
+    const includeUsage = dto.stream_options?.include_usage === true;
+    if (dto.stream_options && dto.stream !== true) {
+      throw OpenAIError.invalidRequest(
+        "Invalid value for 'stream_options': stream_options is only allowed when stream is true.",
+        'stream_options',
+      );
+    }
+    const chunks = new ChatCompletionChunks(
+      { id: `chatcmpl-${randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), model: dto.model },
+      includeUsage,
+    );
+    const sse = new SseStream(res, this.config.sseHeartbeatMs);
+    let finished = false;
+    let clientGone = false;
+    /** Set once started; the close handler may run before that. */
+    const started: { running?: RunningCompletion } = {};
+    res.on('close', () => {
+      sse.stop();
+      if (finished) return;
+      clientGone = true;
+      started.running?.abort();
+    });
+
+    const onEvent = (event: GenerationEvent): void => {
+      if (finished || clientGone || event.type === 'other') return;
+      if (event.type === 'text' || event.type === 'tool_call') {
+        const out = chunks.chunksFor(event);
+        if (dto.stream !== true || out.length === 0) return;
+        if (!sse.opened) sse.send(chunks.roleChunk());
+        for (const chunk of out) sse.send(chunk);
+        return;
+      }
+      finished = true;
+      if (event.type === 'error') {
+        const error = generationFailed(event.message);
+        if (!sse.opened) sendOpenAIError(res, error);
+        else {
+          // After the first byte, a failure is one error event, then the stream closes (no [DONE]).
+          sse.send(error.toBody());
+          sse.end();
+        }
+        return;
+      }
+      if (dto.stream !== true) {
+        res.status(200).json(chunks.completion(event.result));
+        return;
+      }
+      if (!sse.opened) sse.send(chunks.roleChunk());
+      sse.send(chunks.finishChunk(event.result));
+      if (includeUsage) sse.send(chunks.usageChunk(event.result));
+      sse.end(true);
+    };
+
+    const running = await this.generations.start(user, agent, completionInputFrom(dto), onEvent);
+    started.running = running;
+    if (clientGone) running.abort();
+  }
+}

@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AgentAccessPolicy, AgentsRepository, type AgentEntity } from '@agents/agents';
+import type { AuthUser } from '@agents/auth';
+import { GENERATION_JOBS, generationJobId, type CompletionGenerationJob, type GenerationJobs } from '@agents/chat';
+import { AppConfig, ForbiddenError, NotFoundError } from '@agents/core';
+import {
+  EVENT_BUS,
+  GENERATION_STATE,
+  type EventBus,
+  type GenerationStateStore,
+  type Subscription,
+} from '@agents/streaming';
+import { readGenerationEvent, type GenerationEvent } from './generation-events';
+import { OpenAIError } from './openai-error';
+import type { CompletionInput } from './request-mapping';
+
+/** How often, and how many times, an abort is repeated until the worker ends the stream. */
+const ABORT_REPEAT_MS = 250;
+const ABORT_ATTEMPTS = 40;
+
+/** A generation started for one request, delivering its events until the terminal one. */
+export interface RunningCompletion {
+  readonly streamId: string;
+  readonly agent: AgentEntity;
+  /** Resolves when delivery stops (terminal event handled, or closed). */
+  readonly done: Promise<unknown>;
+  /** The client went away: stop the generation (the provider sees its connection closed). */
+  abort(): void;
+}
+
+/**
+ * Starts completions through the same queue, worker and event bus as chat (API.md §4), so they
+ * scale, fail and abort the same way: authorize USE on the agent, pin its current version, count
+ * the generation against the user's concurrent limit, open the stream, subscribe, enqueue.
+ */
+@Injectable()
+export class CompletionGenerations {
+  constructor(
+    private readonly access: AgentAccessPolicy,
+    private readonly agents: AgentsRepository,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
+    @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** The agent behind `model` if the caller may USE it; 404 `model_not_found` or 403 otherwise. */
+  async usableAgent(user: AuthUser, model: string): Promise<AgentEntity> {
+    try {
+      await this.access.assertCan(user, model, 'use');
+    } catch (err) {
+      if (err instanceof NotFoundError) throw modelNotFound(model);
+      if (err instanceof ForbiddenError) {
+        throw new OpenAIError(
+          403,
+          `You do not have permission to use the model '${model}'.`,
+          'permission_error',
+          'permission_error',
+          'model',
+        );
+      }
+      throw err;
+    }
+    const agent = await this.agents.findById(model);
+    if (!agent) throw modelNotFound(model);
+    return agent;
+  }
+
+  /**
+   * Starts the generation and hands each event to `onEvent` (synchronously, in order) until the
+   * terminal one. Errors before the job is queued (no USE, over the limit) are thrown.
+   */
+  async start(
+    user: AuthUser,
+    agent: AgentEntity,
+    input: CompletionInput,
+    onEvent: (event: GenerationEvent) => void,
+  ): Promise<RunningCompletion> {
+    const streamId = randomUUID();
+    const job: CompletionGenerationJob = {
+      kind: 'completion',
+      streamId,
+      userId: user.id,
+      agentId: agent.id,
+      agentVersion: agent.version,
+      responseMessageId: randomUUID(),
+      messages: input.messages,
+      ...(input.extraInstructions ? { extraInstructions: input.extraInstructions } : {}),
+      overrides: input.overrides,
+    };
+    // Completions count against the same per-user limit as chat: both hold a worker slot and a provider call.
+    const reserved = await this.state.reserve(
+      {
+        streamId,
+        conversationId: streamId,
+        userId: user.id,
+        agentId: agent.id,
+        userMessageId: streamId,
+        responseMessageId: job.responseMessageId,
+      },
+      { maxPerUser: this.config.maxConcurrentGenerations },
+    );
+    if (reserved !== 'reserved') {
+      throw new OpenAIError(
+        429,
+        `You already have ${this.config.maxConcurrentGenerations} generations running; wait for one to finish.`,
+        'requests',
+        'rate_limit_exceeded',
+        null,
+        5,
+      );
+    }
+    let ended = false;
+    let subscription: Subscription | null = null;
+    try {
+      await this.bus.create(streamId);
+      subscription = await this.bus.subscribe(streamId, '0', (event) => {
+        if (event.terminal) ended = true;
+        for (const parsed of readGenerationEvent(event.payload)) {
+          if (parsed.type !== 'other') onEvent(parsed);
+        }
+      });
+      if (!subscription) throw new Error(`stream ${streamId} vanished before it started`);
+      await this.jobs.add(generationJobId(job), job);
+    } catch (err) {
+      await subscription?.close();
+      await this.state.finish(streamId, 'failed', 'not started').catch(() => undefined);
+      await this.bus
+        .publish(streamId, { error: 'The generation could not be started' }, { terminal: true })
+        .catch(() => undefined);
+      throw err;
+    }
+    const sub = subscription;
+    return {
+      streamId,
+      agent,
+      done: sub.done,
+      abort: () => void this.abortUntilEnded(streamId, () => ended, sub),
+    };
+  }
+
+  /**
+   * Control messages are not queued: one sent before the worker listens would be lost. So the abort
+   * is repeated until the stream ends (or a bounded number of times), then the subscription is released.
+   */
+  private async abortUntilEnded(streamId: string, ended: () => boolean, subscription: Subscription): Promise<void> {
+    for (let attempt = 0; attempt < ABORT_ATTEMPTS && !ended(); attempt++) {
+      await this.bus.publishControl(streamId, { type: 'abort', reason: 'client disconnected' }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, ABORT_REPEAT_MS).unref());
+    }
+    await subscription.close();
+  }
+}
+
+export function modelNotFound(model: string): OpenAIError {
+  return new OpenAIError(
+    404,
+    `The model '${model}' does not exist or you do not have access to it.`,
+    'invalid_request_error',
+    'model_not_found',
+    'model',
+  );
+}

@@ -1,0 +1,5 @@
+export * from './openai-compat.module';
+export * from './openai-error';
+export * from './chat-completion-chunks';
+export * from './response-events';
+export * from './generation-events';

@@ -1,0 +1,134 @@
+import { HttpException } from '@nestjs/common';
+import { DomainError, TooManyRequestsError, isDatabaseUnavailable, type ErrorFormatter } from '@agents/core';
+
+/** The prefix of every OpenAI-compatible route; errors under it use OpenAI's envelope. */
+export const OPENAI_COMPAT_PREFIX = '/api/agents/v1';
+
+/** OpenAI's error envelope (API.md §5). */
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; code: string | null; param: string | null };
+}
+
+/**
+ * An error already in OpenAI's terms: status, `type`, `code` and the offending `param`. Services
+ * of this library throw it where the generic domain mapping would be too vague (a bad parameter,
+ * an unknown response id).
+ */
+export class OpenAIError extends Error {
+  override readonly name = 'OpenAIError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string,
+    readonly code: string | null,
+    readonly param: string | null = null,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+
+  /** A 400 naming the parameter, like OpenAI's. */
+  static invalidRequest(message: string, param: string | null, code: string | null = 'invalid_value'): OpenAIError {
+    return new OpenAIError(400, message, 'invalid_request_error', code, param);
+  }
+
+  toBody(): OpenAIErrorBody {
+    return { error: { message: this.message, type: this.type, code: this.code, param: this.param } };
+  }
+}
+
+/** Body-parser errors (malformed JSON, 413) reach the filter before any route does. */
+function bodyParserError(e: unknown): { type: string; status: number } | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { type, status } = e as { type?: unknown; status?: unknown };
+  return typeof type === 'string' && typeof status === 'number' ? { type, status } : undefined;
+}
+
+/** Maps any error thrown on an OpenAI-compatible route (guards, pipes, services, the body parser) to OpenAI's envelope. */
+export function toOpenAIError(exception: unknown, requestId: string): OpenAIError {
+  if (exception instanceof OpenAIError) return exception;
+  if (exception instanceof DomainError) {
+    switch (exception.kind) {
+      case 'validation': {
+        const first = (exception as { details?: { field: string }[] }).details?.[0];
+        return OpenAIError.invalidRequest(exception.message, first?.field ?? null);
+      }
+      case 'unauthenticated':
+        return new OpenAIError(401, exception.message, 'invalid_request_error', 'invalid_api_key');
+      case 'forbidden':
+        return new OpenAIError(403, exception.message, 'permission_error', 'permission_error');
+      case 'not_found':
+        // On these routes the one thing a caller names and may not see is the model (an agent).
+        return new OpenAIError(404, exception.message, 'invalid_request_error', 'model_not_found', 'model');
+      case 'conflict':
+        return new OpenAIError(409, exception.message, 'invalid_request_error', 'conflict');
+      case 'precondition_failed':
+        return new OpenAIError(412, exception.message, 'invalid_request_error', 'precondition_failed');
+      case 'unprocessable':
+        return new OpenAIError(422, exception.message, 'invalid_request_error', 'unprocessable_entity');
+      case 'too_many':
+        return new OpenAIError(
+          429,
+          exception.message,
+          'requests',
+          'rate_limit_exceeded',
+          null,
+          exception instanceof TooManyRequestsError ? exception.retryAfterSeconds : 1,
+        );
+      case 'unavailable':
+        return new OpenAIError(503, exception.message, 'server_error', 'service_unavailable');
+    }
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    if (status === 401) return new OpenAIError(401, exception.message, 'invalid_request_error', 'invalid_api_key');
+    if (status === 403) return new OpenAIError(403, exception.message, 'permission_error', 'permission_error');
+    if (status === 404) {
+      return new OpenAIError(404, exception.message, 'invalid_request_error', 'unknown_url');
+    }
+    if (status === 413) return tooLarge();
+    if (status === 429) return new OpenAIError(429, exception.message, 'requests', 'rate_limit_exceeded');
+    if (status < 500) return new OpenAIError(status, exception.message, 'invalid_request_error', null);
+  }
+  const parser = bodyParserError(exception);
+  if (parser && parser.status >= 400 && parser.status < 500) {
+    if (parser.type === 'entity.too.large') return tooLarge();
+    if (parser.type === 'entity.parse.failed') {
+      return OpenAIError.invalidRequest('The request body is not valid JSON', null, 'invalid_json');
+    }
+    return new OpenAIError(parser.status, 'The request body could not be read', 'invalid_request_error', null);
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return new OpenAIError(
+      503,
+      'The database is unavailable; try again shortly',
+      'server_error',
+      'service_unavailable',
+    );
+  }
+  return new OpenAIError(
+    500,
+    `An unexpected error occurred; quote request id ${requestId} when reporting it`,
+    'server_error',
+    null,
+  );
+}
+
+function tooLarge(): OpenAIError {
+  return new OpenAIError(
+    413,
+    'The request body is larger than the 1 MiB limit',
+    'invalid_request_error',
+    'request_too_large',
+  );
+}
+
+/** The global exception filter's formatter for {@link OPENAI_COMPAT_PREFIX}. */
+export const formatOpenAIError: ErrorFormatter = (exception, requestId) => {
+  const error = toOpenAIError(exception, requestId);
+  return {
+    status: error.status,
+    body: error.toBody(),
+    headers: error.retryAfterSeconds !== undefined ? { 'Retry-After': String(error.retryAfterSeconds) } : undefined,
+  };
+};

@@ -1,0 +1,77 @@
+import { ValidateBy, buildMessage, type ValidationOptions } from 'class-validator';
+
+/** Name of the rule that marks a parameter this service cannot honour (→ `unsupported_parameter`). */
+export const UNSUPPORTED_RULE = 'unsupportedParameter';
+
+/**
+ * A parameter OpenAI defines that this service cannot honour: rejected with a 400 naming it unless
+ * `allowed(value)` (e.g. `n: 1`, `response_format: {type: "text"}`), never silently ignored.
+ */
+export function Unsupported(reason: string, allowed: (value: unknown) => boolean = () => false): PropertyDecorator {
+  return ValidateBy({
+    name: UNSUPPORTED_RULE,
+    validator: {
+      validate: (value: unknown) => value === undefined || allowed(value),
+      defaultMessage: () => reason,
+    },
+  });
+}
+
+/** A chat message's content: a string, or an array of `{type: "text", text}` parts; at most `maxChars` in all. */
+export function IsMessageContent(maxChars: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isMessageContent',
+      validator: {
+        validate: (value: unknown) => {
+          const length = textLength(value, ['text']);
+          return length !== undefined && length <= maxChars;
+        },
+        defaultMessage: buildMessage(
+          (each) =>
+            `${each}$property must be a string or an array of {"type": "text", "text": string} parts, ` +
+            `at most ${maxChars} characters in all`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+/** `stop`: a string or up to `maxItems` strings, each at most `maxLength` characters. */
+export function IsStopSequences(maxItems: number, maxLength: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'isStopSequences',
+    validator: {
+      validate: (value: unknown) => {
+        const list = typeof value === 'string' ? [value] : value;
+        return (
+          Array.isArray(list) &&
+          list.length <= maxItems &&
+          list.every((s) => typeof s === 'string' && s.length > 0 && s.length <= maxLength)
+        );
+      },
+      defaultMessage: () =>
+        `$property must be a string or an array of at most ${maxItems} non-empty strings of at most ${maxLength} characters`,
+    },
+  });
+}
+
+/**
+ * The number of characters of a string, or of an array of `{type, text}` parts whose type is one of
+ * `partTypes`; undefined when the value has another shape.
+ */
+export function textLength(value: unknown, partTypes: string[]): number | undefined {
+  if (typeof value === 'string') return value.length;
+  if (!Array.isArray(value)) return undefined;
+  let total = 0;
+  for (const part of value) {
+    if (typeof part !== 'object' || part === null) return undefined;
+    const { type, text, ...rest } = part as Record<string, unknown>;
+    if (typeof type !== 'string' || !partTypes.includes(type) || typeof text !== 'string') return undefined;
+    if (Object.keys(rest).some((key) => key !== 'annotations')) return undefined;
+    total += text.length;
+  }
+  return total;
+}

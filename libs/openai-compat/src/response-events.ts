@@ -1,0 +1,186 @@
+import type { CompletionResult } from '@agents/chat';
+import type {
+  Response,
+  ResponseOutputMessage,
+  ResponseOutputText,
+  ResponseStatus,
+  ResponseStreamEvent,
+} from 'openai/resources/responses/responses';
+import type { GenerationEvent } from './generation-events';
+
+/** The request's settings echoed on the response object. */
+export interface ResponseSettings {
+  id: string;
+  /** Unix seconds. */
+  createdAt: number;
+  /** The agent id the client asked for. */
+  model: string;
+  messageId: string;
+  instructions: string | null;
+  previousResponseId: string | null;
+  temperature: number | null;
+  topP: number | null;
+  maxOutputTokens: number | null;
+  store: boolean;
+}
+
+/**
+ * Builds OpenAI's Responses API objects and typed stream events from a generation's events:
+ * `response.created`, `response.in_progress`, `response.output_item.added`,
+ * `response.content_part.added`, `response.output_text.delta`…, `response.output_text.done`,
+ * `response.content_part.done`, `response.output_item.done`, then `response.completed` (or
+ * `response.failed`), each with a `sequence_number` increasing from 0.
+ */
+export class ResponseEvents {
+  private sequence = 0;
+  private text = '';
+  private itemOpen = false;
+
+  constructor(private readonly settings: ResponseSettings) {}
+
+  /** The first two events, sent as soon as the generation is queued. */
+  start(): ResponseStreamEvent[] {
+    const response = this.snapshot('in_progress');
+    return [
+      { type: 'response.created', response, sequence_number: this.next() },
+      { type: 'response.in_progress', response, sequence_number: this.next() },
+    ];
+  }
+
+  /** The events a text delta becomes (the message item and its text part open with the first one). */
+  delta(event: GenerationEvent): ResponseStreamEvent[] {
+    if (event.type !== 'text') return []; // server-side tool calls are not surfaced as Responses items
+    const events = this.openItem();
+    this.text += event.text;
+    events.push({
+      type: 'response.output_text.delta',
+      item_id: this.settings.messageId,
+      output_index: 0,
+      content_index: 0,
+      delta: event.text,
+      logprobs: [],
+      sequence_number: this.next(),
+    });
+    return events;
+  }
+
+  /** The closing events and the final response object (completed, or incomplete when cut by max_output_tokens). */
+  finish(result: CompletionResult): { events: ResponseStreamEvent[]; response: Response } {
+    const events = this.openItem();
+    const part = this.part();
+    const item = this.item('completed');
+    events.push(
+      {
+        type: 'response.output_text.done',
+        item_id: this.settings.messageId,
+        output_index: 0,
+        content_index: 0,
+        text: this.text,
+        logprobs: [],
+        sequence_number: this.next(),
+      },
+      {
+        type: 'response.content_part.done',
+        item_id: this.settings.messageId,
+        output_index: 0,
+        content_index: 0,
+        part,
+        sequence_number: this.next(),
+      },
+      { type: 'response.output_item.done', output_index: 0, item, sequence_number: this.next() },
+    );
+    const response = this.snapshot(result.finishReason === 'length' ? 'incomplete' : 'completed', result);
+    events.push(
+      response.status === 'incomplete'
+        ? { type: 'response.incomplete', response, sequence_number: this.next() }
+        : { type: 'response.completed', response, sequence_number: this.next() },
+    );
+    return { events, response };
+  }
+
+  /** The one terminal event of a failed generation. */
+  fail(message: string, result?: CompletionResult): { events: ResponseStreamEvent[]; response: Response } {
+    const response = this.snapshot('failed', result, message);
+    return { events: [{ type: 'response.failed', response, sequence_number: this.next() }], response };
+  }
+
+  /** The response object as it stands. */
+  snapshot(status: ResponseStatus, result?: CompletionResult, error?: string): Response {
+    const s = this.settings;
+    const output = this.itemOpen || status === 'completed' || status === 'incomplete' ? [this.item(status)] : [];
+    const inputTokens = result?.usage?.promptTokens ?? 0;
+    const outputTokens = result?.usage?.completionTokens ?? 0;
+    return {
+      id: s.id,
+      object: 'response',
+      created_at: s.createdAt,
+      status,
+      error: error === undefined ? null : { code: 'server_error', message: error },
+      incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
+      instructions: s.instructions,
+      max_output_tokens: s.maxOutputTokens,
+      metadata: {},
+      model: s.model,
+      output,
+      output_text: this.text,
+      parallel_tool_calls: false,
+      previous_response_id: s.previousResponseId,
+      store: s.store,
+      temperature: s.temperature,
+      text: { format: { type: 'text' } },
+      tool_choice: 'auto',
+      tools: [],
+      top_p: s.topP,
+      truncation: 'disabled',
+      usage:
+        result === undefined
+          ? undefined
+          : {
+              input_tokens: inputTokens,
+              input_tokens_details: { cached_tokens: 0 },
+              output_tokens: outputTokens,
+              output_tokens_details: { reasoning_tokens: 0 },
+              total_tokens: inputTokens + outputTokens,
+            },
+    } as Response;
+  }
+
+  private openItem(): ResponseStreamEvent[] {
+    if (this.itemOpen) return [];
+    this.itemOpen = true;
+    return [
+      {
+        type: 'response.output_item.added',
+        output_index: 0,
+        item: this.item('in_progress'),
+        sequence_number: this.next(),
+      },
+      {
+        type: 'response.content_part.added',
+        item_id: this.settings.messageId,
+        output_index: 0,
+        content_index: 0,
+        part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
+        sequence_number: this.next(),
+      },
+    ];
+  }
+
+  private part(): ResponseOutputText {
+    return { type: 'output_text', text: this.text, annotations: [], logprobs: [] };
+  }
+
+  private item(status: string): ResponseOutputMessage {
+    return {
+      id: this.settings.messageId,
+      type: 'message',
+      role: 'assistant',
+      status: status === 'in_progress' ? 'in_progress' : status === 'completed' ? 'completed' : 'incomplete',
+      content: status === 'in_progress' ? [] : [this.part()],
+    };
+  }
+
+  private next(): number {
+    return this.sequence++;
+  }
+}
