@@ -78,6 +78,8 @@ describe('chat faults, distributed', () => {
   }, 90_000);
 
   afterAll(async () => {
+    // TEMP-DEBUG
+    require('node:fs').writeFileSync('/tmp/faults-outputs.log', processes.map((p, i) => `==== ${i}\n${p.output()}`).join('\n'));
     await Promise.all(processes.map((p) => p.stop('SIGKILL')));
     await fake.close();
     await db.drop();

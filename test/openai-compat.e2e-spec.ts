@@ -488,6 +488,27 @@ describe('OpenAI-compatible API (e2e)', () => {
     });
   });
 
+  it('documents every route in Swagger with the API-key and JWT security schemes', async () => {
+    const doc = (await t.http.get('/api/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { security?: Record<string, unknown>[]; requestBody?: unknown }>>;
+    };
+    const routes = [
+      ['/api/agents/v1/models', 'get'],
+      ['/api/agents/v1/models/{id}', 'get'],
+      ['/api/agents/v1/chat/completions', 'post'],
+      ['/api/agents/v1/responses', 'post'],
+      ['/api/agents/v1/responses/{id}', 'get'],
+    ];
+    for (const [path, method] of routes) {
+      const operation = doc.paths[path]?.[method];
+      expect(operation).toBeDefined();
+      expect(operation.security).toEqual(expect.arrayContaining([{ 'api-key': [] }, { bearer: [] }]));
+    }
+    expect(JSON.stringify(doc.paths['/api/agents/v1/chat/completions'].post.requestBody)).toContain(
+      'ChatCompletionRequestDto',
+    );
+  });
+
   describe('rate limit', () => {
     let limited: TestApp;
     beforeAll(async () => {

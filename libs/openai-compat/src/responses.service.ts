@@ -8,6 +8,7 @@ import { AppConfig } from '@agents/core';
 import type { ChatMessage } from '@agents/providers';
 import { generationFailed } from './chat-completions.service';
 import { CompletionGenerations, type RunningCompletion } from './completion-generations';
+import { MAX_MESSAGES } from './dto/chat-completion-request.dto';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import type { GenerationEvent } from './generation-events';
 import { OpenAIError } from './openai-error';
@@ -55,6 +56,13 @@ export class ResponsesService {
     }
     const input = responseInputFrom(dto.input);
     const messages = [...history, ...input.messages];
+    if (messages.length > MAX_MESSAGES) {
+      throw OpenAIError.invalidRequest(
+        `Invalid 'previous_response_id': the conversation would exceed ${MAX_MESSAGES} messages; start a new one.`,
+        'previous_response_id',
+        'context_length_exceeded',
+      );
+    }
     const store = dto.store !== false;
     const builder = new ResponseEvents({
       id: `resp_${hex()}`,

@@ -16,7 +16,7 @@ import { ConversationEntity } from '../conversation.entity';
 import { ConversationsRepository } from '../conversations.repository';
 import { MessageEntity } from '../message.entity';
 import { MessagesRepository } from '../messages.repository';
-import type { ConversationGenerationJob } from './generation-job';
+import type { CompletionGenerationJob, ConversationGenerationJob } from './generation-job';
 import { GenerationService } from './generation.service';
 
 /** The worker's job handler on real PostgreSQL, a real OpenAI-protocol server and the in-process bus. */
@@ -196,6 +196,48 @@ describe('GenerationService', () => {
       responseMessage: { text: 'partial', unfinished: true, error: true },
     });
     expect(await messages.findById(job.responseMessageId)).toMatchObject({ text: 'partial', error: true });
+  });
+
+  it('runs a completion job from its own messages: appended instructions, overrides, result in the final, nothing stored', async () => {
+    fake.script({ tokens: ['4', '2'], usage: { prompt_tokens: 5, completion_tokens: 2 } });
+    const turn = await seed({ model_parameters: { temperature: 0.9, top_p: 0.5 } });
+    const job: CompletionGenerationJob = {
+      kind: 'completion',
+      streamId: randomUUID(),
+      userId: turn.userId,
+      agentId: turn.agentId,
+      agentVersion: 1,
+      responseMessageId: randomUUID(),
+      messages: [{ role: 'user', content: '6 x 7?' }],
+      extraInstructions: 'Digits only.',
+      overrides: { temperature: 0.1 },
+    };
+    await bus.create(job.streamId);
+    const events: StreamEvent[] = [];
+    await bus.subscribe(job.streamId, '0', (e) => events.push(e));
+    const outcome = await service.handle(job);
+
+    expect(outcome.status).toBe('completed');
+    const terminal = events.filter((e) => e.terminal);
+    expect(terminal).toHaveLength(1);
+    expect(terminal[0].payload).toEqual({
+      final: true,
+      completion: {
+        status: 'completed',
+        text: '42',
+        finishReason: 'stop',
+        usage: { promptTokens: 5, completionTokens: 2 },
+        model: 'gpt-4o',
+      },
+    });
+    const sent = fake.requests[fake.requests.length - 1].body!;
+    expect(sent.messages).toEqual([
+      { role: 'system', content: 'Be brief.\n\nDigits only.' },
+      { role: 'user', content: '6 x 7?' },
+    ]);
+    expect(sent).toMatchObject({ temperature: 0.1, top_p: 0.5 });
+    expect(await messages.findById(job.responseMessageId)).toBeNull();
+    expect(await messages.threadTo(turn.conversationId, turn.userMessageId)).toHaveLength(1);
   });
 
   it('fails clearly for a provider that is not wired yet', async () => {

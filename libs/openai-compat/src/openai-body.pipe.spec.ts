@@ -1,0 +1,179 @@
+import { HttpException } from '@nestjs/common';
+import { NotFoundError, TooManyRequestsError, UnauthenticatedError } from '@agents/core';
+import { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
+import { CreateResponseDto } from './dto/create-response.dto';
+import { OpenAIBodyPipe } from './openai-body.pipe';
+import { OpenAIError, formatOpenAIError } from './openai-error';
+import { completionInputFrom, responseInputFrom } from './request-mapping';
+
+const pipe = new OpenAIBodyPipe(ChatCompletionRequestDto);
+const valid = { model: 'agent_x', messages: [{ role: 'user', content: 'Hi' }] };
+
+function rejection(work: () => unknown): OpenAIError {
+  try {
+    work();
+  } catch (err) {
+    if (err instanceof OpenAIError) return err;
+    throw err;
+  }
+  throw new Error('expected an OpenAIError');
+}
+
+describe('OpenAIBodyPipe', () => {
+  it('accepts a valid request and keeps its values', () => {
+    expect(pipe.transform({ ...valid, temperature: 0.5, n: 1, stream: true })).toMatchObject({
+      temperature: 0.5,
+      stream: true,
+    });
+  });
+
+  it.each([
+    [{ ...valid, foo: 1 }, 'foo', 'unknown_parameter', /Unrecognized request argument supplied: foo/],
+    [{ ...valid, n: 3 }, 'n', 'unsupported_parameter', /only n = 1/],
+    [{ ...valid, response_format: { type: 'json_object' } }, 'response_format', 'unsupported_parameter', /text/],
+    [{ ...valid, logprobs: true }, 'logprobs', 'unsupported_parameter', /logprobs/],
+    [{ ...valid, functions: [{ name: 'f' }] }, 'functions', 'unsupported_parameter', /client-side/],
+    [{ ...valid, temperature: 2.5 }, 'temperature', 'invalid_value', /temperature must not be greater than 2/],
+    [{ ...valid, max_tokens: 1.5 }, 'max_tokens', 'invalid_type', /max_tokens/],
+    [{ model: 'agent_x' }, 'messages', 'missing_required_parameter', /Missing required parameter: 'messages'/],
+    [{ ...valid, messages: [] }, 'messages', 'invalid_value', /messages/],
+    [
+      { ...valid, messages: [{ role: 'robot', content: 'x' }] },
+      'messages[0].role',
+      'invalid_value',
+      /messages\[0\]\.role/,
+    ],
+    [{ ...valid, messages: [{ role: 'user', content: 7 }] }, 'messages[0].content', 'invalid_value', /content/],
+    [
+      { ...valid, messages: [{ role: 'user', content: 'x'.repeat(200_001) }] },
+      'messages[0].content',
+      'invalid_value',
+      /200000/,
+    ],
+    [{ ...valid, stream_options: { include_usage: 'yes' } }, 'stream_options.include_usage', 'invalid_type', /boolean/],
+    [{ ...valid, stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop', 'invalid_value', /at most 4/],
+  ])('rejects %j naming %s', (body, param, code, message) => {
+    const error = rejection(() => pipe.transform(body));
+    expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', param, code });
+    expect(error.message).toMatch(message);
+  });
+
+  it('rejects a body that is not an object', () => {
+    expect(rejection(() => pipe.transform([valid]))).toMatchObject({ status: 400, param: null });
+  });
+
+  it('validates the Responses request too', () => {
+    const responses = new OpenAIBodyPipe(CreateResponseDto);
+    expect(responses.transform({ model: 'agent_x', input: 'Hi', text: { format: { type: 'text' } } })).toBeDefined();
+    expect(
+      rejection(() => responses.transform({ model: 'agent_x', input: 'Hi', tools: [{ type: 'web_search' }] })),
+    ).toMatchObject({
+      param: 'tools',
+      code: 'unsupported_parameter',
+    });
+    expect(rejection(() => responses.transform({ model: 'agent_x' }))).toMatchObject({ param: 'input' });
+  });
+});
+
+describe('request mapping', () => {
+  it('appends system and developer text to the instructions and keeps the given overrides only', () => {
+    const dto = pipe.transform({
+      ...valid,
+      messages: [
+        { role: 'system', content: 'One.' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Hi ' },
+            { type: 'text', text: 'there' },
+          ],
+        },
+        { role: 'developer', content: 'Two.' },
+      ],
+      max_tokens: 10,
+      max_completion_tokens: 20,
+      stop: 'END',
+      temperature: null,
+    });
+    expect(completionInputFrom(dto)).toEqual({
+      messages: [{ role: 'user', content: 'Hi there' }],
+      extraInstructions: 'One.\n\nTwo.',
+      overrides: { max_tokens: 20, stop: ['END'] },
+    });
+  });
+
+  it('maps Responses input items and names the bad one', () => {
+    expect(
+      responseInputFrom([
+        { role: 'developer', content: 'Be formal.' },
+        { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello' }] },
+        { role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [] }] },
+      ]),
+    ).toEqual({
+      messages: [
+        { role: 'user', content: 'Hello' },
+        { role: 'assistant', content: 'Hi' },
+      ],
+      system: ['Be formal.'],
+    });
+    expect(
+      rejection(() =>
+        responseInputFrom([
+          { role: 'user', content: 'ok' },
+          { role: 'tool', content: 'x' },
+        ]),
+      ),
+    ).toMatchObject({
+      param: 'input[1].role',
+    });
+    expect(rejection(() => responseInputFrom([{ type: 'function_call_output', output: 'x' }]))).toMatchObject({
+      param: 'input[0].output',
+    });
+    expect(rejection(() => responseInputFrom([{ type: 'function_call', role: 'user', content: 'x' }]))).toMatchObject({
+      param: 'input[0].type',
+      code: 'unsupported_parameter',
+    });
+    expect(rejection(() => responseInputFrom([{ role: 'user', content: [{ type: 'input_image' }] }]))).toMatchObject({
+      param: 'input[0].content',
+    });
+    expect(rejection(() => responseInputFrom(42))).toMatchObject({ param: 'input', code: 'invalid_type' });
+  });
+});
+
+describe('formatOpenAIError', () => {
+  it.each([
+    [new UnauthenticatedError('Invalid API key'), 401, 'invalid_request_error', 'invalid_api_key', null],
+    [new NotFoundError('Agent x not found'), 404, 'invalid_request_error', 'model_not_found', 'model'],
+    [new HttpException('Cannot GET /api/agents/v1/nope', 404), 404, 'invalid_request_error', 'unknown_url', null],
+    [
+      { type: 'entity.too.large', status: 413, message: 'too large' },
+      413,
+      'invalid_request_error',
+      'request_too_large',
+      null,
+    ],
+    [
+      { type: 'entity.parse.failed', status: 400, message: 'Unexpected token' },
+      400,
+      'invalid_request_error',
+      'invalid_json',
+      null,
+    ],
+    [new Error('pg: relation missing'), 500, 'server_error', null, null],
+  ])('maps %p to %i %s/%s in the envelope', (exception, status, type, code, param) => {
+    const formatted = formatOpenAIError(exception, 'req-1');
+    expect(formatted.status).toBe(status);
+    expect(formatted.body).toEqual({
+      error: { message: expect.any(String) as string, type, code, param },
+    });
+  });
+
+  it('never leaks an unknown error and quotes the request id; a 429 carries Retry-After', () => {
+    const internal = formatOpenAIError(new Error('password=hunter2'), 'req-9');
+    expect(JSON.stringify(internal.body)).not.toContain('hunter2');
+    expect(JSON.stringify(internal.body)).toContain('req-9');
+    const limited = formatOpenAIError(new TooManyRequestsError('slow down', 7), 'r');
+    expect(limited).toMatchObject({ status: 429, headers: { 'Retry-After': '7' } });
+    expect(limited.body).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
+  });
+});

@@ -1,0 +1,100 @@
+import type { CompletionResult } from '@agents/chat';
+import { ResponseEvents, type ResponseSettings } from './response-events';
+
+const settings: ResponseSettings = {
+  id: 'resp_1',
+  createdAt: 1_764_000_000,
+  model: 'agent_x',
+  messageId: 'msg_1',
+  instructions: 'Answer in French.',
+  previousResponseId: null,
+  temperature: 0.5,
+  topP: null,
+  maxOutputTokens: null,
+  store: true,
+};
+const result = (overrides: Partial<CompletionResult> = {}): CompletionResult => ({
+  status: 'completed',
+  text: 'Bonjour monde',
+  finishReason: 'stop',
+  usage: { promptTokens: 5, completionTokens: 2 },
+  model: 'gpt-4o',
+  ...overrides,
+});
+
+describe('ResponseEvents', () => {
+  it('emits the typed events of a streamed response in order, numbered from 0', () => {
+    const builder = new ResponseEvents(settings);
+    const events = [
+      ...builder.start(),
+      ...builder.delta({ type: 'text', text: 'Bonjour' }),
+      ...builder.delta({ type: 'text', text: ' monde' }),
+      ...builder.finish(result()).events,
+    ];
+    expect(events.map((e) => e.type)).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+      'response.output_text.delta',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
+    expect(events.map((e) => e.sequence_number)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(events[0]).toMatchObject({ response: { id: 'resp_1', status: 'in_progress', output: [] } });
+    expect(events[6]).toMatchObject({ item_id: 'msg_1', text: 'Bonjour monde' });
+    expect(events[9]).toMatchObject({
+      response: {
+        id: 'resp_1',
+        object: 'response',
+        status: 'completed',
+        model: 'agent_x',
+        instructions: 'Answer in French.',
+        temperature: 0.5,
+        output: [
+          {
+            id: 'msg_1',
+            type: 'message',
+            role: 'assistant',
+            status: 'completed',
+            content: [{ type: 'output_text', text: 'Bonjour monde', annotations: [] }],
+          },
+        ],
+        usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7 },
+        error: null,
+      },
+    });
+  });
+
+  it('opens the message item at the end for an empty answer, and marks a length cut as incomplete', () => {
+    const { events, response } = new ResponseEvents(settings).finish(result({ text: '', finishReason: 'length' }));
+    expect(events.map((e) => e.type)).toEqual([
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.incomplete',
+    ]);
+    expect(response).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
+  });
+
+  it('ends a failed generation with one response.failed carrying the error', () => {
+    const builder = new ResponseEvents(settings);
+    builder.start();
+    const { events, response } = builder.fail('provider answered 500');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'response.failed', sequence_number: 2 });
+    expect(response).toMatchObject({
+      status: 'failed',
+      error: { code: 'server_error', message: 'provider answered 500' },
+    });
+  });
+
+  it('ignores what the Responses shape does not surface (server-side tool calls)', () => {
+    expect(new ResponseEvents(settings).delta({ type: 'tool_call', stepId: 's', args: '{}' })).toEqual([]);
+  });
+});
