@@ -766,23 +766,39 @@ async function runLevel(streams: number, bench: Bench): Promise<Level> {
   return level;
 }
 
+interface MemoryReading {
+  heapUsedKb: number;
+  externalKb: number;
+  rssKb: number;
+}
+
 interface MemoryResult {
   streams: number;
   connected: number;
-  rssBeforeKb: number;
-  rssOpenKb: number;
-  rssAfterCloseKb: number;
-  perConnectionKb: number;
+  /** The generations running, no reader; then every stream open; then all ended. Each after a full GC. */
+  before: MemoryReading;
+  open: MemoryReading;
+  afterClose: MemoryReading;
+  /** (open − before) / streams, from VmRSS and from the JS heap + external memory the api reports. */
+  rssPerConnectionKb: number;
+  heapPerConnectionKb: number;
   abortedFinals: number;
   openMs: number;
 }
 
 /**
- * RSS of the api with `count` idle open SSE streams vs the same generations running without
- * readers: the generations are started first (the stand-in holds them silent), the RSS is read,
- * then every stream is opened and the RSS read again. The generations are aborted afterwards.
+ * Memory of the api with `count` idle open SSE streams vs the same generations running without
+ * readers: the generations are started first (the stand-in holds them silent), the memory is read,
+ * then every stream is opened and the memory read again, each time after a full GC in the api.
+ * The generations are aborted afterwards.
  */
-async function measureMemory(apiUrl: string, apiPid: number, users: BenchUser[], count: number): Promise<MemoryResult> {
+async function measureMemory(
+  apiUrl: string,
+  api: RunningApi,
+  hooks: AppHooks,
+  users: BenchUser[],
+  count: number,
+): Promise<MemoryResult> {
   const started = await pooled(
     Array.from({ length: count }, (_, i) => i),
     50,
@@ -799,7 +815,7 @@ async function measureMemory(apiUrl: string, apiPid: number, users: BenchUser[],
     },
   );
   await sleep(2_000);
-  const rssBeforeKb = await steadyRssKb(apiPid);
+  const before = await hooks.memoryAfterGc(api);
   let connected = 0;
   let abortedFinals = 0;
   let allConnected!: () => void;
@@ -820,20 +836,22 @@ async function measureMemory(apiUrl: string, apiPid: number, users: BenchUser[],
   await Promise.race([whenConnected, sleep(30_000)]);
   const openMs = performance.now() - t0;
   await sleep(1_000);
-  const rssOpenKb = await steadyRssKb(apiPid);
+  const open = await hooks.memoryAfterGc(api);
   await pooled(started, 50, ({ user, streamId }) =>
     requestJson(`${apiUrl}/api/agents/chat/abort`, 'POST', { conversationId: streamId }, user.auth),
   );
   await Promise.all(reading);
   await sleep(2_000);
-  const rssAfterCloseKb = await steadyRssKb(apiPid);
+  const afterClose = await hooks.memoryAfterGc(api);
+  const per = (kb: number): number => Math.round((kb / count) * 10) / 10;
   return {
     streams: count,
     connected,
-    rssBeforeKb,
-    rssOpenKb,
-    rssAfterCloseKb,
-    perConnectionKb: Math.round(((rssOpenKb - rssBeforeKb) / count) * 10) / 10,
+    before,
+    open,
+    afterClose,
+    rssPerConnectionKb: per(open.rssKb - before.rssKb),
+    heapPerConnectionKb: per(open.heapUsedKb + open.externalKb - before.heapUsedKb - before.externalKb),
     abortedFinals,
     openMs: Math.round(openMs),
   };
@@ -939,11 +957,16 @@ function printSummary(levels: Level[], search: Level[], held: number, memory: Me
       `ms/str = CPU ms per stream; held = added ITL p99 < ${HELD_ITL_P99_MS} ms, no lost/duplicated token, no failed stream)`,
   );
   if (memory) {
+    const mb = (kb: number): string => `${(kb / 1024).toFixed(1)} MB`;
+    const line = (label: string, r: MemoryReading): string =>
+      `${label} RSS ${mb(r.rssKb)}, heap ${mb(r.heapUsedKb)} + external ${mb(r.externalKb)}`;
     console.log(
-      `\napi memory: ${memory.connected}/${memory.streams} idle SSE streams open: RSS ${(memory.rssBeforeKb / 1024).toFixed(1)} MB ` +
-        `before → ${(memory.rssOpenKb / 1024).toFixed(1)} MB open (→ ${(memory.rssAfterCloseKb / 1024).toFixed(1)} MB after ` +
-        `they ended) = ${memory.perConnectionKb} KB per open SSE connection; opened in ${memory.openMs} ms; ` +
-        `${memory.abortedFinals} aborted finals received`,
+      `\napi memory with ${memory.connected}/${memory.streams} idle SSE streams (after a full GC each time): ` +
+        `${line('before', memory.before)}; ${line('open', memory.open)}; ${line('after they ended', memory.afterClose)}`,
+    );
+    console.log(
+      `=> per open SSE connection: ${memory.rssPerConnectionKb} KB of RSS, ${memory.heapPerConnectionKb} KB of JS heap + ` +
+        `external; ${memory.streams} streams opened in ${memory.openMs} ms; ${memory.abortedFinals} aborted finals received`,
     );
   }
   const at100 = levels.find((l) => l.streams === TTFT_TARGET.streams);
@@ -1265,7 +1288,7 @@ async function main(): Promise<void> {
     let memory: MemoryResult | null = null;
     if (MEMORY_STREAMS > 0) {
       console.log(`\n--- api memory with ${MEMORY_STREAMS} idle open SSE streams ---`);
-      memory = await measureMemory(apiUrl, api.child.pid!, users, MEMORY_STREAMS);
+      memory = await measureMemory(apiUrl, api, hooks, users, MEMORY_STREAMS);
     }
 
     printSummary(levels, search, held, memory);

@@ -146,6 +146,20 @@ describe('chat: resume snapshot and idempotent starts', () => {
       expect(otherStart.body.streamId).not.toBe(answers[0].body.streamId);
     });
 
+    it('frees the key of a start that failed, so the retry can start', async () => {
+      const me = await createUser(t.http);
+      const agent = await createAgent(t.http, me);
+      fake.script({ tokens: Array.from({ length: 30 }, (_, i) => `b${i} `), tokenDelayMs: 10 }, { tokens: ['second'] });
+      const first = await start(me, { agent_id: agent.id }).expect(200);
+      const conversationId = first.body.conversationId as string;
+      const body = { agent_id: agent.id, conversationId, text: 'Next' };
+      await start(me, body, 'after-busy').expect(409); // the first generation is still running
+      await readSse(`${base}/api/agents/chat/stream/${conversationId}`, me.auth);
+      const retried = await start(me, body, 'after-busy').expect(200);
+      expect(retried.body.conversationId).toBe(conversationId);
+      expect((await start(me, body, 'after-busy').expect(200)).body).toEqual(retried.body);
+    });
+
     it('names a malformed key, and a body id that contradicts the header', async () => {
       const me = await createUser(t.http);
       const agent = await createAgent(t.http, me);

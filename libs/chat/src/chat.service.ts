@@ -29,6 +29,9 @@ import { MessageEntity } from './message.entity';
 import { MessagesRepository } from './messages.repository';
 
 const TITLE_LENGTH = 60;
+/** How long a retry waits for a concurrent request with the same idempotency key: 20 × 100 ms. */
+const IN_PROGRESS_POLLS = 20;
+const IN_PROGRESS_POLL_MS = 100;
 
 /**
  * Starting and stopping generations. The api never calls a provider: it authorizes USE, stores
@@ -57,39 +60,35 @@ export class ChatService {
    */
   async start(user: AuthUser, dto: StartChatDto, idempotencyKey?: string): Promise<StartChatResponseDto> {
     const key = idempotencyKeyOf(dto, idempotencyKey);
-    const fingerprint = key === undefined ? '' : fingerprintOf(dto);
-    if (key !== undefined) {
-      const prior = await this.replay(user, key, fingerprint);
-      if (prior) return prior;
+    if (key === undefined) return this.startNew(user, dto, undefined);
+    const fingerprint = fingerprintOf(dto);
+    for (let poll = 0; ; poll++) {
+      const claim = await this.idempotency.claim<StartChatResponseDto>(user.id, key, fingerprint);
+      if (claim.state === 'claimed') break;
+      if (claim.fingerprint !== fingerprint) {
+        throw new UnprocessableError(
+          'This idempotency key was already used with a different request; use a new key for a new message',
+        );
+      }
+      if (claim.response) return claim.response;
+      // The same request is being started right now (a concurrent retry): wait for its answer.
+      if (poll >= IN_PROGRESS_POLLS) {
+        throw new ConflictError('A request with this idempotency key is still being processed; retry in a moment');
+      }
+      await new Promise((resolve) => setTimeout(resolve, IN_PROGRESS_POLL_MS));
     }
     try {
-      return await this.startNew(user, dto, key === undefined ? undefined : { key, fingerprint });
+      return await this.startNew(user, dto, key);
     } catch (err) {
-      // A concurrent retry with the same key got there first: answer as it did.
-      if (key !== undefined && (err instanceof LostIdempotencyRace || err instanceof ConflictError)) {
-        const prior = await this.replay(user, key, fingerprint);
-        if (prior) return prior;
-      }
-      if (err instanceof LostIdempotencyRace) throw busy();
+      await this.idempotency.release(user.id, key).catch(() => undefined);
       throw err;
     }
-  }
-
-  private async replay(user: AuthUser, key: string, fingerprint: string): Promise<StartChatResponseDto | null> {
-    const prior = await this.idempotency.find<StartChatResponseDto>(user.id, key);
-    if (!prior) return null;
-    if (prior.fingerprint !== fingerprint) {
-      throw new UnprocessableError(
-        'This idempotency key was already used with a different request; use a new key for a new message',
-      );
-    }
-    return prior.response;
   }
 
   private async startNew(
     user: AuthUser,
     dto: StartChatDto,
-    idempotent: { key: string; fingerprint: string } | undefined,
+    idempotencyKey: string | undefined,
   ): Promise<StartChatResponseDto> {
     await this.access.assertCan(user, dto.agent_id, 'use');
     const agent = await this.agents.findById(dto.agent_id);
@@ -161,9 +160,7 @@ export class ChatService {
     };
     try {
       await this.db.transaction(async (m) => {
-        if (idempotent && !(await this.idempotency.claim(m, user.id, idempotent.key, { ...idempotent, response }))) {
-          throw new LostIdempotencyRace();
-        }
+        if (idempotencyKey !== undefined) await this.idempotency.complete(m, user.id, idempotencyKey, response);
         if (!conversation) {
           await this.conversations.insert(
             m,
@@ -248,9 +245,6 @@ export class ChatService {
     return parent.id;
   }
 }
-
-/** Thrown inside the start transaction when another request already claimed the idempotency key. */
-class LostIdempotencyRace extends Error {}
 
 function idempotencyKeyOf(dto: StartChatDto, header: string | undefined): string | undefined {
   if (header !== undefined && dto.clientRequestId !== undefined && header !== dto.clientRequestId) {

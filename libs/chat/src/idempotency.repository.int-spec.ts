@@ -14,38 +14,66 @@ beforeAll(async () => {
 });
 afterAll(() => database?.close());
 
-const age = (userId: string, key: string, hours: number) =>
+const fp = (c: string) => c.repeat(64);
+const backdate = (userId: string, key: string, seconds: number) =>
   database.dataSource.query(
-    `UPDATE chat_idempotency_keys SET created_at = now() - make_interval(hours => $3) WHERE user_id = $1 AND key = $2`,
-    [userId, key, hours],
+    `UPDATE chat_idempotency_keys SET created_at = now() - make_interval(secs => $3) WHERE user_id = $1 AND key = $2`,
+    [userId, key, seconds],
   );
 
 describe('IdempotencyRepository', () => {
-  it('claims a key once; a second claim within the window records nothing', async () => {
+  it('claims a key once; others see it in progress, then its answer once completed', async () => {
     const user = await insertUser(database.dataSource);
-    const m = database.dataSource.manager;
-    expect(await keys.claim(m, user.id, 'k', { fingerprint: 'a'.repeat(64), response: { n: 1 } })).toBe(true);
-    expect(await keys.claim(m, user.id, 'k', { fingerprint: 'b'.repeat(64), response: { n: 2 } })).toBe(false);
-    expect(await keys.find(user.id, 'k')).toEqual({ fingerprint: 'a'.repeat(64), response: { n: 1 } });
-    expect(await keys.find(user.id, 'other')).toBeNull();
+    expect(await keys.claim(user.id, 'k', fp('a'))).toEqual({ state: 'claimed' });
+    expect(await keys.claim(user.id, 'k', fp('b'))).toEqual({
+      state: 'existing',
+      fingerprint: fp('a'),
+      response: null,
+    });
+    await keys.complete(database.dataSource.manager, user.id, 'k', { streamId: 's1' });
+    expect(await keys.claim(user.id, 'k', fp('a'))).toEqual({
+      state: 'existing',
+      fingerprint: fp('a'),
+      response: { streamId: 's1' },
+    });
+    const other = await insertUser(database.dataSource);
+    expect(await keys.claim(other.id, 'k', fp('a'))).toEqual({ state: 'claimed' }); // keys are per user
   });
 
-  it('forgets a key after 24 hours: find ignores it, a new claim replaces it, purge deletes it', async () => {
+  it('lets a released claim, an abandoned claim and a key past 24 hours be claimed again', async () => {
     const user = await insertUser(database.dataSource);
-    const m = database.dataSource.manager;
-    await keys.claim(m, user.id, 'old', { fingerprint: 'a'.repeat(64), response: { n: 1 } });
-    await keys.claim(m, user.id, 'fresh', { fingerprint: 'a'.repeat(64), response: { n: 1 } });
-    await age(user.id, 'old', 25);
-    expect(await keys.find(user.id, 'old')).toBeNull();
-    expect(await keys.claim(m, user.id, 'old', { fingerprint: 'c'.repeat(64), response: { n: 3 } })).toBe(true);
-    expect(await keys.find(user.id, 'old')).toEqual({ fingerprint: 'c'.repeat(64), response: { n: 3 } });
+    await keys.claim(user.id, 'released', fp('a'));
+    await keys.release(user.id, 'released');
+    expect(await keys.claim(user.id, 'released', fp('a'))).toEqual({ state: 'claimed' });
 
-    await age(user.id, 'old', 30);
+    await keys.claim(user.id, 'abandoned', fp('a'));
+    await backdate(user.id, 'abandoned', 30);
+    expect((await keys.claim(user.id, 'abandoned', fp('a'))).state).toBe('existing');
+    await backdate(user.id, 'abandoned', 61);
+    expect(await keys.claim(user.id, 'abandoned', fp('b'))).toEqual({ state: 'claimed' });
+
+    await keys.claim(user.id, 'old', fp('a'));
+    await keys.complete(database.dataSource.manager, user.id, 'old', { n: 1 });
+    await backdate(user.id, 'old', 23 * 3600);
+    expect((await keys.claim(user.id, 'old', fp('c'))).state).toBe('existing');
+    await backdate(user.id, 'old', 25 * 3600);
+    expect(await keys.claim(user.id, 'old', fp('c'))).toEqual({ state: 'claimed' });
+  });
+
+  it('does not release a completed key, and purges keys past the window', async () => {
+    const user = await insertUser(database.dataSource);
+    await keys.claim(user.id, 'done', fp('a'));
+    await keys.complete(database.dataSource.manager, user.id, 'done', { n: 1 });
+    await keys.release(user.id, 'done');
+    expect((await keys.claim(user.id, 'done', fp('a'))).state).toBe('existing');
+
+    await keys.claim(user.id, 'stale', fp('a'));
+    await backdate(user.id, 'stale', 30 * 3600);
     expect(await keys.purgeExpired()).toBeGreaterThanOrEqual(1);
     const left = await database.dataSource.query<{ key: string }[]>(
       `SELECT key FROM chat_idempotency_keys WHERE user_id = $1 ORDER BY key`,
       [user.id],
     );
-    expect(left.map((r) => r.key)).toEqual(['fresh']);
+    expect(left.map((r) => r.key)).toEqual(['done']);
   });
 });

@@ -4,45 +4,63 @@ import { DatabaseService } from '@agents/core';
 
 /** How long a key remembers its answer; an older key is as good as new. */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
+/** A claim whose start neither completed nor released within this long (a crashed process) may be taken over. */
+export const ABANDONED_CLAIM_SECONDS = 60;
 
-export interface IdempotentStart<T> {
-  fingerprint: string;
-  response: T;
-}
+/**
+ * `claimed`: this request owns the key and must `complete` or `release` it. `existing`: another
+ * request holds it; `response` is null while that one is still starting.
+ */
+export type IdempotencyClaim<T> = { state: 'claimed' } | { state: 'existing'; fingerprint: string; response: T | null };
 
 /** The idempotency keys of chat starts, per user. */
 @Injectable()
 export class IdempotencyRepository {
   constructor(private readonly db: DatabaseService) {}
 
-  /** The answer recorded for this key within the window, if any. */
-  async find<T>(userId: string, key: string, m: EntityManager = this.db.manager): Promise<IdempotentStart<T> | null> {
-    const rows = await m.query<{ fingerprint: string; response: T }[]>(
-      `SELECT fingerprint, response FROM chat_idempotency_keys
-        WHERE user_id = $1 AND key = $2 AND created_at > now() - make_interval(hours => $3)`,
-      [userId, key, IDEMPOTENCY_WINDOW_HOURS],
-    );
-    return rows[0] ?? null;
-  }
-
   /**
-   * Records the key with its answer inside the start's transaction. Resolves false, recording
-   * nothing, when a live row already holds the key (a concurrent retry won); an expired row is replaced.
+   * Claims the key for a start about to happen, atomically: a new key, one past the window, or an
+   * abandoned claim becomes this request's; otherwise the holder's fingerprint and answer are returned.
    */
-  async claim<T>(m: EntityManager, userId: string, key: string, start: IdempotentStart<T>): Promise<boolean> {
-    const rows = await m.query<unknown[]>(
-      `INSERT INTO chat_idempotency_keys (user_id, key, fingerprint, response)
-       VALUES ($1, $2, $3, $4)
+  async claim<T>(userId: string, key: string, fingerprint: string): Promise<IdempotencyClaim<T>> {
+    const claimed = await this.db.manager.query<unknown[]>(
+      `INSERT INTO chat_idempotency_keys (user_id, key, fingerprint)
+       VALUES ($1, $2, $3)
        ON CONFLICT (user_id, key) DO UPDATE
-         SET fingerprint = EXCLUDED.fingerprint, response = EXCLUDED.response, created_at = now()
-         WHERE chat_idempotency_keys.created_at <= now() - make_interval(hours => $5)
+         SET fingerprint = EXCLUDED.fingerprint, response = NULL, created_at = now()
+         WHERE chat_idempotency_keys.created_at <= now() - make_interval(hours => $4)
+            OR (chat_idempotency_keys.response IS NULL
+                AND chat_idempotency_keys.created_at <= now() - make_interval(secs => $5))
        RETURNING key`,
-      [userId, key, start.fingerprint, JSON.stringify(start.response), IDEMPOTENCY_WINDOW_HOURS],
+      [userId, key, fingerprint, IDEMPOTENCY_WINDOW_HOURS, ABANDONED_CLAIM_SECONDS],
     );
-    return rows.length === 1;
+    if (claimed.length === 1) return { state: 'claimed' };
+    const rows = await this.db.manager.query<{ fingerprint: string; response: T | null }[]>(
+      `SELECT fingerprint, response FROM chat_idempotency_keys WHERE user_id = $1 AND key = $2`,
+      [userId, key],
+    );
+    // Deleted in between (a released claim): report it as in progress, the caller retries.
+    return rows[0] ? { state: 'existing', ...rows[0] } : { state: 'existing', fingerprint, response: null };
   }
 
-  /** Drops keys past the window; called now and then so the table stays small. */
+  /** Records the answer of a claimed key, inside the start's transaction. */
+  async complete<T>(m: EntityManager, userId: string, key: string, response: T): Promise<void> {
+    await m.query(`UPDATE chat_idempotency_keys SET response = $3 WHERE user_id = $1 AND key = $2`, [
+      userId,
+      key,
+      JSON.stringify(response),
+    ]);
+  }
+
+  /** Gives up a claim whose start failed, so a retry with the key can start afresh. */
+  async release(userId: string, key: string): Promise<void> {
+    await this.db.manager.query(
+      `DELETE FROM chat_idempotency_keys WHERE user_id = $1 AND key = $2 AND response IS NULL`,
+      [userId, key],
+    );
+  }
+
+  /** Drops keys past the window, in batches; called now and then so the table stays small. */
   async purgeExpired(limit = 1000): Promise<number> {
     const rows = await this.db.manager.query<unknown[]>(
       `DELETE FROM chat_idempotency_keys WHERE ctid IN (
