@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { createAgent, createUser } from './support/factories';
 import { freePort, spawnApi, waitFor, type RunningApi } from './support/process';
-import { TEST_JWT_SECRET } from './support/test-app';
+import { TEST_JWT_SECRET, startTestApp } from './support/test-app';
 import { createTestDatabase } from './support/test-database';
 
 /**
@@ -68,5 +68,20 @@ describe('api with Redis down at start', () => {
     const code = await api.stop('SIGTERM');
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('leaves no reconnect timer or socket behind once closed (in process, where nothing forces an exit)', async () => {
+    const active = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap');
+    const before = active().length;
+    const t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // several reconnect attempts by now
+    const me = await createUser(t.http);
+    await t.http.get('/api/agents/chat/active').set(me.auth).expect(503);
+    await t.close();
+    // ioredis gives a closing socket up to 2 s (disconnectTimeout) before it lets go; a reconnect
+    // loop would never let go.
+    const deadline = Date.now() + 4_000;
+    while (active().length > before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(active().length).toBeLessThanOrEqual(before);
   });
 });
