@@ -1,7 +1,7 @@
 import { coreChatCases } from './support/chat-cases';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
 import { freePort, spawnApi, spawnWorker, waitFor, type RunningApi } from './support/process';
-import { TEST_REDIS_URL } from './support/redis';
+import { suiteRedisUrl } from './support/redis';
 import { TEST_JWT_SECRET } from './support/test-app';
 import { createTestDatabase } from './support/test-database';
 
@@ -22,7 +22,7 @@ describe('chat, distributed: 2 api instances + 1 worker', () => {
     db = await createTestDatabase();
     const env = {
       DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
+      REDIS_URL: suiteRedisUrl('chatDistributed'),
       JWT_SECRET: TEST_JWT_SECRET,
       OPENAI_BASE_URL: fake.baseURL,
       OPENAI_API_KEY: 'sk-test',

@@ -3,18 +3,12 @@ import request from 'supertest';
 import { createAgent, createUser, type TestUser } from './support/factories';
 import { startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from './support/fake-openai';
 import { freePort, spawnApi, spawnWorker, waitFor, type RunningApi } from './support/process';
-import { TEST_REDIS_URL } from './support/redis';
+import { suiteRedisUrl } from './support/redis';
 import { readSse, type SseFrame } from './support/sse';
 import { TEST_JWT_SECRET } from './support/test-app';
 import { createTestDatabase } from './support/test-database';
 
 /** A Redis database of its own, so no other suite's worker can take these jobs (or ours theirs). */
-function isolatedRedisUrl(db: number): string {
-  const url = new URL(TEST_REDIS_URL);
-  url.pathname = `/${db}`;
-  return url.toString();
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
@@ -59,7 +53,7 @@ describe('chat faults, distributed', () => {
     db = await createTestDatabase();
     env = {
       DATABASE_URL: db.url,
-      REDIS_URL: isolatedRedisUrl(9),
+      REDIS_URL: suiteRedisUrl('chatFaults'),
       JWT_SECRET: TEST_JWT_SECRET,
       OPENAI_BASE_URL: fake.baseURL,
       OPENAI_API_KEY: 'sk-test',

@@ -11,17 +11,12 @@ import { EVENT_BUS, streamKeys, DEFAULT_KEY_PREFIX, type EventBus } from '@agent
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { createAgent, createUser, type TestUser } from './support/factories';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
-import { TEST_REDIS_URL } from './support/redis';
+import { suiteRedisUrl } from './support/redis';
 import { readSse } from './support/sse';
 import { TEST_JWT_SECRET, startTestApp, type TestApp } from './support/test-app';
 
-/** A Redis database of its own, so the connection count below is this suite's alone. */
-const REDIS_DB = 10;
-const redisUrl = (() => {
-  const url = new URL(TEST_REDIS_URL);
-  url.pathname = `/${REDIS_DB}`;
-  return url.toString();
-})();
+/** A Redis database of its own, so the channels and keys below are this suite's alone. */
+const redisUrl = suiteRedisUrl('chatLeaks');
 
 const CYCLES = 1_000;
 const WARM_UP_CYCLES = 300;
@@ -124,7 +119,7 @@ describe('chat SSE: no leaks over 1,000 connect/disconnect cycles', () => {
 
   async function clientsInOurDb(): Promise<number> {
     const list = (await redis.client('LIST')) as string;
-    return list.split('\n').filter((line) => line.includes(` db=${REDIS_DB} `)).length;
+    return list.split('\n').filter((line) => line.includes(` db=${new URL(redisUrl).pathname.slice(1)} `)).length;
   }
 
   async function startStream(me: TestUser, agentId: string): Promise<string> {

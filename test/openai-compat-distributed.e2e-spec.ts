@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createAgent, createUser, type TestUser } from './support/factories';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
 import { freePort, spawnApi, spawnWorker, waitFor, type RunningApi } from './support/process';
-import { TEST_REDIS_URL } from './support/redis';
+import { suiteRedisUrl } from './support/redis';
 import { TEST_JWT_SECRET } from './support/test-app';
 import { createTestDatabase } from './support/test-database';
 
@@ -17,12 +17,6 @@ import { createTestDatabase } from './support/test-database';
  * same time would otherwise take these jobs (and not find their agents). Taken so far: chat-faults 9,
  * chat-leaks 10, this file 12.
  */
-function ownRedisDatabase(url: string, db: number): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
-
 describe('OpenAI-compatible API, distributed: 2 api instances + 1 worker', () => {
   let fake: FakeOpenAI;
   let db: { url: string; drop: () => Promise<void> };
@@ -35,7 +29,7 @@ describe('OpenAI-compatible API, distributed: 2 api instances + 1 worker', () =>
     db = await createTestDatabase();
     const env = {
       DATABASE_URL: db.url,
-      REDIS_URL: ownRedisDatabase(TEST_REDIS_URL, 12),
+      REDIS_URL: suiteRedisUrl('openaiCompatDistributed'),
       JWT_SECRET: TEST_JWT_SECRET,
       OPENAI_BASE_URL: fake.baseURL,
       OPENAI_API_KEY: 'sk-test',

@@ -20,3 +20,22 @@ export async function keysUnder(redis: Redis, prefix: string): Promise<string[]>
   } while (cursor !== '0');
   return keys;
 }
+
+/**
+ * Suites whose processes consume the `generation` queue get a Redis database of their own: the
+ * queue name is the same everywhere, so two suites on one database (jest runs files in parallel)
+ * would take each other's jobs. One line per suite keeps the numbers from colliding.
+ */
+const SUITE_DATABASES = {
+  chatDistributed: 8,
+  chatFaults: 9,
+  chatLeaks: 10,
+  openaiCompatDistributed: 12,
+} as const;
+
+/** The Redis URL of a suite's own database (see SUITE_DATABASES). */
+export function suiteRedisUrl(suite: keyof typeof SUITE_DATABASES): string {
+  const url = new URL(TEST_REDIS_URL);
+  url.pathname = `/${SUITE_DATABASES[suite]}`;
+  return url.toString();
+}
