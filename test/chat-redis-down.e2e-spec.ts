@@ -64,6 +64,22 @@ describe('api with Redis down at start', () => {
     // Still unauthenticated first: the guard order does not reveal anything to strangers.
     await http.get('/api/agents/chat/active').expect(401);
 
+    // The OpenAI-compatible API runs on the same queue and bus: 503 at once, in OpenAI's envelope.
+    for (const call of [
+      () =>
+        http
+          .post('/api/agents/v1/chat/completions')
+          .set(me.auth)
+          .send({ model: agent.id, messages: [{ role: 'user', content: 'Hi' }] }),
+      () => http.post('/api/agents/v1/responses').set(me.auth).send({ model: agent.id, input: 'Hi' }),
+    ]) {
+      const t0 = Date.now();
+      const res = await call().timeout(5_000);
+      expect(res.status).toBe(503);
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      expect(res.body.error).toMatchObject({ message: expect.stringMatching(/redis/i) });
+    }
+
     const t0 = Date.now();
     const code = await api.stop('SIGTERM');
     expect(code).toBe(0);

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AcceptsApiKey, CurrentUser, type AuthUser } from '@agents/auth';
+import { ChatAvailabilityGuard } from '@agents/chat';
 import { ChatCompletionsService } from './chat-completions.service';
 import { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import { CreateResponseDto } from './dto/create-response.dto';
@@ -29,6 +30,7 @@ const ApiOpenAIErrors = (): MethodDecorator & ClassDecorator =>
         [403, 'permission_error: the caller may see the agent but not USE it'],
         [404, 'model_not_found: no agent with this id that the caller may see'],
         [429, 'rate_limit_exceeded: per-key rate or concurrent generations; see Retry-After'],
+        [503, 'service_unavailable: Redis or the database is down'],
       ] as const
     ).map(([status, description]) =>
       ApiResponse({ status, description: `OpenAI's envelope {error: {message, type, code, param}}: ${description}` }),
@@ -45,7 +47,7 @@ const ApiOpenAIErrors = (): MethodDecorator & ClassDecorator =>
 @ApiBearerAuth()
 @ApiOpenAIErrors()
 @AcceptsApiKey()
-@UseGuards(OpenAIRateLimitGuard)
+@UseGuards(ChatAvailabilityGuard, OpenAIRateLimitGuard) // 503 at once while Redis is down, then the rate limit
 @Controller('agents/v1')
 export class OpenAICompatController {
   constructor(
