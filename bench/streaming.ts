@@ -1081,7 +1081,7 @@ async function redisPid(url: string): Promise<number> {
  * A preload (`--require` in NODE_OPTIONS) that gives the bench two hooks into the api and worker
  * processes, by signal because they have no IPC channel (the apps' shutdown hooks listen to SIGUSR2
  * and most other signals, so these use SIGURG and SIGWINCH, which are ignored by default):
- * - SIGURG: a full GC, then `<pid>-memory.json` with process.memoryUsage(), so the memory per SSE
+ * - SIGURG: two full GCs a second apart, then `<pid>-memory.json` with process.memoryUsage(), so the memory per SSE
  *   connection is not hidden by garbage (V8's gc() is exposed through --expose-gc set at runtime);
  * - SIGWINCH, with BENCH_CPU_PROFILE=1: the V8 profiler (through node:inspector) writes what it
  *   sampled since the previous SIGWINCH to `<pid>-<n>.cpuprofile` and starts afresh (--cpu-prof is
@@ -1103,7 +1103,11 @@ require('node:v8').setFlagsFromString('--expose-gc');
 const gc = require('node:vm').runInNewContext('gc');
 process.on('SIGURG', () => {
   gc();
-  writeFileSync(${dir} + '/' + process.pid + '-memory.json', JSON.stringify(process.memoryUsage()));
+  // A second full GC a second later, once V8 has handed the freed pages back, steadies the RSS too.
+  setTimeout(() => {
+    gc();
+    writeFileSync(${dir} + '/' + process.pid + '-memory.json', JSON.stringify(process.memoryUsage()));
+  }, 1000);
 });
 ` +
         (profiling
