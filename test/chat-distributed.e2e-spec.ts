@@ -1,9 +1,5 @@
 import { coreChatCases } from './support/chat-cases';
-import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
-import { freePort, spawnApi, spawnWorker, waitFor, type RunningApi } from './support/process';
-import { suiteRedisUrl } from './support/redis';
-import { TEST_JWT_SECRET } from './support/test-app';
-import { createTestDatabase } from './support/test-database';
+import { startDeployment, type Deployment } from './support/deployment';
 
 /**
  * The distributed mode as deployed: two api processes and a worker process (the built apps), real
@@ -11,38 +7,16 @@ import { createTestDatabase } from './support/test-database';
  * the core chat cases are shared with the embedded mode (test/support/chat-cases.ts).
  */
 describe('chat, distributed: 2 api instances + 1 worker', () => {
-  let fake: FakeOpenAI;
-  let db: { url: string; drop: () => Promise<void> };
-  const processes: RunningApi[] = [];
-  let api1: RunningApi;
-  let api2: RunningApi;
+  let deployment: Deployment;
 
   beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    db = await createTestDatabase();
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: suiteRedisUrl('chatDistributed'),
-      JWT_SECRET: TEST_JWT_SECRET,
-      OPENAI_BASE_URL: fake.baseURL,
-      OPENAI_API_KEY: 'sk-test',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      AUTH_RATE_LIMIT: '100000',
-    };
-    api1 = spawnApi({ ...env, PORT: String(await freePort()) });
-    processes.push(api1);
-    await waitFor(`${api1.baseUrl}/api/health/ready`); // migrates first; the others start on a migrated database
-    api2 = spawnApi({ ...env, PORT: String(await freePort()) });
-    processes.push(api2, spawnWorker(env));
-    await waitFor(`${api2.baseUrl}/api/health/ready`);
+    deployment = await startDeployment({ redis: 'chatDistributed', apis: 2, workers: 1 });
   }, 90_000);
+  afterAll(() => deployment?.stop());
 
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop('SIGTERM')));
-    await fake.close();
-    await db.drop();
-  });
-
-  coreChatCases(() => ({ fake, apiA: api1.baseUrl, apiB: api2.baseUrl }));
+  coreChatCases(() => ({
+    fake: deployment.fake,
+    apiA: deployment.apis[0].baseUrl,
+    apiB: deployment.apis[1].baseUrl,
+  }));
 });

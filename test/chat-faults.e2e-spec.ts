@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createAgent, createUser, type TestUser } from './support/factories';
-import { startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from './support/fake-openai';
-import { freePort, spawnApi, spawnWorker, waitFor, type RunningApi } from './support/process';
-import { suiteRedisUrl } from './support/redis';
+import type { FakeOpenAI, RecordedRequest } from './support/fake-openai';
+import { startDeployment, type Deployment } from './support/deployment';
+import type { RunningApi } from './support/process';
 import { readSse, type SseFrame } from './support/sse';
-import { TEST_JWT_SECRET } from './support/test-app';
-import { createTestDatabase } from './support/test-database';
 
-/** A Redis database of its own, so no other suite's worker can take these jobs (or ours theirs). */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
@@ -31,55 +28,38 @@ const text = (frames: SseFrame[]) =>
  * api instance asked to stop while it serves a stream.
  */
 describe('chat faults, distributed', () => {
+  let deployment: Deployment;
   let fake: FakeOpenAI;
-  let db: { url: string; drop: () => Promise<void> };
-  let env: Record<string, string>;
-  const processes: RunningApi[] = [];
-  const workers: RunningApi[] = [];
   let api1: RunningApi;
   let api2: RunningApi;
 
   /** Starts a worker and resolves once it takes jobs. */
   async function startWorker(extra: Record<string, string> = {}): Promise<RunningApi> {
-    const worker = spawnWorker({ ...env, ...extra });
-    processes.push(worker);
-    workers.push(worker);
+    const worker = deployment.spawnWorker(extra);
     await until(() => worker.output().includes('Worker started'), 'the worker to start', 30_000);
     return worker;
   }
 
   beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    db = await createTestDatabase();
-    env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: suiteRedisUrl('chatFaults'),
-      JWT_SECRET: TEST_JWT_SECRET,
-      OPENAI_BASE_URL: fake.baseURL,
-      OPENAI_API_KEY: 'sk-test',
-      LOG_LEVEL: 'info',
-      HOST: '127.0.0.1',
-      AUTH_RATE_LIMIT: '100000',
-      // A dead worker's job is noticed within ~2-6 s (lock, then two stalled checks); shorter locks
-      // risk a busy CI machine failing a healthy worker's job.
-      WORKER_LOCK_MS: '2000',
-      SHUTDOWN_DRAIN_SECONDS: '10',
-    };
-    api1 = spawnApi({ ...env, PORT: String(await freePort()) });
-    processes.push(api1);
-    await waitFor(`${api1.baseUrl}/api/health/ready`); // migrates first
-    api2 = spawnApi({ ...env, PORT: String(await freePort()) });
-    processes.push(api2);
-    await waitFor(`${api2.baseUrl}/api/health/ready`);
+    deployment = await startDeployment({
+      redis: 'chatFaults',
+      apis: 2,
+      workers: 0, // each test starts the workers it kills or stops
+      env: {
+        LOG_LEVEL: 'info', // the worker's "started" line tells when it takes jobs
+        // A dead worker's job is noticed within ~2-6 s (lock, then two stalled checks); shorter locks
+        // risk a busy CI machine failing a healthy worker's job.
+        WORKER_LOCK_MS: '2000',
+        SHUTDOWN_DRAIN_SECONDS: '10',
+      },
+    });
+    ({ fake } = deployment);
+    [api1, api2] = deployment.apis;
   }, 90_000);
 
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop('SIGKILL')));
-    await fake.close();
-    await db.drop();
-  });
+  afterAll(() => deployment?.stop('SIGKILL'));
 
-  const liveWorkers = () => workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+  const liveWorkers = () => deployment.workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
 
   /** Starts a chat whose message text is unique, so the provider request it causes can be found. */
   async function startChat(api: RunningApi, me: TestUser, agentId: string) {

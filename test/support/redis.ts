@@ -26,7 +26,7 @@ export async function keysUnder(redis: Redis, prefix: string): Promise<string[]>
  * queue name is the same everywhere, so two suites on one database (jest runs files in parallel)
  * would take each other's jobs. One line per suite keeps the numbers from colliding.
  */
-const SUITE_DATABASES = {
+export const SUITE_DATABASES = {
   chatDistributed: 8,
   chatFaults: 9,
   chatLeaks: 10,
@@ -34,7 +34,9 @@ const SUITE_DATABASES = {
 } as const;
 
 /** The Redis URL of a suite's own database (see SUITE_DATABASES). */
-export function suiteRedisUrl(suite: keyof typeof SUITE_DATABASES): string {
+export type RedisSuite = keyof typeof SUITE_DATABASES;
+
+export function suiteRedisUrl(suite: RedisSuite): string {
   const url = new URL(TEST_REDIS_URL);
   url.pathname = `/${SUITE_DATABASES[suite]}`;
   return url.toString();
