@@ -22,7 +22,7 @@ import { freePort, spawnApi, spawnWorker, waitFor, type RunningApi } from '../te
 // Parameters
 // ---------------------------------------------------------------------------------------------
 
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Without a db number: the bench picks an empty database number of this server and flushes it at the end. */
 const REDIS_SERVER_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Writes V8 CPU profiles of the api and the worker to bench/.results/profiles (for investigating). */
@@ -36,8 +36,8 @@ function numbersFromEnv(name: string, fallback: readonly number[]): number[] {
 /** BENCH_TOKENS changes it (e.g. to split a stream's CPU cost into a per-stream and a per-token part). */
 const TOKENS_PER_STREAM = Number(process.env.BENCH_TOKENS ?? 40);
 /** 20 tokens/s per stream. The stand-in also waits this long before the first token. */
-const TOKEN_INTERVAL_MS = 50;
-const STREAM_MS = TOKENS_PER_STREAM * TOKEN_INTERVAL_MS;
+export const TOKEN_INTERVAL_MS = 50;
+export const STREAM_MS = TOKENS_PER_STREAM * TOKEN_INTERVAL_MS;
 /** The levels reported in the main table. */
 const LEVELS = numbersFromEnv('BENCH_LEVELS', [1, 100, 500]);
 /** Step search for the most streams held, upwards from 500 (or downwards when 500 is not held). */
@@ -56,7 +56,7 @@ const IDLE_HOLD_MS = 45_000;
 const STREAMS_PER_USER = 50;
 const MAX_STREAMS = Math.max(...SEARCH_UP, MEMORY_STREAMS, ...LEVELS);
 const USERS = Math.ceil(MAX_STREAMS / STREAMS_PER_USER);
-const STREAM_TIMEOUT_MS = 60_000;
+export const STREAM_TIMEOUT_MS = 60_000;
 /** Consecutive streams each client runs at a level: enough samples at 1, a steady plateau at N. */
 const roundsAt = (streams: number): number => (streams === 1 ? 10 : streams <= 100 ? 4 : 3);
 const HELD_ITL_P99_MS = 50;
@@ -76,16 +76,16 @@ const STAND_IN_FLAG = '--stand-in';
 // ---------------------------------------------------------------------------------------------
 
 /** The tokens the stand-in sends for a stream tag: unique, so a lost or repeated one is visible. */
-function tokensFor(tag: string): string[] {
+export function tokensFor(tag: string): string[] {
   return Array.from({ length: TOKENS_PER_STREAM }, (_, i) => `${tag}:${i} `);
 }
 
-function promptFor(tag: string, mode: 'stream' | 'idle'): string {
+export function promptFor(tag: string, mode: 'stream' | 'idle'): string {
   return `bench ${tag} ${mode}`;
 }
 
 /** Wall-clock time (ms, sub-ms precision, comparable across processes) of this process's clock. */
-const wallNow = (): number => performance.timeOrigin + performance.now();
+export const wallNow = (): number => performance.timeOrigin + performance.now();
 
 /** In the stand-in: when the request of each stream tag arrived (the worker's provider call). */
 const arrivals = new Map<string, number>();
@@ -121,7 +121,7 @@ async function runStandIn(): Promise<void> {
   process.send?.({ baseURL: fake.baseURL });
 }
 
-interface StandIn {
+export interface StandIn {
   baseURL: string;
   child: ChildProcess;
   /** When each stream's provider request reached the stand-in since the last call (wall clock, ms). */
@@ -129,7 +129,7 @@ interface StandIn {
   close: () => Promise<void>;
 }
 
-function startStandIn(): Promise<StandIn> {
+export function startStandIn(): Promise<StandIn> {
   const child = fork(__filename, [STAND_IN_FLAG], {
     execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -166,14 +166,14 @@ function startStandIn(): Promise<StandIn> {
 // HTTP client: one keep-alive agent without a socket limit, a small SSE parser
 // ---------------------------------------------------------------------------------------------
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 4096 });
+export const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 4096 });
 
 interface JsonResponse {
   status: number;
   body: any;
 }
 
-function requestJson(
+export function requestJson(
   url: string,
   method: string,
   body: unknown,
@@ -283,7 +283,7 @@ function readSse(
 // One stream, through the service or straight from the stand-in
 // ---------------------------------------------------------------------------------------------
 
-interface StreamSample {
+export interface StreamSample {
   tag: string;
   /** Wall-clock time of the request start, to compare with the stand-in's arrival times. */
   startedWall: number;
@@ -309,7 +309,7 @@ interface StreamSample {
   lastTokenAt?: number;
 }
 
-function compareTokens(expected: string[], received: string[]): Pick<StreamSample, 'lost' | 'duplicated'> {
+export function compareTokens(expected: string[], received: string[]): Pick<StreamSample, 'lost' | 'duplicated'> {
   const counts = new Map<string, number>();
   for (const token of received) counts.set(token, (counts.get(token) ?? 0) + 1);
   const wanted = new Set(expected);
@@ -318,7 +318,7 @@ function compareTokens(expected: string[], received: string[]): Pick<StreamSampl
   return { lost: expected.filter((t) => !counts.has(t)).length, duplicated };
 }
 
-interface Recorder {
+export interface Recorder {
   tag: string;
   startedWall: number;
   start: number;
@@ -328,14 +328,14 @@ interface Recorder {
   received: string[];
 }
 
-function onToken(r: Recorder, text: string, at: number): void {
+export function onToken(r: Recorder, text: string, at: number): void {
   if (r.lastTokenAt !== undefined) r.gaps.push(at - r.lastTokenAt);
   else r.firstTokenAt = at;
   r.lastTokenAt = at;
   r.received.push(text);
 }
 
-function sampleOf(r: Recorder, expected: string[], extra: Partial<StreamSample>): StreamSample {
+export function sampleOf(r: Recorder, expected: string[], extra: Partial<StreamSample>): StreamSample {
   return {
     tag: r.tag,
     startedWall: r.startedWall,
@@ -351,7 +351,7 @@ function sampleOf(r: Recorder, expected: string[], extra: Partial<StreamSample>)
   };
 }
 
-interface BenchUser {
+export interface BenchUser {
   auth: Record<string, string>;
   agentId: string;
 }
@@ -424,7 +424,7 @@ async function directStream(standInUrl: string, tag: string): Promise<StreamSamp
 // Measuring: percentiles, CPU of every process involved, memory
 // ---------------------------------------------------------------------------------------------
 
-interface Stats {
+export interface Stats {
   n: number;
   p50: number;
   p99: number;
@@ -432,7 +432,7 @@ interface Stats {
   max: number;
 }
 
-function stats(values: number[]): Stats {
+export function stats(values: number[]): Stats {
   if (values.length === 0) return { n: 0, p50: NaN, p99: NaN, mean: NaN, max: NaN };
   const sorted = Float64Array.from(values).sort();
   const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -488,7 +488,7 @@ export interface CpuReport {
 }
 
 /** Reads the CPU time of the service's processes, this client and the machine around a phase. */
-class CpuMeter {
+export class CpuMeter {
   private readonly loop = monitorEventLoopDelay({ resolution: 5 });
   constructor(private readonly watched: Watched[]) {
     this.loop.enable();
@@ -556,14 +556,14 @@ async function machineBusy(ms: number): Promise<number> {
  * people's builds and tests on a shared box do not decide the numbers. Returns how long it waited
  * and the last reading.
  */
-async function waitForQuiet(): Promise<{ waitedMs: number; busy: number }> {
+export async function waitForQuiet(): Promise<{ waitedMs: number; busy: number }> {
   const t0 = performance.now();
   let busy = await machineBusy(1_000);
   while (busy > QUIET_MAX_BUSY && performance.now() - t0 < QUIET_WAIT_MS) busy = await machineBusy(1_000);
   return { waitedMs: Math.round(performance.now() - t0), busy: Math.round(busy) };
 }
 
-function cpuCount(): number {
+export function cpuCount(): number {
   return readFileSync('/proc/stat', 'utf8')
     .split('\n')
     .filter((l) => /^cpu\d+ /.test(l)).length;
@@ -587,7 +587,11 @@ async function steadyRssKb(pid: number, samples = 7, everyMs = 200): Promise<num
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-async function pooled<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pooled<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
@@ -1018,13 +1022,13 @@ function printSummary(levels: Level[], search: Level[], held: number, memory: Me
 // Setup: database, Redis db number, processes, users, profiling
 // ---------------------------------------------------------------------------------------------
 
-function urlFor(database: string): string {
+export function urlFor(database: string): string {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${database}`;
   return url.toString();
 }
 
-async function adminQuery(sql: string): Promise<void> {
+export async function adminQuery(sql: string): Promise<void> {
   const client = new Client({ connectionString: ADMIN_URL });
   await client.connect();
   try {
@@ -1034,9 +1038,13 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-/** The highest Redis database number that holds no key: the bench's queue and streams live there alone. */
-async function emptyRedisDb(): Promise<{ url: string; flush: () => Promise<void> }> {
-  for (let db = 15; db >= 1; db--) {
+/**
+ * A Redis database number that holds no key, from 15 down to 13: the bench's queue, streams and
+ * state are then its own. 8–12 are the test suites' (test/support/redis.ts), which must not share
+ * the `generation` queue with anyone.
+ */
+export async function emptyRedisDb(): Promise<{ url: string; flush: () => Promise<void> }> {
+  for (let db = 15; db >= 13; db--) {
     const url = `${REDIS_SERVER_URL.replace(/\/\d*$/, '')}/${db}`;
     const redis = new Redis(url, { lazyConnect: true });
     await redis.connect();
@@ -1058,16 +1066,16 @@ async function emptyRedisDb(): Promise<{ url: string; flush: () => Promise<void>
       redis.disconnect();
     }
   }
-  throw new Error('no empty Redis database number between 1 and 15');
+  throw new Error('no empty Redis database among 13, 14 and 15');
 }
 
 /** The server processes of the connections to the bench's database (the api's and the worker's pools). */
-async function backendsOf(pg: Client, database: string): Promise<number[]> {
+export async function backendsOf(pg: Client, database: string): Promise<number[]> {
   const { rows } = await pg.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
   return rows.map((r) => r.pid);
 }
 
-async function redisPid(url: string): Promise<number> {
+export async function redisPid(url: string): Promise<number> {
   const redis = new Redis(url);
   try {
     const info = await redis.info('server');
@@ -1088,7 +1096,7 @@ async function redisPid(url: string): Promise<number> {
  *   not allowed in NODE_OPTIONS). The bench cuts one profile per service phase; open them in
  *   Chrome DevTools (Performance tab).
  */
-class AppHooks {
+export class AppHooks {
   readonly dir = join(__dirname, '.results', 'hooks');
   readonly preload = join(this.dir, 'bench-hooks.js');
   private readonly cuts = new Map<number, number>();
@@ -1160,14 +1168,14 @@ process.on('SIGWINCH', () =>
 }
 
 /** SIGTERM, then SIGKILL if it has not exited in 15 s (open streams can hold a graceful shutdown). */
-async function stopProcess(p: RunningApi): Promise<void> {
+export async function stopProcess(p: RunningApi): Promise<void> {
   if (p.child.exitCode !== null) return;
   p.child.kill('SIGTERM');
   if ((await Promise.race([p.exited.then(() => 'exited'), sleep(15_000)])) !== 'exited') p.child.kill('SIGKILL');
   await p.exited;
 }
 
-async function createUsers(apiUrl: string, count: number): Promise<BenchUser[]> {
+export async function createUsers(apiUrl: string, count: number): Promise<BenchUser[]> {
   const password = 'correct horse battery';
   const run = randomBytes(4).toString('hex');
   return pooled(
@@ -1375,7 +1383,7 @@ async function main(): Promise<void> {
 
 if (process.argv.includes(STAND_IN_FLAG)) {
   void runStandIn();
-} else {
+} else if (require.main === module) {
   main().catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
