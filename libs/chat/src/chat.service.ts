@@ -90,12 +90,14 @@ export class ChatService {
     dto: StartChatDto,
     idempotencyKey: string | undefined,
   ): Promise<StartChatResponseDto> {
-    await this.access.assertCan(user, dto.agent_id, 'use');
-    const agent = await this.agents.findById(dto.agent_id);
-    if (!agent) throw new NotFoundError(`Agent ${dto.agent_id} not found`);
-
     const existing = dto.conversationId === undefined || dto.conversationId === 'new' ? null : dto.conversationId;
-    const conversation = existing === null ? null : await this.conversations.findOwned(user.id, existing);
+    // Independent reads, in parallel: the start path's latency is its round trips.
+    const [, agent, conversation] = await Promise.all([
+      this.access.assertCan(user, dto.agent_id, 'use'),
+      this.agents.findById(dto.agent_id),
+      existing === null ? null : this.conversations.findOwned(user.id, existing),
+    ]);
+    if (!agent) throw new NotFoundError(`Agent ${dto.agent_id} not found`);
     if (existing !== null && !conversation) throw new NotFoundError('Conversation not found');
     const conversationId = conversation?.id ?? randomUUID();
     const parentMessageId = await this.parentFor(conversation, dto.parentMessageId);

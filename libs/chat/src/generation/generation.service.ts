@@ -13,6 +13,7 @@ import type {
   ConversationGenerationJob,
   GenerationJob,
 } from './generation-job';
+import { BatchedAppender } from './batched-appender';
 import { GenerationRunner, type GenerationOutcome } from './generation-runner';
 
 /**
@@ -72,7 +73,7 @@ export class GenerationService {
           {
             streamId: job.streamId,
             responseMessageId: job.responseMessageId,
-            onText: (text) => this.state.appendContent(job.streamId, text),
+            // No onText: a completion has no status route to show its text in.
             request: {
               model: agent.model,
               instructions: instructions || undefined,
@@ -110,7 +111,10 @@ export class GenerationService {
     job: ConversationGenerationJob,
     signal: AbortSignal,
   ): Promise<GenerationOutcome & { sender: string; model: string | null }> {
-    const version = await this.versions.find(job.agentId, job.agentVersion);
+    const [version, thread] = await Promise.all([
+      this.versions.find(job.agentId, job.agentVersion),
+      this.messages.threadTo(job.conversationId, job.userMessageId),
+    ]);
     if (!version) {
       return {
         ...failed(`Agent ${job.agentId} version ${job.agentVersion} no longer exists`),
@@ -119,17 +123,18 @@ export class GenerationService {
       };
     }
     const agent = version.snapshot;
-    const thread = await this.messages.threadTo(job.conversationId, job.userMessageId);
     const history: ChatMessage[] = thread.map((m) =>
       m.isCreatedByUser ? { role: 'user', content: m.text } : { role: 'assistant', content: m.text },
     );
+    // The status' text follows the answer in batches, not one state write per token.
+    const statusText = new BatchedAppender((text) => this.state.appendContent(job.streamId, text));
     try {
       const provider = this.providers.forAgent(agent.provider);
       const outcome = await this.runner.run(
         {
           streamId: job.streamId,
           responseMessageId: job.responseMessageId,
-          onText: (text) => this.state.appendContent(job.streamId, text),
+          onText: (text) => statusText.push(text),
           request: {
             model: agent.model,
             instructions: agent.instructions ?? undefined,
@@ -143,6 +148,8 @@ export class GenerationService {
       return { ...outcome, sender: agent.name, model: agent.model };
     } catch (err) {
       return { ...failed(err instanceof Error ? err.message : String(err)), sender: agent.name, model: agent.model };
+    } finally {
+      await statusText.flush().catch(() => undefined);
     }
   }
 
