@@ -55,6 +55,27 @@ export function coreChatCases(deployment: () => ChatDeployment): void {
     expect((stored.body as { text: string }[]).map((m) => m.text)).toEqual(['Hello there', 'General Kenobi!']);
   });
 
+  it('keeps generating when the only client drops in its first 100 ms, before the first token', async () => {
+    ctx().fake.script({ tokens: ['still', ' here'], firstTokenDelayMs: 300 });
+    const { me, agent } = await newUserWithAgent();
+    const started = await start(me, agent.id).expect(200);
+    const controller = new AbortController();
+    const reading = fetch(streamUrl(ctx().apiA, started.body.streamId), {
+      headers: me.auth,
+      signal: controller.signal,
+    }).then(async (res) => {
+      for await (const chunk of res.body!) void chunk; // read until the abort below cuts it
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    await reading.catch(() => undefined);
+
+    const replay = await readSse(streamUrl(ctx().apiB, started.body.streamId), me.auth);
+    expect(deltasText(replay.frames)).toBe('still here');
+    expect(replay.frames[replay.frames.length - 1].data).toMatchObject({ final: true });
+    expect(replay.frames[replay.frames.length - 1].data.aborted).toBeUndefined();
+  });
+
   it('reassembles exactly the provider text across disconnects at random points, resuming on the other instance', async () => {
     const tokens = words(60, 't');
     ctx().fake.script({ tokens, tokenDelayMs: 8 });
