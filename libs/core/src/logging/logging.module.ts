@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,6 +28,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
             err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
           autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/health' },
         },
+        // Every route, in path-to-regexp 8 syntax (nestjs-pino's default '*' draws a warning at boot).
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
       }),
     }),
   ],
