@@ -6,37 +6,25 @@
  * the measuring helpers are bench/streaming.ts's. See bench/README.md. Run with
  * `npm run bench:openai-compat` after `npm run build`.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
-import { Client } from 'pg';
-import { freePort, spawnApi, spawnWorker, waitFor, type RunningApi } from '../test/support/process';
 import {
-  ADMIN_URL,
-  AppHooks,
-  CpuMeter,
+  type CpuMeter,
   type CpuReport,
   STREAM_MS,
   type Stats,
   type StandIn,
-  adminQuery,
-  agent,
-  backendsOf,
   compareTokens,
   cpuCount,
   createUsers,
-  emptyRedisDb,
   promptFor,
-  redisPid,
   requestJson,
-  startStandIn,
+  runBench,
   stats,
-  stopProcess,
   tokensFor,
-  urlFor,
   waitForQuiet,
   wallNow,
 } from './streaming';
@@ -256,64 +244,7 @@ function printLevel(l: Level): void {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async (): Promise<void> => {
-    while (cleanups.length > 0) {
-      const step = cleanups.pop()!;
-      await step().catch((err: unknown) => console.error('cleanup failed:', err));
-    }
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    console.error(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  const processes: RunningApi[] = [];
-  try {
-    for (const app of ['api', 'worker']) {
-      if (!existsSync(join(__dirname, `../dist/apps/${app}/apps/${app}/src/main.js`))) {
-        throw new Error(`dist/apps/${app} is missing: run \`npm run build\` first`);
-      }
-    }
-    const dbName = `bench_openai_compat_${process.pid}_${randomBytes(3).toString('hex')}`;
-    await adminQuery(`CREATE DATABASE ${dbName}`);
-    cleanups.push(() => adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
-    const redis = await emptyRedisDb();
-    cleanups.push(redis.flush);
-    const standIn = await startStandIn();
-    cleanups.push(standIn.close);
-    const hooks = new AppHooks(false);
-    const env: Record<string, string> = {
-      DATABASE_URL: urlFor(dbName),
-      REDIS_URL: redis.url,
-      JWT_SECRET: `bench-${randomBytes(24).toString('hex')}`,
-      OPENAI_BASE_URL: standIn.baseURL,
-      OPENAI_API_KEY: 'sk-bench',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      AUTH_RATE_LIMIT: '1000000',
-      OPENAI_COMPAT_RATE_LIMIT: '1000000',
-      MAX_CONCURRENT_GENERATIONS: '100',
-      WORKER_CONCURRENCY: '2000',
-      DB_POOL_SIZE: '20',
-      SHUTDOWN_DRAIN_SECONDS: '5',
-      NODE_OPTIONS: `--require ${hooks.preload}`,
-    };
-    const api = spawnApi({ ...env, PORT: String(await freePort()) });
-    processes.push(api);
-    cleanups.push(() => stopProcess(api));
-    await waitFor(`${api.baseUrl}/api/health/ready`, 200, 90_000);
-    const worker = spawnWorker(env);
-    processes.push(worker);
-    cleanups.push(() => stopProcess(worker));
-    cleanups.push(() => Promise.resolve(agent.destroy()));
-    console.log(
-      `database ${dbName}; redis ${redis.url}; api pid ${api.child.pid} on ${api.baseUrl}; worker pid ` +
-        `${worker.child.pid}; stand-in pid ${standIn.child.pid} at ${standIn.baseURL}; node ${process.version}`,
-    );
-
+  await runBench('openai_compat', { cpuProfile: false }, async ({ api, standIn, meter }) => {
     // One API key per user: the service's clients authenticate as OpenAI clients do.
     const users = await createUsers(api.baseUrl, USERS);
     const keys = await Promise.all(
@@ -330,17 +261,6 @@ async function main(): Promise<void> {
     const direct = new OpenAI({ ...options, apiKey: 'sk-bench', baseURL: standIn.baseURL });
     console.log(`${users.length} users, an API key and an agent each (provider openai → the stand-in)`);
 
-    const pg = new Client({ connectionString: ADMIN_URL });
-    await pg.connect();
-    cleanups.push(() => pg.end());
-    const redisServerPid = await redisPid(redis.url);
-    const meter = new CpuMeter([
-      { name: 'api', pids: () => [api.child.pid!] },
-      { name: 'worker', pids: () => [worker.child.pid!] },
-      { name: 'standIn', pids: () => [standIn.child.pid!] },
-      { name: 'redis', pids: () => [redisServerPid] },
-      { name: 'postgres', pids: () => backendsOf(pg, dbName) },
-    ]);
     const viaService = (client: number, tag: string): Promise<Sample> =>
       completion(serviceClients[client % users.length], users[client % users.length].agentId, tag);
     const viaDirect = (_: number, tag: string): Promise<Sample> => completion(direct, 'gpt-4o', tag);
@@ -436,14 +356,7 @@ async function main(): Promise<void> {
     );
     console.log(`results written to ${RESULTS_FILE}; total ${((performance.now() - started) / 1000).toFixed(1)}s`);
     if (!pass) process.exitCode = 1;
-  } catch (err) {
-    for (const p of processes) console.error(`--- output of pid ${p.child.pid} ---\n${p.output().slice(-4000)}`);
-    throw err;
-  } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1214,31 +1214,42 @@ export async function createUsers(apiUrl: string, count: number): Promise<BenchU
 // Main
 // ---------------------------------------------------------------------------------------------
 
-async function main(): Promise<void> {
-  const started = performance.now();
+/** The service under test and everything around it; `close()` undoes it all, in reverse order. */
+export interface BenchService {
+  api: RunningApi;
+  worker: RunningApi;
+  standIn: StandIn;
+  hooks: AppHooks;
+  /** CPU of the api, the worker, the stand-in, redis-server and the database's PostgreSQL backends. */
+  meter: CpuMeter;
+  dbName: string;
+  redisUrl: string;
+  /** Undo steps for what a bench adds itself (run before the service's own, in reverse order). */
+  onClose(step: () => Promise<void>): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts what every streaming bench measures: a fresh database (`bench_<name>_…`) and an empty Redis
+ * database, the stand-in in a child process, then the built api (which migrates) and worker with
+ * limits raised so that only CPU bounds them. Everything is undone by `close()`, also when starting fails.
+ */
+export async function startBenchService(name: string, options: { cpuProfile: boolean }): Promise<BenchService> {
+  for (const app of ['api', 'worker']) {
+    if (!existsSync(join(__dirname, `../dist/apps/${app}/apps/${app}/src/main.js`))) {
+      throw new Error(`dist/apps/${app} is missing: run \`npm run build\` first`);
+    }
+  }
   const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async (): Promise<void> => {
+  const close = async (): Promise<void> => {
     while (cleanups.length > 0) {
       const step = cleanups.pop()!;
       await step().catch((err: unknown) => console.error('cleanup failed:', err));
     }
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    console.error(`\n${signal}: cleaning up`);
-    agent.destroy(); // open streams would hold the api's graceful shutdown
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
   const processes: RunningApi[] = [];
   try {
-    for (const main of ['api', 'worker']) {
-      if (!existsSync(join(__dirname, `../dist/apps/${main}/apps/${main}/src/main.js`))) {
-        throw new Error(`dist/apps/${main} is missing: run \`npm run build\` first`);
-      }
-    }
-    const dbName = `bench_streaming_${process.pid}_${randomBytes(3).toString('hex')}`;
+    const dbName = `bench_${name}_${process.pid}_${randomBytes(3).toString('hex')}`;
     await adminQuery(`CREATE DATABASE ${dbName}`);
     cleanups.push(() => adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
     const redis = await emptyRedisDb();
@@ -1246,7 +1257,7 @@ async function main(): Promise<void> {
     const standIn = await startStandIn();
     cleanups.push(standIn.close);
 
-    const hooks = new AppHooks(CPU_PROFILE);
+    const hooks = new AppHooks(options.cpuProfile);
     const env: Record<string, string> = {
       DATABASE_URL: urlFor(dbName),
       REDIS_URL: redis.url,
@@ -1264,22 +1275,18 @@ async function main(): Promise<void> {
       SHUTDOWN_DRAIN_SECONDS: '5',
       NODE_OPTIONS: `--require ${hooks.preload}`,
     };
-    const port = await freePort();
-    const api = spawnApi({ ...env, PORT: String(port) });
+    const api = spawnApi({ ...env, PORT: String(await freePort()) });
     processes.push(api);
     cleanups.push(() => stopProcess(api));
     await waitFor(`${api.baseUrl}/api/health/ready`, 200, 90_000); // migrates the fresh database
     const worker = spawnWorker(env);
     processes.push(worker);
     cleanups.push(() => stopProcess(worker));
-    const apiUrl = api.baseUrl;
     console.log(
-      `database ${dbName}; redis ${redis.url}; api pid ${api.child.pid} on ${apiUrl}; worker pid ${worker.child.pid}; ` +
+      `database ${dbName}; redis ${redis.url}; api pid ${api.child.pid} on ${api.baseUrl}; worker pid ${worker.child.pid}; ` +
         `stand-in pid ${standIn.child.pid} at ${standIn.baseURL}; node ${process.version}; ${cpuCount()} CPUs`,
     );
 
-    const users = await createUsers(apiUrl, USERS);
-    console.log(`${users.length} users, one agent each (provider openai → the stand-in)`);
     const redisServerPid = await redisPid(redis.url);
     const pg = new Client({ connectionString: ADMIN_URL });
     await pg.connect();
@@ -1291,6 +1298,64 @@ async function main(): Promise<void> {
       { name: 'redis', pids: () => [redisServerPid] },
       { name: 'postgres', pids: () => backendsOf(pg, dbName) },
     ]);
+    return {
+      api,
+      worker,
+      standIn,
+      hooks,
+      meter,
+      dbName,
+      redisUrl: redis.url,
+      onClose: (step) => cleanups.push(step),
+      close,
+    };
+  } catch (err) {
+    for (const p of processes) console.error(`--- output of pid ${p.child.pid} ---\n${p.output().slice(-4000)}`);
+    await close();
+    throw err;
+  }
+}
+
+/**
+ * Runs a bench against a fresh service: on failure prints the service's output; on success, failure
+ * or Ctrl-C undoes everything (open keep-alive streams are cut first, or they would hold the api's
+ * graceful shutdown).
+ */
+export async function runBench(
+  name: string,
+  options: { cpuProfile: boolean },
+  body: (service: BenchService) => Promise<void>,
+): Promise<void> {
+  let service: BenchService | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    console.error(`\n${signal}: cleaning up`);
+    agent.destroy();
+    void (service?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    service = await startBenchService(name, options);
+    await body(service);
+  } catch (err) {
+    for (const p of service ? [service.api, service.worker] : []) {
+      console.error(`--- output of pid ${p.child.pid} ---\n${p.output().slice(-4000)}`);
+    }
+    throw err;
+  } finally {
+    agent.destroy();
+    await service?.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  await runBench('streaming', { cpuProfile: CPU_PROFILE }, async ({ api, worker, standIn, hooks, meter }) => {
+    const apiUrl = api.baseUrl;
+    const users = await createUsers(apiUrl, USERS);
+    console.log(`${users.length} users, one agent each (provider openai → the stand-in)`);
     const bench: Bench = {
       meter,
       apiUrl,
@@ -1370,15 +1435,7 @@ async function main(): Promise<void> {
     );
     console.log(`results written to ${RESULTS_FILE}; total ${((performance.now() - started) / 1000).toFixed(1)}s`);
     if (!pass) process.exitCode = 1;
-  } catch (err) {
-    for (const p of processes) console.error(`--- output of pid ${p.child.pid} ---\n${p.output().slice(-4000)}`);
-    throw err;
-  } finally {
-    await cleanup();
-    agent.destroy();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
 if (process.argv.includes(STAND_IN_FLAG)) {
