@@ -12,6 +12,7 @@ import { createAgent, createUser, type TestUser } from './support/factories';
 import { startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from './support/fake-openai';
 import { share } from './support/sharing';
 import { startTestApp, type TestApp } from './support/test-app';
+import { ResponsesJanitor } from '@agents/openai-compat';
 
 /**
  * The OpenAI-compatible API driven by the official `openai` SDK, as its users would, against the
@@ -478,6 +479,19 @@ describe('OpenAI-compatible API (e2e)', () => {
         sdk(key).responses.create({ model: strangerAgent.id, input: 'More', previous_response_id: mine.id }),
       );
       expect(continued).toMatchObject({ status: 404, param: 'previous_response_id' });
+    });
+
+    it('forgets a stored response after RESPONSES_RETENTION_DAYS (30): GET is 404, the janitor deletes it', async () => {
+      fake.script({ tokens: ['old'] }, { tokens: ['new'] });
+      const old = await sdk(ownerKey).responses.create({ model: agent.id, input: 'Hi' });
+      const fresh = await sdk(ownerKey).responses.create({ model: agent.id, input: 'Hi again' });
+      await db.query(`UPDATE responses SET created_at = now() - interval '31 days' WHERE id = $1`, [old.id]);
+      expect(await caught(() => sdk(ownerKey).responses.retrieve(old.id))).toBeInstanceOf(NotFoundError);
+      expect((await sdk(ownerKey).responses.retrieve(fresh.id)).id).toBe(fresh.id);
+
+      expect(await t.app.get(ResponsesJanitor).purge()).toBe(1);
+      const left = await db.query<{ id: string }>(`SELECT id FROM responses WHERE id = ANY($1)`, [[old.id, fresh.id]]);
+      expect(left.rows.map((r) => r.id)).toEqual([fresh.id]);
     });
 
     it('does not store with store: false', async () => {

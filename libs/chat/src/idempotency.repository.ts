@@ -1,6 +1,6 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DatabaseService } from '@agents/core';
+import { DatabaseService, Janitor } from '@agents/core';
 
 /** How long a key remembers its answer; an older key is as good as new. */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -60,43 +60,30 @@ export class IdempotencyRepository {
     );
   }
 
-  /** Drops keys past the window, in batches; called now and then so the table stays small. */
+  /** Drops up to `limit` keys past the window; resolves how many. */
   async purgeExpired(limit = 1000): Promise<number> {
-    const rows = await this.db.manager.query<unknown[]>(
-      `DELETE FROM chat_idempotency_keys WHERE ctid IN (
-         SELECT ctid FROM chat_idempotency_keys
-          WHERE created_at <= now() - make_interval(hours => $1) LIMIT $2)
-       RETURNING 1`,
+    // A SELECT around the DELETE: TypeORM answers a bare DELETE … RETURNING with [rows, count].
+    const [{ n }] = await this.db.manager.query<{ n: number }[]>(
+      `WITH deleted AS (
+         DELETE FROM chat_idempotency_keys WHERE ctid IN (
+           SELECT ctid FROM chat_idempotency_keys
+            WHERE created_at <= now() - make_interval(hours => $1) LIMIT $2)
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM deleted`,
       [IDEMPOTENCY_WINDOW_HOURS, limit],
     );
-    return rows.length;
+    return n;
   }
 }
 
-const PURGE_EVERY_MS = 10 * 60_000;
-
-/** Every ten minutes, drops idempotency keys past their window (in batches, so no run is long). */
+/** Every ten minutes, drops idempotency keys past their window. */
 @Injectable()
-export class IdempotencyJanitor implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('Idempotency');
-  private timer?: NodeJS.Timeout;
-
-  constructor(private readonly keys: IdempotencyRepository) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
-    this.timer.unref();
+export class IdempotencyJanitor extends Janitor {
+  constructor(private readonly keys: IdempotencyRepository) {
+    super('expired idempotency keys');
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
-  }
-
-  private async purge(): Promise<void> {
-    try {
-      while ((await this.keys.purgeExpired()) > 0);
-    } catch (err) {
-      this.logger.warn(`Could not purge expired idempotency keys: ${err instanceof Error ? err.message : String(err)}`);
-    }
+  protected purgeBatch(): Promise<number> {
+    return this.keys.purgeExpired();
   }
 }

@@ -14,3 +14,4 @@ export * from './validation/validation';
 export * from './errors/error-response.dto';
 export * from './database/like';
 export * from './pagination/page-query.dto';
+export * from './database/janitor';

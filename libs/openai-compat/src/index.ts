@@ -3,3 +3,4 @@ export * from './openai-error';
 export * from './chat-completion-chunks';
 export * from './response-events';
 export * from './generation-events';
+export { ResponsesJanitor } from './responses.repository';

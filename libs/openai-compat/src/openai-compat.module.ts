@@ -10,7 +10,7 @@ import { OpenAICompatController } from './openai-compat.controller';
 import { OPENAI_COMPAT_PREFIX, formatOpenAIError } from './openai-error';
 import { OPENAI_RATE_LIMITER, OpenAIRateLimitGuard, RateLimiterShutdown, createRateLimiter } from './rate-limiter';
 import { ResponseEntity } from './response.entity';
-import { ResponsesRepository } from './responses.repository';
+import { ResponsesJanitor, ResponsesRepository } from './responses.repository';
 import { ResponsesService } from './responses.service';
 
 /**
@@ -29,6 +29,7 @@ export class OpenAICompatModule implements OnModuleInit {
         ModelsService,
         ChatCompletionsService,
         ResponsesRepository,
+        ResponsesJanitor,
         ResponsesService,
         OpenAIRateLimitGuard,
         { provide: OPENAI_RATE_LIMITER, inject: [AppConfig], useFactory: createRateLimiter },

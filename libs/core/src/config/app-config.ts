@@ -227,6 +227,14 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(1_000_000)
   OPENAI_COMPAT_RATE_LIMIT = 600;
+
+  /** Days a stored Responses API exchange (`store: true`) is kept, like OpenAI's 30. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  RESPONSES_RETENTION_DAYS = 30;
 }
 
 export type RunMode = 'embedded' | 'distributed';
@@ -264,6 +272,8 @@ export class AppConfig {
   readonly sseHeartbeatMs: number;
   /** Requests per minute per API key on `/api/agents/v1` (OPENAI_COMPAT_RATE_LIMIT). */
   readonly openaiCompatRateLimit: number;
+  /** Days a stored response is kept (RESPONSES_RETENTION_DAYS). */
+  readonly responsesRetentionDays: number;
 
   constructor(env: EnvironmentVariables, file: ConfigFile, jwtSecret: string) {
     this.port = env.PORT;
@@ -289,6 +299,7 @@ export class AppConfig {
     this.shutdownDrainMs = env.SHUTDOWN_DRAIN_SECONDS * 1000;
     this.sseHeartbeatMs = env.SSE_HEARTBEAT_SECONDS * 1000;
     this.openaiCompatRateLimit = env.OPENAI_COMPAT_RATE_LIMIT;
+    this.responsesRetentionDays = env.RESPONSES_RETENTION_DAYS;
   }
 }
 

@@ -20,6 +20,7 @@ export class Responses1764800000000 implements MigrationInterface {
         created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX responses_user_created_idx ON responses (user_id, created_at)`);
+    await q.query(`CREATE INDEX responses_created_idx ON responses (created_at)`); // retention purge
   }
 
   async down(q: QueryRunner): Promise<void> {
