@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DatabaseService } from '@agents/core';
-import { ChatProviderFactory, chatParametersFrom, type ChatMessage } from '@agents/providers';
+import { ChatProviderFactory, chatParametersFrom, type ChatMessage, type ChatRequest } from '@agents/providers';
 import { EVENT_BUS, GENERATION_STATE, type EventBus, type GenerationStateStore } from '@agents/streaming';
-import { VersionsRepository } from '@agents/versions';
+import { VersionsRepository, type AgentSnapshot, type AgentVersionEntity } from '@agents/versions';
 import { ConversationsRepository } from '../conversations.repository';
 import { ChatMessageDto, ConversationDto } from '../dto/conversation.dto';
 import { MessageEntity } from '../message.entity';
@@ -15,6 +15,9 @@ import type {
 } from './generation-job';
 import { BatchedAppender } from './batched-appender';
 import { GenerationRunner, type GenerationOutcome } from './generation-runner';
+
+/** An outcome with who answered: the agent's name and the provider model (null when the agent was gone). */
+type PinnedOutcome = GenerationOutcome & { sender: string; model: string | null };
 
 /**
  * The worker's handler for one generation job: loads the agent at its pinned version and the
@@ -60,41 +63,20 @@ export class GenerationService {
   /** A completion: the agent at its version, the request's messages and overrides; the result goes out in the terminal event. */
   private async complete(job: CompletionGenerationJob, signal: AbortSignal): Promise<GenerationOutcome> {
     const version = await this.versions.find(job.agentId, job.agentVersion);
-    let outcome: GenerationOutcome;
-    let model: string | null = null;
-    if (!version) {
-      outcome = failed(`Agent ${job.agentId} version ${job.agentVersion} no longer exists`);
-    } else {
-      const agent = version.snapshot;
-      model = agent.model;
-      const instructions = [agent.instructions, job.extraInstructions].filter((text) => !!text).join('\n\n');
-      try {
-        outcome = await this.runner.run(
-          {
-            streamId: job.streamId,
-            responseMessageId: job.responseMessageId,
-            // No onText: a completion has no status route to show its text in.
-            request: {
-              model: agent.model,
-              instructions: instructions || undefined,
-              messages: job.messages,
-              parameters: { ...chatParametersFrom(agent.model_parameters), ...job.overrides },
-            },
-          },
-          this.providers.forAgent(agent.provider),
-          signal,
-        );
-      } catch (err) {
-        outcome = failed(err instanceof Error ? err.message : String(err));
-      }
-    }
+    // No onText: a completion has no status route to show its text in.
+    const outcome = await this.runPinned(job, version, signal, (agent) => ({
+      model: agent.model,
+      instructions: [agent.instructions, job.extraInstructions].filter((text) => !!text).join('\n\n') || undefined,
+      messages: job.messages,
+      parameters: { ...chatParametersFrom(agent.model_parameters), ...job.overrides },
+    }));
     await this.state.finish(job.streamId, outcome.status, outcome.error);
     const completion: CompletionResult = {
       status: outcome.status,
       text: outcome.text,
       finishReason: outcome.finishReason ?? null,
       usage: outcome.usage ?? null,
-      model,
+      model: outcome.model,
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
     };
     await this.bus.publish(
@@ -107,14 +89,45 @@ export class GenerationService {
     return outcome;
   }
 
-  private async generate(
-    job: ConversationGenerationJob,
-    signal: AbortSignal,
-  ): Promise<GenerationOutcome & { sender: string; model: string | null }> {
+  private async generate(job: ConversationGenerationJob, signal: AbortSignal): Promise<PinnedOutcome> {
     const [version, thread] = await Promise.all([
       this.versions.find(job.agentId, job.agentVersion),
       this.messages.threadTo(job.conversationId, job.userMessageId),
     ]);
+    const history: ChatMessage[] = thread.map((m) =>
+      m.isCreatedByUser ? { role: 'user', content: m.text } : { role: 'assistant', content: m.text },
+    );
+    // The status' text follows the answer in batches, not one state write per token.
+    const statusText = new BatchedAppender((text) => this.state.appendContent(job.streamId, text));
+    try {
+      return await this.runPinned(
+        job,
+        version,
+        signal,
+        (agent) => ({
+          model: agent.model,
+          instructions: agent.instructions ?? undefined,
+          messages: history,
+          parameters: chatParametersFrom(agent.model_parameters),
+        }),
+        (text) => statusText.push(text),
+      );
+    } finally {
+      await statusText.flush().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs the agent as it was at the job's pinned version. A version that no longer exists, or a
+   * provider that cannot be set up, is a failed outcome rather than a thrown error.
+   */
+  private async runPinned(
+    job: GenerationJob,
+    version: AgentVersionEntity | null,
+    signal: AbortSignal,
+    request: (agent: AgentSnapshot) => ChatRequest,
+    onText?: (text: string) => Promise<unknown>,
+  ): Promise<PinnedOutcome> {
     if (!version) {
       return {
         ...failed(`Agent ${job.agentId} version ${job.agentVersion} no longer exists`),
@@ -123,41 +136,20 @@ export class GenerationService {
       };
     }
     const agent = version.snapshot;
-    const history: ChatMessage[] = thread.map((m) =>
-      m.isCreatedByUser ? { role: 'user', content: m.text } : { role: 'assistant', content: m.text },
-    );
-    // The status' text follows the answer in batches, not one state write per token.
-    const statusText = new BatchedAppender((text) => this.state.appendContent(job.streamId, text));
     try {
-      const provider = this.providers.forAgent(agent.provider);
       const outcome = await this.runner.run(
-        {
-          streamId: job.streamId,
-          responseMessageId: job.responseMessageId,
-          onText: (text) => statusText.push(text),
-          request: {
-            model: agent.model,
-            instructions: agent.instructions ?? undefined,
-            messages: history,
-            parameters: chatParametersFrom(agent.model_parameters),
-          },
-        },
-        provider,
+        { streamId: job.streamId, responseMessageId: job.responseMessageId, onText, request: request(agent) },
+        this.providers.forAgent(agent.provider),
         signal,
       );
       return { ...outcome, sender: agent.name, model: agent.model };
     } catch (err) {
       return { ...failed(err instanceof Error ? err.message : String(err)), sender: agent.name, model: agent.model };
-    } finally {
-      await statusText.flush().catch(() => undefined);
     }
   }
 
   /** The response is stored (complete, failed or unfinished) before anyone is told it exists. */
-  private async store(
-    job: ConversationGenerationJob,
-    outcome: GenerationOutcome & { sender: string; model: string | null },
-  ): Promise<MessageEntity> {
+  private async store(job: ConversationGenerationJob, outcome: PinnedOutcome): Promise<MessageEntity> {
     const now = new Date();
     const message = Object.assign(new MessageEntity(), {
       id: job.responseMessageId,
