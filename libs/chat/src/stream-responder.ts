@@ -11,6 +11,17 @@ export function sseFrame(event: StreamEvent): string {
   return `id: ${event.id}\nevent: ${isError ? 'error' : 'message'}\ndata: ${JSON.stringify(event.payload)}\n\n`;
 }
 
+/**
+ * The headers of every Server-Sent Events response (API.md §4): never cached or transformed, and
+ * not buffered by proxies (nginx honours X-Accel-Buffering), so each frame reaches the client at once.
+ */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
+
 /** The `resume=true` snapshot frame; its id is the last event it covers, so Last-Event-ID resumes after it. */
 function syncFrame(payload: SyncPayload, id: string | undefined): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: message\ndata: ${JSON.stringify(payload)}\n\n`;
@@ -41,10 +52,7 @@ export class StreamResponder {
     let backlog: StreamEvent[] | null = options.resume && !replayAfter ? [] : null;
     // Headers are set now and sent with the first write, so a stream that turns out not to exist
     // can still answer a plain 404.
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache, no-transform');
-    res.setHeader('Connection', 'keep-alive');
-    res.setHeader('X-Accel-Buffering', 'no');
+    for (const [name, value] of Object.entries(SSE_HEADERS)) res.setHeader(name, value);
     const timer: { heartbeat?: NodeJS.Timeout } = {};
     let subscription: Subscription | null = null;
     let open = true;
@@ -66,8 +74,7 @@ export class StreamResponder {
       else deliver(event);
     });
     if (!subscription) {
-      for (const header of ['Content-Type', 'Cache-Control', 'Connection', 'X-Accel-Buffering'])
-        res.removeHeader(header);
+      for (const name of Object.keys(SSE_HEADERS)) res.removeHeader(name);
       throw new NotFoundError('Stream not found or expired');
     }
     if (backlog) {

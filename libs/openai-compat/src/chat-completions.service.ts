@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '@agents/auth';
 import { AppConfig } from '@agents/core';
 import { ChatCompletionChunks } from './chat-completion-chunks';
-import { CompletionGenerations, type RunningCompletion } from './completion-generations';
+import { ClientWatch, CompletionGenerations } from './completion-generations';
 import type { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import type { GenerationEvent } from './generation-events';
 import { OpenAIError } from './openai-error';
@@ -42,19 +42,10 @@ export class ChatCompletionsService {
       includeUsage,
     );
     const sse = new SseStream(res, this.config.sseHeartbeatMs);
-    let finished = false;
-    let clientGone = false;
-    /** Set once started; the close handler may run before that. */
-    const started: { running?: RunningCompletion } = {};
-    res.on('close', () => {
-      sse.stop();
-      if (finished) return;
-      clientGone = true;
-      started.running?.abort();
-    });
+    const watch = new ClientWatch(res, () => sse.stop());
 
     const onEvent = (event: GenerationEvent): void => {
-      if (finished || clientGone || event.type === 'other') return;
+      if (watch.finished || watch.clientGone || event.type === 'other') return;
       if (event.type === 'text' || event.type === 'tool_call') {
         const out = chunks.chunksFor(event);
         if (dto.stream !== true || out.length === 0) return;
@@ -62,7 +53,7 @@ export class ChatCompletionsService {
         for (const chunk of out) sse.send(chunk);
         return;
       }
-      finished = true;
+      watch.finish();
       if (event.type === 'error') {
         const error = generationFailed(event.message);
         if (!sse.opened) sendOpenAIError(res, error);
@@ -83,8 +74,6 @@ export class ChatCompletionsService {
       sse.end(true);
     };
 
-    const running = await this.generations.start(user, agent, completionInputFrom(dto), onEvent);
-    started.running = running;
-    if (clientGone) running.abort();
+    watch.attach(await this.generations.start(user, agent, completionInputFrom(dto), onEvent));
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { AgentAccessPolicy, AgentsRepository, type AgentEntity } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
@@ -150,6 +151,47 @@ export class CompletionGenerations {
       await new Promise((resolve) => setTimeout(resolve, ABORT_REPEAT_MS).unref());
     }
     await subscription.close();
+  }
+}
+
+/**
+ * Ties a completion to its HTTP client: a client that goes away before the answer is complete
+ * aborts the generation, also when it leaves while the generation is still being started.
+ */
+export class ClientWatch {
+  private running?: RunningCompletion;
+  private gone = false;
+  private done = false;
+
+  /** `onClose` runs on every close (e.g. to stop a heartbeat), complete or not. */
+  constructor(res: Response, onClose: () => void) {
+    res.on('close', () => {
+      onClose();
+      if (this.done) return;
+      this.gone = true;
+      this.running?.abort();
+    });
+  }
+
+  /** The client went away before the answer was complete. */
+  get clientGone(): boolean {
+    return this.gone;
+  }
+
+  /** The terminal event was handled: a close from now on is the normal end. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  finish(): void {
+    this.done = true;
+  }
+
+  /** Watches the started generation; resolves false (having aborted it) when the client is already gone. */
+  attach(running: RunningCompletion): boolean {
+    this.running = running;
+    if (this.gone) running.abort();
+    return !this.gone;
   }
 }
 

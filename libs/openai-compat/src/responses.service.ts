@@ -7,7 +7,7 @@ import type { CompletionResult } from '@agents/chat';
 import { AppConfig } from '@agents/core';
 import type { ChatMessage } from '@agents/providers';
 import { generationFailed } from './chat-completions.service';
-import { CompletionGenerations, type RunningCompletion } from './completion-generations';
+import { ClientWatch, CompletionGenerations } from './completion-generations';
 import { MAX_MESSAGES } from './dto/chat-completion-request.dto';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import type { GenerationEvent } from './generation-events';
@@ -81,16 +81,7 @@ export class ResponsesService {
     /** Events that arrive before the first two are out wait here. */
     const early: GenerationEvent[] = [];
     let ready = false;
-    let finished = false;
-    let clientGone = false;
-    /** Set once started; the close handler may run before that. */
-    const started: { running?: RunningCompletion } = {};
-    res.on('close', () => {
-      sse.stop();
-      if (finished) return;
-      clientGone = true;
-      started.running?.abort();
-    });
+    const watch = new ClientWatch(res, () => sse.stop());
 
     const save = async (response: Response, text: string): Promise<void> => {
       if (!store) return;
@@ -131,7 +122,7 @@ export class ResponsesService {
     };
 
     const handle = (event: GenerationEvent): void => {
-      if (finished || clientGone || event.type === 'other') return;
+      if (watch.finished || watch.clientGone || event.type === 'other') return;
       if (!ready) {
         early.push(event);
         return;
@@ -141,7 +132,7 @@ export class ResponsesService {
         if (streaming) for (const e of out) sse.send(e, e.type);
         return;
       }
-      finished = true;
+      watch.finish();
       void end(event);
     };
 
@@ -160,11 +151,7 @@ export class ResponsesService {
       },
       handle,
     );
-    started.running = running;
-    if (clientGone) {
-      running.abort();
-      return;
-    }
+    if (!watch.attach(running)) return;
     if (streaming) for (const e of builder.start()) sse.send(e, e.type);
     ready = true;
     for (const event of early.splice(0)) handle(event);

@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { SSE_HEADERS } from '@agents/chat';
 import type { OpenAIError } from './openai-error';
 
 /**
@@ -28,10 +29,7 @@ export class SseStream {
     if (this.started) return;
     this.started = true;
     this.res.status(200);
-    this.res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    this.res.setHeader('Cache-Control', 'no-cache, no-transform');
-    this.res.setHeader('Connection', 'keep-alive');
-    this.res.setHeader('X-Accel-Buffering', 'no');
+    for (const [name, value] of Object.entries(SSE_HEADERS)) this.res.setHeader(name, value);
     this.res.flushHeaders();
     this.heartbeat = setInterval(() => this.res.write(': ping\n\n'), this.heartbeatMs);
     this.heartbeat.unref();
