@@ -1,11 +1,12 @@
 import {
   Inject,
   Injectable,
+  Logger,
   type CanActivate,
   type ExecutionContext,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import Redis from 'ioredis';
+import { RedisLink } from '@agents/streaming';
 import type { AuthUser } from '@agents/auth';
 import { AppConfig } from '@agents/core';
 import { OpenAIError } from './openai-error';
@@ -62,25 +63,29 @@ return {count, ttl}`;
 
 /** Every api instance shares one fixed window per subject in Redis, so the limit holds across instances. */
 export class RedisRateLimiter implements RateLimiter {
-  private readonly redis: Redis;
+  /** Like the event bus' connections: a request fails at once (503) while Redis is known to be down. */
+  private readonly link: RedisLink;
 
   constructor(
     url: string,
     private readonly prefix = 'agents:openai-rate',
   ) {
-    this.redis = new Redis(url, { connectionName: 'agents-openai-rate', maxRetriesPerRequest: 2, lazyConnect: false });
+    this.link = new RedisLink(url, 'agents-openai-rate', new Logger('RateLimiter'));
   }
 
   async hit(subject: string, limit: number, windowMs: number): Promise<RateLimitHit> {
-    const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, `${this.prefix}:${subject}`, String(windowMs))) as [
-      number,
-      number,
-    ];
+    this.link.assertUp();
+    const [count, ttl] = (await this.link.client.eval(
+      HIT_SCRIPT,
+      1,
+      `${this.prefix}:${subject}`,
+      String(windowMs),
+    )) as [number, number];
     return { allowed: count <= limit, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
   }
 
-  async close(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+  close(): Promise<void> {
+    return this.link.close();
   }
 }
 
@@ -111,7 +116,7 @@ export class OpenAIRateLimitGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser & { apiKeyId?: string } }>().user;
+    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (!user) return true; // the auth guard has already refused anonymous callers
     const subject = user.apiKeyId ? `key:${user.apiKeyId}` : `user:${user.id}`;
     const hit = await this.limiter.hit(subject, this.config.openaiCompatRateLimit, WINDOW_MS);
