@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AppConfig } from '@agents/core';
+import { AppConfig, settlesWithin } from '@agents/core';
 
 const PING_TIMEOUT_MS = 1_500;
 
@@ -33,15 +33,8 @@ export class RedisHealth implements OnApplicationShutdown {
     }
     try {
       if (this.client.status === 'wait' || this.client.status === 'end') await this.client.connect();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), PING_TIMEOUT_MS);
-      });
-      try {
-        return (await Promise.race([this.client.ping(), timeout])) === 'PONG';
-      } finally {
-        clearTimeout(timer);
-      }
+      const ping = this.client.ping();
+      return (await settlesWithin(ping, PING_TIMEOUT_MS)) && (await ping) === 'PONG';
     } catch {
       return false;
     }

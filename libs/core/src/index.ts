@@ -15,3 +15,4 @@ export * from './errors/error-response.dto';
 export * from './database/like';
 export * from './pagination/page-query.dto';
 export * from './database/janitor';
+export * from './async';

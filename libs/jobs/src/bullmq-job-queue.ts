@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
 import type Redis from 'ioredis';
-import { ServiceUnavailableError } from '@agents/core';
+import { ServiceUnavailableError, settlesWithin } from '@agents/core';
 import type { JobHandler, JobQueue } from './job-queue';
 
 /** How long `add` may wait on Redis before the caller gets a 503 instead of a hanging request. */
@@ -79,15 +79,9 @@ export class BullMqJobQueue<T> implements JobQueue<T> {
   /** Fails fast (503) while Redis is down, and never waits on Redis longer than ADD_TIMEOUT_MS. */
   async add(id: string, data: T): Promise<void> {
     if (this.down) throw redisUnavailable();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(redisUnavailable()), ADD_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([this.queue.add(this.name, data, { jobId: id }), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const adding = this.queue.add(this.name, data, { jobId: id });
+    if (!(await settlesWithin(adding, ADD_TIMEOUT_MS))) throw redisUnavailable();
+    await adding;
   }
 
   process(handler: JobHandler<T>, options: { concurrency: number }): void {
@@ -137,11 +131,7 @@ export class BullMqJobQueue<T> implements JobQueue<T> {
     if (worker) {
       // Stop fetching and let running jobs finish for up to drainMs; past that, force the worker
       // down without waiting (its jobs' locks lapse and they fail as stalled, never re-run).
-      let timer: NodeJS.Timeout | undefined;
-      const drained = worker.close().then(() => true);
-      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)));
-      if (!(await Promise.race([drained, timedOut]))) void worker.close(true).catch(() => undefined);
-      clearTimeout(timer);
+      if (!(await settlesWithin(worker.close(), drainMs))) void worker.close(true).catch(() => undefined);
     }
     await this.events?.close();
     await this.queue.close();

@@ -1,3 +1,4 @@
+import { settlesWithin } from '@agents/core';
 import type { JobHandler, JobQueue, QueuedJob } from './job-queue';
 
 /** The embedded mode's queue: jobs run in this process, in order of arrival, `concurrency` at a time. */
@@ -34,10 +35,7 @@ export class InProcessJobQueue<T> implements JobQueue<T> {
 
   async close(drainMs = 10_000): Promise<void> {
     this.closed = true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
-    await Promise.race([Promise.allSettled([...this.running]), timeout]);
-    clearTimeout(timer);
+    await settlesWithin(Promise.allSettled([...this.running]), drainMs);
   }
 
   private pump(): void {

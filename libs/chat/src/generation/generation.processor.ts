@@ -5,7 +5,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { AppConfig } from '@agents/core';
+import { AppConfig, settlesWithin } from '@agents/core';
 import { EVENT_BUS, GENERATION_STATE, type EventBus, type GenerationStateStore } from '@agents/streaming';
 import type { GenerationJob } from './generation-job';
 import { GENERATION_JOBS, streamIdOfJob, type GenerationJobs } from './generation-queue';
@@ -94,22 +94,5 @@ export class GenerationProcessor implements OnApplicationBootstrap, BeforeApplic
     } catch {
       // already ended (the service announced its own terminal event) or expired: nothing to do
     }
-  }
-}
-
-/** True when `promise` settles within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true,
-        () => true,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
