@@ -197,7 +197,10 @@ export class ChatService {
     return response;
   }
 
-  /** Tells whichever worker holds the generation to stop; it saves the partial answer and ends the stream. */
+  /**
+   * Tells whichever worker holds the generation — now, or once a queued job is picked up — to stop;
+   * it saves the partial answer and ends the stream.
+   */
   async abort(user: AuthUser, dto: AbortChatDto): Promise<string> {
     const streamId = dto.streamId ?? dto.conversationId ?? dto.abortKey?.split(':')[0];
     if (!streamId) {
@@ -206,6 +209,9 @@ export class ChatService {
     if (!(await this.conversations.findOwned(user.id, streamId)) || !(await this.bus.exists(streamId))) {
       throw new NotFoundError('No generation found for this stream');
     }
+    // The flag first, then the message: a worker that listens already gets the message, one that
+    // has not started yet (the job is queued) finds the flag when it starts.
+    await this.state.requestAbort(streamId);
     await this.bus.publishControl(streamId, { type: 'abort' });
     return streamId;
   }

@@ -47,7 +47,8 @@ export class StreamResponder {
    */
   async serve(streamId: string, options: { lastEventId?: string; resume?: boolean }, res: Response): Promise<void> {
     const replayAfter = options.lastEventId !== undefined && isEventId(options.lastEventId);
-    const after = replayAfter ? options.lastEventId : '0';
+    // Where the client stands: the last event it was sent (the bus drops anything at or before it).
+    let position = replayAfter ? options.lastEventId! : '0';
     // Until the subscription is in place, a resuming client's events are collected for the snapshot.
     let backlog: StreamEvent[] | null = options.resume && !replayAfter ? [] : null;
     // Headers are set now and sent with the first write, so a stream that turns out not to exist
@@ -66,13 +67,15 @@ export class StreamResponder {
     const deliver = (event: StreamEvent): void => {
       if (!open) return;
       res.write(sseFrame(event));
+      position = event.id;
       if (event.terminal) finish();
     };
-    res.on('close', finish); // before subscribing, so a client gone meanwhile releases it at once
-    subscription = await this.bus.subscribe(streamId, after, (event) => {
+    const onEvent = (event: StreamEvent): void => {
       if (backlog) backlog.push(event);
       else deliver(event);
-    });
+    };
+    res.on('close', finish); // before subscribing, so a client gone meanwhile releases it at once
+    subscription = await this.bus.subscribe(streamId, position, onEvent);
     if (!subscription) {
       for (const name of Object.keys(SSE_HEADERS)) res.removeHeader(name);
       throw new NotFoundError('Stream not found or expired');
@@ -82,6 +85,7 @@ export class StreamResponder {
       backlog = null;
       const last = events[events.length - 1];
       if (open) res.write(syncFrame(resumeSnapshot(streamId, events), last?.id));
+      if (last) position = last.id;
       if (last?.terminal) deliver(last);
     }
     if (!open) {
@@ -92,6 +96,36 @@ export class StreamResponder {
     res.write(': connected\n\n');
     timer.heartbeat = setInterval(() => res.write(': ping\n\n'), this.config.sseHeartbeatMs);
     timer.heartbeat.unref();
-    void subscription.done.then(finish);
+    const follow = (current: Subscription): void => {
+      void current.done.then(async (end) => {
+        if (end !== 'lost') return finish();
+        // The stream vanished under the client (Redis came back empty after an outage). The worker
+        // re-opens it holding just its terminal event, after the client's position: wait briefly for
+        // that; failing it, the client still gets one terminal frame, never a silent close.
+        const deadline = Date.now() + LOST_STREAM_GRACE_MS;
+        while (open && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, LOST_STREAM_POLL_MS));
+          const again = open ? await this.bus.subscribe(streamId, position, deliver).catch(() => null) : null;
+          if (again) {
+            subscription = again;
+            if (open) follow(again);
+            else await again.close();
+            return;
+          }
+        }
+        if (open) res.write(LOST_STREAM_FRAME);
+        finish();
+      });
+    };
+    follow(subscription);
   }
 }
+
+/** How long a client whose stream vanished waits for the worker to re-open it with the stream's end. */
+const LOST_STREAM_GRACE_MS = 3_000;
+const LOST_STREAM_POLL_MS = 250;
+
+/** The terminal frame of a stream whose end was lost with Redis' data (no id: it is not in any log). */
+const LOST_STREAM_FRAME = `event: error\ndata: ${JSON.stringify({
+  error: 'The stream was interrupted by a server fault before it ended; what was answered is saved in the conversation',
+})}\n\n`;

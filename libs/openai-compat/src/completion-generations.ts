@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentAccessPolicy, AgentsRepository, type AgentEntity } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
 import { GENERATION_JOBS, generationJobId, type CompletionGenerationJob, type GenerationJobs } from '@agents/chat';
-import { AppConfig, ForbiddenError, NotFoundError } from '@agents/core';
+import { AppConfig, ForbiddenError, NotFoundError, settlesWithin } from '@agents/core';
 import {
   EVENT_BUS,
   GENERATION_STATE,
@@ -16,9 +16,8 @@ import { readGenerationEvent, type GenerationEvent } from './generation-events';
 import { OpenAIError } from './openai-error';
 import type { CompletionInput } from './request-mapping';
 
-/** How often, and how many times, an abort is repeated until the worker ends the stream. */
-const ABORT_REPEAT_MS = 250;
-const ABORT_ATTEMPTS = 40;
+/** How long an aborted completion's subscription waits for the worker's terminal event before it lets go. */
+const ABORT_WAIT_MS = 10_000;
 
 /** A generation started for one request, delivering its events until the terminal one. */
 export interface RunningCompletion {
@@ -137,18 +136,24 @@ export class CompletionGenerations {
       streamId,
       agent,
       done: sub.done,
-      abort: () => void this.abortUntilEnded(streamId, () => ended, sub),
+      abort: () => void this.abort(streamId, () => ended, sub),
     };
   }
 
   /**
-   * Control messages are not queued: one sent before the worker listens would be lost. So the abort
-   * is repeated until the stream ends (or a bounded number of times), then the subscription is released.
+   * Asks the worker to stop — through the generation state, which a worker that has not started yet
+   * reads when it does, and the control channel for one that runs — then lets the subscription go
+   * once the stream ended (or after a bound).
    */
-  private async abortUntilEnded(streamId: string, ended: () => boolean, subscription: Subscription): Promise<void> {
-    for (let attempt = 0; attempt < ABORT_ATTEMPTS && !ended(); attempt++) {
-      await this.bus.publishControl(streamId, { type: 'abort', reason: 'client disconnected' }).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, ABORT_REPEAT_MS).unref());
+  private async abort(streamId: string, ended: () => boolean, subscription: Subscription): Promise<void> {
+    if (!ended()) {
+      try {
+        await this.state.requestAbort(streamId);
+        await this.bus.publishControl(streamId, { type: 'abort', reason: 'client disconnected' });
+      } catch {
+        // Redis is down: the worker cannot publish either, and the stream ends when it comes back
+      }
+      await settlesWithin(subscription.done, ABORT_WAIT_MS);
     }
     await subscription.close();
   }

@@ -75,6 +75,11 @@ export class Delivery implements Subscription {
     return this.finish('closed');
   }
 
+  /** The stream vanished under this subscriber (its backend lost it): delivery stops, unended. */
+  lose(): Promise<void> {
+    return this.finish('lost');
+  }
+
   private deliver(event: StreamEvent): void {
     if (this.closed || compareEventIds(event.id, this.lastId) <= 0) return;
     this.lastId = event.id;

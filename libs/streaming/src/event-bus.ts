@@ -21,9 +21,11 @@ export type StreamEventHandler = (event: StreamEvent) => void;
 
 /**
  * Why a subscription stopped: `ended` once the terminal event was handled (or at once, when the
- * stream had ended at or before `afterId`), `closed` when it, the bus, or its expired stream was closed.
+ * stream had ended at or before `afterId`), `closed` when it, the bus, or its expired stream was
+ * closed, `lost` when the stream vanished before its terminal event (Redis came back empty after an
+ * outage): the subscriber never saw the end and should say so.
  */
-export type SubscriptionEnd = 'ended' | 'closed';
+export type SubscriptionEnd = 'ended' | 'closed' | 'lost';
 
 export interface Subscription {
   /** Resolves once, when delivery stops. */

@@ -228,5 +228,23 @@ export function describeGenerationStateContract(name: string, harness: Generatio
       expect(await store.reserve(newGeneration({ userId }), limit(1))).toBe('reserved');
       expect(await store.reserve(crashed, limit(2))).toBe('reserved');
     });
+
+    it('records an abort request for a running generation only, seen from another process, cleared by a new reserve', async () => {
+      const store = make();
+      const peer = peerOf(store);
+      const generation = newGeneration();
+      expect(await store.requestAbort(generation.streamId)).toBe(false); // unknown: nothing recorded
+      await store.reserve(generation, limit(2));
+      expect(await peer.abortRequested(generation.streamId)).toBe(false);
+      expect(await peer.requestAbort(generation.streamId)).toBe(true);
+      expect(await store.abortRequested(generation.streamId)).toBe(true);
+      await store.appendContent(generation.streamId, 'still flagged after an append');
+      expect(await peer.abortRequested(generation.streamId)).toBe(true);
+      await store.finish(generation.streamId, 'aborted');
+      expect(await store.requestAbort(generation.streamId)).toBe(false); // finished: nothing to stop
+      // The conversation's next message is a new generation on the same stream: not aborted.
+      await store.reserve({ ...generation, responseMessageId: randomUUID() }, limit(2));
+      expect(await peer.abortRequested(generation.streamId)).toBe(false);
+    });
   });
 }

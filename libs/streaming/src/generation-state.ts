@@ -63,7 +63,7 @@ export const DEFAULT_RUNNING_TTL_MS = DEFAULT_OPEN_TTL_MS;
  * streams in the distributed mode, an in-process copy with the same semantics in the embedded one;
  * both pass `generation-state.contract.ts`.
  *
- * Lifecycle: `reserve` → `appendContent`* → `finish` → readable for the retention → gone. A new
+ * Lifecycle: `reserve` → `appendContent`* (and perhaps `requestAbort`) → `finish` → readable for the retention → gone. A new
  * `reserve` on the same stream after `finish` starts afresh (a new message in the conversation).
  */
 export interface GenerationStateStore {
@@ -81,6 +81,16 @@ export interface GenerationStateStore {
    * retention. Resolves false, changing nothing, when it was not running.
    */
   finish(streamId: string, status: FinalGenerationStatus, error?: string): Promise<boolean>;
+
+  /**
+   * Records that the generation should stop, for whichever worker runs it now or picks it up later:
+   * a control message reaches only a worker that already listens, this flag also one that has not
+   * started yet. Resolves false, changing nothing, when the generation is not running.
+   */
+  requestAbort(streamId: string): Promise<boolean>;
+
+  /** True once {@link requestAbort} was recorded for the running generation. */
+  abortRequested(streamId: string): Promise<boolean>;
 
   /** The generation's state, or null when none is known (never reserved, or expired). */
   get(streamId: string): Promise<GenerationState | null>;

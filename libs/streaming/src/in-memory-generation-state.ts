@@ -15,6 +15,8 @@ interface Entry {
   state: GenerationState;
   /** Removes the state when its TTL passes, like Redis key expiry. */
   expiry: NodeJS.Timeout;
+  /** An abort was requested while it ran. */
+  abort?: true;
 }
 
 /**
@@ -41,7 +43,11 @@ export class InMemoryGenerationState implements GenerationStateStore {
       if (this.running(generation.userId).length >= options.maxPerUser) return 'limit';
       const now = new Date().toISOString();
       const createdAt = generation.createdAt ?? now;
-      this.put({ ...pick(generation), createdAt, updatedAt: now, status: 'running', aggregatedContent: '' });
+      this.put(
+        { ...pick(generation), createdAt, updatedAt: now, status: 'running', aggregatedContent: '' },
+        this.runningTtlMs,
+        true,
+      );
       let members = this.active.get(generation.userId);
       if (!members) this.active.set(generation.userId, (members = new Set()));
       members.add(generation.streamId);
@@ -69,6 +75,17 @@ export class InMemoryGenerationState implements GenerationStateStore {
       this.active.get(state.userId)?.delete(streamId);
       return true;
     });
+  }
+
+  requestAbort(streamId: string): Promise<boolean> {
+    const entry = this.entries.get(streamId);
+    if (entry?.state.status !== 'running') return Promise.resolve(false);
+    entry.abort = true;
+    return Promise.resolve(true);
+  }
+
+  abortRequested(streamId: string): Promise<boolean> {
+    return Promise.resolve(this.entries.get(streamId)?.abort === true);
   }
 
   get(streamId: string): Promise<GenerationState | null> {
@@ -103,15 +120,19 @@ export class InMemoryGenerationState implements GenerationStateStore {
     return [...members];
   }
 
-  /** Stores the state with a fresh TTL (the running one unless given). */
-  private put(state: GenerationState, ttlMs = this.runningTtlMs): void {
+  /**
+   * Stores the state with a fresh TTL (the running one unless given). A running state keeps its
+   * abort request; a new reservation (`fresh`) starts without one.
+   */
+  private put(state: GenerationState, ttlMs = this.runningTtlMs, fresh = false): void {
     const previous = this.entries.get(state.streamId);
     if (previous) clearTimeout(previous.expiry);
     const expiry = setTimeout(() => {
       if (this.entries.get(state.streamId)?.expiry === expiry) this.entries.delete(state.streamId);
     }, ttlMs);
     expiry.unref();
-    this.entries.set(state.streamId, { state, expiry });
+    const abort = !fresh && previous?.abort ? { abort: true as const } : {};
+    this.entries.set(state.streamId, { state, expiry, ...abort });
   }
 }
 

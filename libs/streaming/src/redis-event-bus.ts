@@ -127,7 +127,8 @@ export class RedisEventBus implements EventBus {
     this.maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
     const name = options.connectionName ?? 'agents-event-bus';
     this.commandLink = new RedisLink<ScriptedRedis>(options.url, `${name}:cmd`, this.logger);
-    this.subscriberLink = new RedisLink(options.url, `${name}:sub`, this.logger);
+    // resync() subscribes the channels still wanted after a reconnect, and only those.
+    this.subscriberLink = new RedisLink(options.url, `${name}:sub`, this.logger, { autoResubscribe: false });
     this.commands = this.commandLink.client;
     this.subscriber = this.subscriberLink.client;
     this.commands.defineCommand('streamCreate', { numberOfKeys: 2, lua: CREATE_SCRIPT });
@@ -317,9 +318,11 @@ export class RedisEventBus implements EventBus {
   }
 
   /**
-   * Messages published while the subscriber connection was down are lost to pub/sub (ioredis
-   * resubscribes, but does not replay). Each open subscription re-reads the log from its position,
-   * so a reconnect costs a read, never an event.
+   * Messages published while the subscriber connection was down are lost to pub/sub. After a
+   * reconnect the channels still listened to are subscribed again (only those: one whose listener
+   * left during the outage stays unsubscribed), and each open subscription re-reads the log from its
+   * position, so a reconnect costs a read, never an event. A subscription whose stream is gone
+   * (Redis came back empty) ends as `lost`.
    */
   private onSubscriberReady(): void {
     if (!this.connectedOnce) {
@@ -335,7 +338,7 @@ export class RedisEventBus implements EventBus {
       if (names.length > 0) await this.subscriber.subscribe(...names);
       await Promise.all(
         [...this.deliveries].map(async ([delivery, keys]) => {
-          if (!(await this.catchUp(delivery, keys))) await delivery.close();
+          if (!(await this.catchUp(delivery, keys))) await delivery.lose();
         }),
       );
     } catch (err) {

@@ -132,6 +132,13 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return redis.call('HGET', KEYS[1], 'userId')
 `;
 
+/** KEYS: state. Flags a running generation for abort (the claim's DEL clears it for the next one). */
+const REQUEST_ABORT_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'abort', '1')
+return 1
+`;
+
 /**
  * KEYS: user set. ARGV: lease (ms), grace (ms), streamIds found not running. Drops those whose
  * lease was last taken more than the grace ago. Resolves how many it dropped.
@@ -164,6 +171,7 @@ interface ScriptedRedis extends Redis {
   genRefresh(user: string, streamId: string, leaseMs: number, userTtlMs: number): Promise<number>;
   genFinish(state: string, content: string, ...args: string[]): Promise<string | null>;
   genPrune(user: string, leaseMs: number, graceMs: number, ...streamIds: string[]): Promise<number>;
+  genRequestAbort(state: string): Promise<number>;
 }
 
 /** How long a fresh set member counts as "being reserved" even though its state is not there yet. */
@@ -199,6 +207,7 @@ export class RedisGenerationState implements GenerationStateStore {
     this.redis.defineCommand('genRefresh', { numberOfKeys: 1, lua: REFRESH_SCRIPT });
     this.redis.defineCommand('genFinish', { numberOfKeys: 2, lua: FINISH_SCRIPT });
     this.redis.defineCommand('genPrune', { numberOfKeys: 1, lua: PRUNE_SCRIPT });
+    this.redis.defineCommand('genRequestAbort', { numberOfKeys: 1, lua: REQUEST_ABORT_SCRIPT });
   }
 
   async reserve(generation: NewGeneration, options: ReserveOptions): Promise<ReserveResult> {
@@ -265,6 +274,16 @@ export class RedisGenerationState implements GenerationStateStore {
     if (userId === null) return false;
     await this.release(userActiveKey(this.prefix, userId), streamId);
     return true;
+  }
+
+  async requestAbort(streamId: string): Promise<boolean> {
+    this.link.assertUp();
+    return (await this.redis.genRequestAbort(generationKeys(this.prefix, streamId).state)) === 1;
+  }
+
+  async abortRequested(streamId: string): Promise<boolean> {
+    this.link.assertUp();
+    return (await this.redis.hget(generationKeys(this.prefix, streamId).state, 'abort')) === '1';
   }
 
   async get(streamId: string): Promise<GenerationState | null> {

@@ -21,13 +21,20 @@ export class RedisLink<R extends Redis = Redis> {
   private down = false;
   private closed = false;
 
+  /**
+   * @param options.autoResubscribe false for a subscriber connection whose owner subscribes again
+   *   itself after a reconnect: then only what it still wants is subscribed, never a channel whose
+   *   UNSUBSCRIBE was lost with the old connection.
+   */
   constructor(
     url: string,
     connectionName: string,
     private readonly logger: Pick<Logger, 'warn' | 'log'>,
+    options: { autoResubscribe?: boolean } = {},
   ) {
     this.client = new Redis(url, {
       connectionName,
+      autoResubscribe: options.autoResubscribe ?? true,
       // A command caught by a dropped connection is retried once after the reconnect, then fails.
       maxRetriesPerRequest: 1,
       connectTimeout: 5_000,

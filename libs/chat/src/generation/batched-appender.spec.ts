@@ -70,4 +70,26 @@ describe('BatchedAppender', () => {
     await Promise.all([first, second]);
     expect(order).toEqual(['first', 'second']);
   });
+
+  it('never rejects when a send fails, and sends the failed text first with the next batch', async () => {
+    let down = true;
+    const a = new BatchedAppender(
+      (text) => {
+        if (down) return Promise.reject(new Error('Redis is unavailable'));
+        sent.push(text);
+        return Promise.resolve();
+      },
+      250,
+      () => clock,
+    );
+    await expect(a.push('a')).resolves.toBeUndefined(); // failed, kept
+    clock += 300;
+    await a.push('b'); // failed again: 'a' then 'b' kept, in order
+    down = false;
+    clock += 300;
+    await a.push('c');
+    expect(sent).toEqual(['abc']);
+    await a.flush();
+    expect(sent).toEqual(['abc']);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Batches the answer's text on its way to the generation state (what `GET /chat/status` reads), so
  * a generation costs one state write per interval instead of one per token. The first text goes at
- * once; later text at most every `intervalMs`; `flush()` sends what is left, in order.
+ * once; later text at most every `intervalMs`; `flush()` sends what is left, in order. Sending is
+ * best effort: the status is a convenience, and a failed send must not fail the generation.
  */
 export class BatchedAppender {
   private buffer = '';
@@ -36,7 +37,15 @@ export class BatchedAppender {
       const text = this.buffer;
       this.buffer = '';
       this.lastSentAt = this.now();
-      this.sending = this.sending.then(() => this.send(text));
+      // A failed send (Redis down) keeps its text at the front of the buffer for the next one.
+      this.sending = this.sending
+        .then(() => this.send(text))
+        .then(
+          () => undefined,
+          () => {
+            this.buffer = text + this.buffer;
+          },
+        );
     }
     return this.sending.then(() => undefined);
   }

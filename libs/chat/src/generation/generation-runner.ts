@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ProviderError, type ChatProvider, type ChatRequest, type FinishReason } from '@agents/providers';
-import type { EventBus } from '@agents/streaming';
+import { RedisUnavailableError, StreamNotFoundError, type EventBus } from '@agents/streaming';
 import type { ContentPart } from '../message.entity';
+import { whenRedisAvailable } from './redis-outage';
+
+/** Why a generation failed when its stream could not take its events (Redis lost them, or stayed down). */
+export const STREAM_LOST_FAILURE =
+  'The stream was interrupted by a server fault; what was answered before it is saved in the conversation';
 
 export interface GenerationInput {
   streamId: string;
@@ -60,14 +65,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 export class GenerationRunner {
   constructor(
-    private readonly bus: EventBus,
+    private readonly bus: Pick<EventBus, 'publish'>,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
   async run(input: GenerationInput, provider: ChatProvider, signal: AbortSignal): Promise<GenerationOutcome> {
     const stepId = `step_${randomUUID()}`;
     const outcome: GenerationOutcome = { status: 'completed', text: '', reasoning: '', content: [] };
-    await this.bus.publish(input.streamId, {
+    await this.publish(input.streamId, {
       event: 'on_run_step',
       data: {
         id: stepId,
@@ -82,22 +87,23 @@ export class GenerationRunner {
       try {
         for await (const event of provider.stream(input.request, signal)) {
           switch (event.type) {
+            // A delta joins the outcome once published: what is stored is what clients could see.
             case 'text':
               published = true;
-              outcome.text += event.text;
-              await this.bus.publish(input.streamId, {
+              await this.publish(input.streamId, {
                 event: 'on_message_delta',
                 data: { id: stepId, delta: { content: [{ type: 'text', text: event.text }] } },
               });
+              outcome.text += event.text;
               await input.onText?.(event.text);
               break;
             case 'reasoning':
               published = true;
-              outcome.reasoning += event.text;
-              await this.bus.publish(input.streamId, {
+              await this.publish(input.streamId, {
                 event: 'on_reasoning_delta',
                 data: { id: stepId, delta: { content: [{ type: 'think', think: event.text }] } },
               });
+              outcome.reasoning += event.text;
               break;
             case 'usage':
               outcome.usage = { promptTokens: event.promptTokens, completionTokens: event.completionTokens };
@@ -127,7 +133,7 @@ export class GenerationRunner {
           continue;
         }
         outcome.status = 'failed';
-        outcome.error = err instanceof Error ? err.message : String(err);
+        outcome.error = streamLost(err) ? STREAM_LOST_FAILURE : err instanceof Error ? err.message : String(err);
         break;
       }
     }
@@ -136,4 +142,14 @@ export class GenerationRunner {
     if (outcome.text) outcome.content.push({ type: 'text', text: outcome.text });
     return outcome;
   }
+
+  /** Rides out a short Redis outage; a stream Redis lost (it came back empty) fails the generation. */
+  private publish(streamId: string, payload: unknown): Promise<string> {
+    return whenRedisAvailable(() => this.bus.publish(streamId, payload));
+  }
+}
+
+/** The stream could not take an event: Redis lost it, or stayed down past the grace. */
+function streamLost(err: unknown): boolean {
+  return err instanceof StreamNotFoundError || err instanceof RedisUnavailableError;
 }

@@ -7,17 +7,27 @@ import {
 } from '@nestjs/common';
 import { AppConfig, settlesWithin } from '@agents/core';
 import { EVENT_BUS, GENERATION_STATE, type EventBus, type GenerationStateStore } from '@agents/streaming';
+import { ChatMessageDto } from '../dto/conversation.dto';
 import type { GenerationJob } from './generation-job';
 import { GENERATION_JOBS, streamIdOfJob, type GenerationJobs } from './generation-queue';
-import { GenerationService } from './generation.service';
+import { GenerationService, SHUTDOWN_FAILURE } from './generation.service';
 
 export const CONSUME_GENERATION_JOBS = Symbol('CONSUME_GENERATION_JOBS');
 
-/** After the drain timeout, how long abandoned generations get to stop before the queue is forced shut. */
+/** After the drain timeout, how long cut-off generations get to store and announce their end. */
 const ABANDON_GRACE_MS = 5_000;
 
-/** What a client reads when its generation was cut off by a worker shutting down. */
-export const SHUTDOWN_FAILURE = 'The worker shut down before the answer was finished; please try again';
+export { SHUTDOWN_FAILURE };
+
+/** What a client reads when the worker running its generation died. */
+export const LOST_FAILURE = 'The generation failed unexpectedly; please try again';
+
+/** A job this process is running, with the means to cut it off at shutdown. */
+interface RunningJob {
+  job: GenerationJob;
+  shutdown: AbortController;
+  finished: Promise<unknown>;
+}
 
 /**
  * Thin adapter from the queue to GenerationService, registered in the processes that consume jobs
@@ -28,14 +38,16 @@ export const SHUTDOWN_FAILURE = 'The worker shut down before the answer was fini
  * At shutdown it drains in `beforeApplicationShutdown`, i.e. before any `onApplicationShutdown`
  * closes the event bus, the generation state or the database that running generations still use:
  * it stops taking jobs and lets running ones finish for up to SHUTDOWN_DRAIN_SECONDS. A generation
- * still running then is abandoned: its stream ends with an error event and a failed status, and
- * its provider call is aborted, so no client waits on a process that is going away.
+ * still running then is cut off: its provider call is aborted and the generation ends itself as
+ * failed — the partial answer stored with `error`, a failed status, one `error` frame. Only one
+ * that cannot even do that within a few seconds (a dead database) has its stream ended here, so no
+ * client waits on a process that is going away.
  */
 @Injectable()
 export class GenerationProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Generation');
   /** Jobs this process is running, by job id. */
-  private readonly running = new Map<string, GenerationJob>();
+  private readonly running = new Map<string, RunningJob>();
 
   constructor(
     @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
@@ -51,9 +63,11 @@ export class GenerationProcessor implements OnApplicationBootstrap, BeforeApplic
     this.jobs.onFailed((jobId, reason) => void this.endFailed(streamIdOfJob(jobId), reason));
     this.jobs.process(
       async (job) => {
-        this.running.set(job.id, job.data);
+        const shutdown = new AbortController();
+        const finished = this.generation.handle(job.data, shutdown.signal);
+        this.running.set(job.id, { job: job.data, shutdown, finished });
         try {
-          await this.generation.handle(job.data);
+          await finished;
         } finally {
           this.running.delete(job.id);
         }
@@ -70,29 +84,39 @@ export class GenerationProcessor implements OnApplicationBootstrap, BeforeApplic
     if (!(await settlesWithin(closed, drainMs))) {
       const left = [...this.running.values()];
       this.logger.warn(`${left.length} generation(s) still running after ${drainMs} ms; ending them as failed`);
-      await Promise.all(left.map((job) => this.abandon(job)));
+      for (const running of left) running.shutdown.abort();
+      const ended = Promise.allSettled(left.map((running) => running.finished));
+      if (!(await settlesWithin(ended, ABANDON_GRACE_MS))) {
+        await Promise.all([...this.running.values()].map((running) => this.endStuck(running.job)));
+      }
     }
     await closed;
   }
 
-  /** Ends the stream as failed first (so clients hear it now), then stops the provider call. */
-  private async abandon(job: GenerationJob): Promise<void> {
+  /** A cut-off generation that could not end itself: its stream and status end here. */
+  private async endStuck(job: GenerationJob): Promise<void> {
     await this.state.finish(job.streamId, 'failed', SHUTDOWN_FAILURE).catch(() => undefined);
     await this.bus.publish(job.streamId, { error: SHUTDOWN_FAILURE }, { terminal: true }).catch(() => undefined);
-    await this.bus.publishControl(job.streamId, { type: 'abort', reason: 'shutdown' }).catch(() => undefined);
   }
 
+  /**
+   * A job failed outside the service's own handling: its worker died (or crashed). Every consuming
+   * process hears of it; the one whose `finish` wins stores what was streamed and ends the stream.
+   */
   private async endFailed(streamId: string, reason: string): Promise<void> {
+    const state = await this.state.get(streamId).catch(() => null);
+    if (!state || !(await this.state.finish(streamId, 'failed', LOST_FAILURE).catch(() => false))) return;
     this.logger.error(`Generation for stream ${streamId} failed: ${reason}`);
-    await this.state.finish(streamId, 'failed', reason).catch(() => undefined);
-    try {
-      await this.bus.publish(
+    const response = await this.generation.storeCutOff(state, LOST_FAILURE).catch((err: unknown) => {
+      this.logger.error(`Could not store the cut-off answer of stream ${streamId}: ${String(err)}`);
+      return null;
+    });
+    await this.bus
+      .publish(
         streamId,
-        { error: 'The generation failed unexpectedly; please try again' },
+        { error: LOST_FAILURE, ...(response ? { responseMessage: ChatMessageDto.from(response) } : {}) },
         { terminal: true },
-      );
-    } catch {
-      // already ended (the service announced its own terminal event) or expired: nothing to do
-    }
+      )
+      .catch(() => undefined); // already ended, or expired: nothing to tell
   }
 }

@@ -3,7 +3,13 @@ import { AgentsRepository, type AgentEntity } from '@agents/agents';
 import { AclRepository } from '@agents/acl';
 import { loadConfig } from '@agents/core';
 import { ChatProviderFactory, ProviderRegistry } from '@agents/providers';
-import { InMemoryEventBus, InMemoryGenerationState, type StreamEvent } from '@agents/streaming';
+import {
+  InMemoryEventBus,
+  InMemoryGenerationState,
+  StreamNotFoundError,
+  type EventBus,
+  type StreamEvent,
+} from '@agents/streaming';
 import { VersionsRepository, takeSnapshot } from '@agents/versions';
 import { agentEntity } from '../../../../test/support/entity-factories';
 import { startFakeOpenAI, type FakeOpenAI } from '../../../../test/support/fake-openai';
@@ -17,7 +23,8 @@ import { ConversationsRepository } from '../conversations.repository';
 import { MessageEntity } from '../message.entity';
 import { MessagesRepository } from '../messages.repository';
 import type { CompletionGenerationJob, ConversationGenerationJob } from './generation-job';
-import { GenerationService } from './generation.service';
+import { STREAM_LOST_FAILURE } from './generation-runner';
+import { GenerationService, SHUTDOWN_FAILURE } from './generation.service';
 
 /** The worker's job handler on real PostgreSQL, a real OpenAI-protocol server and the in-process bus. */
 describe('GenerationService', () => {
@@ -26,13 +33,14 @@ describe('GenerationService', () => {
   let bus: InMemoryEventBus;
   let state: InMemoryGenerationState;
   let service: GenerationService;
+  let config: ReturnType<typeof loadConfig>;
   let messages: MessagesRepository;
   let conversations: ConversationsRepository;
 
   beforeAll(async () => {
     database = await openIntegrationDatabase();
     fake = await startFakeOpenAI();
-    const config = loadConfig({
+    config = loadConfig({
       DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
       JWT_SECRET: 'x'.repeat(40),
       OPENAI_BASE_URL: fake.baseURL,
@@ -42,16 +50,30 @@ describe('GenerationService', () => {
     conversations = new ConversationsRepository(database.db);
     bus = new InMemoryEventBus();
     state = new InMemoryGenerationState();
-    service = new GenerationService(
+    service = serviceOn(bus);
+  });
+
+  function serviceOn(eventBus: EventBus): GenerationService {
+    return new GenerationService(
       database.db,
       new VersionsRepository(database.db),
       conversations,
       messages,
       new ChatProviderFactory(config, new ProviderRegistry(config)),
-      bus,
+      eventBus,
       state,
     );
-  });
+  }
+
+  const deltas = (events: StreamEvent[]) =>
+    events.filter((e) => (e.payload as { event?: string }).event === 'on_message_delta');
+  const streamedText = (events: StreamEvent[]) =>
+    deltas(events)
+      .map((e) => (e.payload as { data: { delta: { content: { text: string }[] } } }).data.delta.content[0].text)
+      .join('');
+  async function until(check: () => boolean): Promise<void> {
+    while (!check()) await new Promise((r) => setTimeout(r, 10));
+  }
   afterAll(async () => {
     await bus.close();
     await fake.close();
@@ -246,5 +268,97 @@ describe('GenerationService', () => {
     const outcome = await service.handle(job);
     expect(outcome.status).toBe('failed');
     expect((events.find((e) => e.terminal)!.payload as { error: string }).error).toMatch(/anthropic/i);
+  });
+
+  it('cut off by its worker shutting down: stored, stated and streamed as failed, the partial answer kept', async () => {
+    fake.script({ tokens: Array.from({ length: 100 }, (_, i) => `s${i} `), tokenDelayMs: 20 });
+    const job = await seed();
+    const { events } = await watch(job);
+    const shutdown = new AbortController();
+    const running = service.handle(job, shutdown.signal);
+    await until(() => deltas(events).length >= 2);
+    shutdown.abort();
+    const outcome = await running;
+    expect(outcome).toMatchObject({ status: 'failed', error: SHUTDOWN_FAILURE });
+    const stored = await messages.findById(job.responseMessageId);
+    expect(stored).toMatchObject({ unfinished: true, error: true });
+    expect(stored!.text).toBe(streamedText(events));
+    expect(await state.get(job.streamId)).toMatchObject({ status: 'failed', error: SHUTDOWN_FAILURE });
+    const terminal = events.filter((e) => e.terminal);
+    expect(terminal).toHaveLength(1);
+    expect(terminal[0].payload).toMatchObject({
+      error: SHUTDOWN_FAILURE,
+      responseMessage: { unfinished: true, error: true },
+    });
+  });
+
+  it('honours an abort requested before the job started: no provider call, an aborted final', async () => {
+    const job = await seed();
+    const { events } = await watch(job);
+    const calls = fake.requests.length;
+    expect(await state.requestAbort(job.streamId)).toBe(true); // while queued: nobody listens yet
+    const outcome = await service.handle(job);
+    expect(outcome.status).toBe('aborted');
+    expect(fake.requests.length).toBe(calls);
+    expect(await messages.findById(job.responseMessageId)).toMatchObject({ text: '', unfinished: true });
+    expect(events.filter((e) => e.terminal).map((e) => e.payload)).toEqual([
+      expect.objectContaining({ final: true, aborted: true }),
+    ]);
+    expect(await state.get(job.streamId)).toMatchObject({ status: 'aborted' });
+  });
+
+  it('stores what a dead worker had streamed, from the stream log, as a failed message', async () => {
+    const job = await seed();
+    await bus.publish(job.streamId, { event: 'on_run_step', data: { id: 'step_1' } });
+    for (const text of ['Half ', 'an ', 'answer']) {
+      await bus.publish(job.streamId, {
+        event: 'on_message_delta',
+        data: { id: 'step_1', delta: { content: [{ type: 'text', text }] } },
+      });
+    }
+    const generation = (await state.get(job.streamId))!;
+    const stored = await service.storeCutOff(generation, 'lost');
+    expect(stored).toMatchObject({
+      id: job.responseMessageId,
+      parentMessageId: job.userMessageId,
+      text: 'Half an answer',
+      content: [{ type: 'text', text: 'Half an answer' }],
+      unfinished: true,
+      error: true,
+    });
+    expect(await messages.findById(job.responseMessageId)).toMatchObject({ text: 'Half an answer', error: true });
+    // A second process hearing of the same death finds it stored and stores nothing more.
+    expect((await service.storeCutOff(generation, 'lost'))?.id).toBe(job.responseMessageId);
+  });
+
+  it('when its stream is lost mid-answer: stores only what was published, and re-opens the stream with the end', async () => {
+    fake.script({ tokens: Array.from({ length: 50 }, (_, i) => `t${i} `), tokenDelayMs: 5 });
+    const job = await seed();
+    const { events } = await watch(job);
+    // Redis coming back empty, as the worker sees it: the stream is unknown from the 4th delta on.
+    let gone = false;
+    let lostOnce = false;
+    const losing: EventBus = Object.create(bus) as EventBus;
+    losing.publish = async (streamId, payload, options) => {
+      if (!lostOnce && deltas(events).length >= 3) gone = lostOnce = true;
+      if (gone) throw new StreamNotFoundError(streamId);
+      return bus.publish(streamId, payload, options);
+    };
+    losing.create = async (streamId) => {
+      gone = false;
+      await bus.publish(streamId, { lost: true }, { terminal: true }); // the old log ends here, for this test
+      return bus.create(streamId);
+    };
+    const outcome = await serviceOn(losing).handle(job);
+    expect(outcome).toMatchObject({ status: 'failed', error: STREAM_LOST_FAILURE });
+    const stored = await messages.findById(job.responseMessageId);
+    expect(stored).toMatchObject({ text: 't0 t1 t2 ', unfinished: true, error: true });
+    const reopened: StreamEvent[] = [];
+    await bus.subscribe(job.streamId, '0', (e) => reopened.push(e));
+    expect(reopened).toHaveLength(1);
+    expect(reopened[0]).toMatchObject({
+      terminal: true,
+      payload: { error: STREAM_LOST_FAILURE, responseMessage: { text: 't0 t1 t2 ', error: true } },
+    });
   });
 });

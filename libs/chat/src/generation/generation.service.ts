@@ -1,12 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DatabaseService } from '@agents/core';
 import { ChatProviderFactory, chatParametersFrom, type ChatMessage, type ChatRequest } from '@agents/providers';
-import { EVENT_BUS, GENERATION_STATE, type EventBus, type GenerationStateStore } from '@agents/streaming';
+import {
+  EVENT_BUS,
+  GENERATION_STATE,
+  type EventBus,
+  type GenerationState,
+  type GenerationStateStore,
+  type StreamEvent,
+  StreamNotFoundError,
+} from '@agents/streaming';
 import { VersionsRepository, type AgentSnapshot, type AgentVersionEntity } from '@agents/versions';
 import { ConversationsRepository } from '../conversations.repository';
 import { ChatMessageDto, ConversationDto } from '../dto/conversation.dto';
 import { MessageEntity } from '../message.entity';
 import { MessagesRepository } from '../messages.repository';
+import { resumeSnapshot } from '../resume-snapshot';
 import type {
   CompletionGenerationJob,
   CompletionResult,
@@ -15,6 +24,19 @@ import type {
 } from './generation-job';
 import { BatchedAppender } from './batched-appender';
 import { GenerationRunner, type GenerationOutcome } from './generation-runner';
+import { whenRedisAvailable } from './redis-outage';
+
+/** The abort reason of a generation cut off because its worker is shutting down. */
+export const SHUTDOWN_ABORT = 'shutdown';
+
+/** What a client reads when its generation was cut off by a worker shutting down. */
+export const SHUTDOWN_FAILURE = 'The worker shut down before the answer was finished; please try again';
+
+/** Who a response message belongs to: what `store` needs of a conversation job. */
+type ResponseOwner = Pick<
+  ConversationGenerationJob,
+  'conversationId' | 'userId' | 'agentId' | 'userMessageId' | 'responseMessageId'
+>;
 
 /** An outcome with who answered: the agent's name and the provider model (null when the agent was gone). */
 type PinnedOutcome = GenerationOutcome & { sender: string; model: string | null };
@@ -43,19 +65,32 @@ export class GenerationService {
     this.runner = new GenerationRunner(bus);
   }
 
-  async handle(job: GenerationJob): Promise<GenerationOutcome> {
+  /**
+   * Runs one job to its terminal event. `shutdown` is the worker's own stop: the generation is cut
+   * off and ends as failed (stored, stated and streamed as such), not as a user's abort.
+   */
+  async handle(job: GenerationJob, shutdown?: AbortSignal): Promise<GenerationOutcome> {
     const controller = new AbortController();
+    const stop = (reason: string): void => {
+      if (!controller.signal.aborted) controller.abort(reason);
+    };
+    const onShutdown = (): void => stop(SHUTDOWN_ABORT);
+    if (shutdown?.aborted) onShutdown();
+    shutdown?.addEventListener('abort', onShutdown, { once: true });
     const stopListening = await this.bus.onControl(job.streamId, (message) => {
-      if (message.type === 'abort') controller.abort();
+      if (message.type === 'abort') stop('user');
     });
     try {
+      // An abort that arrived before this worker listened (the job was still queued) waits in the state.
+      if (await this.state.abortRequested(job.streamId)) stop('user');
       if (job.kind === 'completion') return await this.complete(job, controller.signal);
       const outcome = await this.generate(job, controller.signal);
       const response = await this.store(job, outcome);
-      await this.state.finish(job.streamId, outcome.status, outcome.error);
+      await this.finish(job.streamId, outcome);
       await this.announce(job, outcome, response);
       return outcome;
     } finally {
+      shutdown?.removeEventListener('abort', onShutdown);
       await stopListening();
     }
   }
@@ -70,7 +105,7 @@ export class GenerationService {
       messages: job.messages,
       parameters: { ...chatParametersFrom(agent.model_parameters), ...job.overrides },
     }));
-    await this.state.finish(job.streamId, outcome.status, outcome.error);
+    await this.finish(job.streamId, outcome);
     const completion: CompletionResult = {
       status: outcome.status,
       text: outcome.text,
@@ -79,12 +114,11 @@ export class GenerationService {
       model: outcome.model,
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
     };
-    await this.bus.publish(
+    await this.publishTerminal(
       job.streamId,
       outcome.status === 'failed'
         ? { error: outcome.error ?? 'The generation failed', completion }
         : { final: true, completion, ...(outcome.status === 'aborted' ? { aborted: true } : {}) },
-      { terminal: true },
     );
     return outcome;
   }
@@ -142,14 +176,47 @@ export class GenerationService {
         this.providers.forAgent(agent.provider),
         signal,
       );
+      if (outcome.status === 'aborted' && signal.reason === SHUTDOWN_ABORT) {
+        // Cut off by the worker, not stopped by the user: one truth for stream, status and message.
+        return { ...outcome, status: 'failed', error: SHUTDOWN_FAILURE, sender: agent.name, model: agent.model };
+      }
       return { ...outcome, sender: agent.name, model: agent.model };
     } catch (err) {
       return { ...failed(err instanceof Error ? err.message : String(err)), sender: agent.name, model: agent.model };
     }
   }
 
+  /**
+   * Stores what a generation whose worker died had streamed — the stream's own log, folded — as a
+   * failed, unfinished message, so the conversation shows what its user saw. Resolves the message
+   * (also one its worker stored before it died), or null for a completion, which has no conversation.
+   */
+  async storeCutOff(state: GenerationState, error: string): Promise<MessageEntity | null> {
+    const [conversation, stored, newest] = await Promise.all([
+      this.conversations.findOwned(state.userId, state.conversationId),
+      this.messages.findById(state.responseMessageId),
+      this.versions.listNewestFirst(state.agentId, 1),
+    ]);
+    if (!conversation || stored) return stored;
+    const events: StreamEvent[] = [];
+    const subscription = await this.bus.subscribe(state.streamId, '0', (event) => events.push(event));
+    await subscription?.close(); // the log so far was handed over before subscribe resolved
+    const content = resumeSnapshot(state.streamId, events).resumeState.aggregatedContent;
+    const text = content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+    const reasoning = content.map((part) => (part.type === 'think' ? part.think : '')).join('');
+    return this.store(state, {
+      status: 'failed',
+      text,
+      reasoning,
+      content,
+      error,
+      sender: newest[0]?.snapshot.name ?? 'Agent',
+      model: newest[0]?.snapshot.model ?? null,
+    });
+  }
+
   /** The response is stored (complete, failed or unfinished) before anyone is told it exists. */
-  private async store(job: ConversationGenerationJob, outcome: PinnedOutcome): Promise<MessageEntity> {
+  private async store(job: ResponseOwner, outcome: PinnedOutcome): Promise<MessageEntity> {
     const now = new Date();
     const message = Object.assign(new MessageEntity(), {
       id: job.responseMessageId,
@@ -181,29 +248,44 @@ export class GenerationService {
     response: MessageEntity,
   ): Promise<void> {
     if (outcome.status === 'failed') {
-      await this.bus.publish(
-        job.streamId,
-        { error: outcome.error ?? 'The generation failed', responseMessage: ChatMessageDto.from(response) },
-        { terminal: true },
-      );
+      await this.publishTerminal(job.streamId, {
+        error: outcome.error ?? 'The generation failed',
+        responseMessage: ChatMessageDto.from(response),
+      });
       return;
     }
     const [conversation, request] = await Promise.all([
       this.conversations.findOwned(job.userId, job.conversationId),
       this.messages.findById(job.userMessageId),
     ]);
-    await this.bus.publish(
-      job.streamId,
-      {
-        final: true,
-        conversation: conversation ? ConversationDto.from(conversation) : null,
-        title: conversation?.title ?? null,
-        requestMessage: request ? ChatMessageDto.from(request) : null,
-        responseMessage: ChatMessageDto.from(response),
-        ...(outcome.status === 'aborted' ? { aborted: true } : {}),
-      },
-      { terminal: true },
-    );
+    await this.publishTerminal(job.streamId, {
+      final: true,
+      conversation: conversation ? ConversationDto.from(conversation) : null,
+      title: conversation?.title ?? null,
+      requestMessage: request ? ChatMessageDto.from(request) : null,
+      responseMessage: ChatMessageDto.from(response),
+      ...(outcome.status === 'aborted' ? { aborted: true } : {}),
+    });
+  }
+
+  /** Ends the generation's state, riding out a short Redis outage (state lost with Redis: nothing to end). */
+  private async finish(streamId: string, outcome: GenerationOutcome): Promise<void> {
+    await whenRedisAvailable(() => this.state.finish(streamId, outcome.status, outcome.error));
+  }
+
+  /**
+   * Publishes the terminal event, riding out a short Redis outage. When Redis lost the stream (it
+   * came back empty), a new stream holding just this event still tells a client that reconnects —
+   * its ids are above anything the client saw — how the generation ended.
+   */
+  private async publishTerminal(streamId: string, payload: unknown): Promise<void> {
+    try {
+      await whenRedisAvailable(() => this.bus.publish(streamId, payload, { terminal: true }));
+    } catch (err) {
+      if (!(err instanceof StreamNotFoundError)) throw err;
+      // Not over a stream open meanwhile: that is a newer generation of the conversation's.
+      if (await this.bus.create(streamId)) await this.bus.publish(streamId, payload, { terminal: true });
+    }
   }
 }
 
