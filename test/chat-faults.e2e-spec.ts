@@ -79,10 +79,41 @@ describe('chat faults, distributed', () => {
       .body as { active: boolean; status?: string };
   }
 
+  async function storedAnswer(api: RunningApi, me: TestUser, conversationId: string) {
+    const res = await request(api.baseUrl).get(`/api/messages/${conversationId}`).set(me.auth).expect(200);
+    const list = (Array.isArray(res.body) ? res.body : res.body.data) as Array<Record<string, unknown>>;
+    return list.find((m) => m.isCreatedByUser === false);
+  }
+
   async function activeOf(api: RunningApi, me: TestUser): Promise<string[]> {
     const res = await request(api.baseUrl).get('/api/agents/chat/active').set(me.auth).expect(200);
     return (res.body as { activeJobIds: string[] }).activeJobIds;
   }
+
+  it('an abort sent while the job is still queued takes effect when a worker picks it up', async () => {
+    expect(liveWorkers()).toHaveLength(0); // nobody consumes yet: the job waits in the queue
+    const me = await createUser(request(api1.baseUrl));
+    const agent = await createAgent(request(api1.baseUrl), me);
+    const chat = await startChat(api1, me, agent.id);
+    await request(api2.baseUrl)
+      .post('/api/agents/chat/abort')
+      .set(me.auth)
+      .send({ conversationId: chat.streamId })
+      .expect(200, { success: true, aborted: chat.streamId });
+    const reading = readSse(`${api2.baseUrl}/api/agents/chat/stream/${chat.streamId}`, me.auth, { timeoutMs: 30_000 });
+    await sleep(300);
+    await startWorker({ SHUTDOWN_DRAIN_SECONDS: '1' });
+    const sse = await reading;
+    expect(sse.frames.filter((f) => f.event === 'error' || f.data.final)).toHaveLength(1);
+    expect(sse.frames[sse.frames.length - 1].data).toMatchObject({
+      final: true,
+      aborted: true,
+      responseMessage: { unfinished: true, error: false },
+    });
+    expect(chat.providerCalls()).toHaveLength(0); // stopped before the provider was called
+    expect(await statusOf(api1, me, chat.streamId)).toMatchObject({ active: false, status: 'aborted' });
+    await Promise.all(liveWorkers().map((w) => w.stop('SIGTERM'))); // the next test starts from none
+  });
 
   it('a worker killed mid-stream: the stream ends with one error event, failed, never re-run', async () => {
     const workerA = await startWorker();
@@ -105,12 +136,16 @@ describe('chat faults, distributed', () => {
     expect(endedAfter).toBeLessThan(10_000); // lock 2 s + stalled checks every 2 s, with slack
     const last = sse.frames[sse.frames.length - 1];
     expect(last.event).toBe('error');
-    expect(last.data).toEqual({ error: expect.any(String) });
+    expect(last.data).toEqual({ error: expect.any(String), responseMessage: expect.any(Object) });
     expect(sse.frames.filter((f) => f.event === 'error' || f.data.final)).toHaveLength(1);
     expect(new Set(sse.frames.map((f) => f.id)).size).toBe(sse.frames.length);
     const streamed = text(sse.frames);
     expect(streamed.length).toBeGreaterThan(0);
     expect(tokens.join('').startsWith(streamed)).toBe(true); // each token once, in order, none after a gap
+    // What the user saw is kept: the conversation shows it, marked as failed, and so does the frame.
+    const stored = await storedAnswer(api2, me, chat.streamId);
+    expect(stored).toMatchObject({ text: streamed, unfinished: true, error: true });
+    expect(last.data.responseMessage).toMatchObject({ text: streamed, unfinished: true, error: true });
 
     expect(await statusOf(api2, me, chat.streamId)).toMatchObject({ active: false, status: 'failed' });
     expect(await activeOf(api2, me)).toEqual([]);
@@ -176,8 +211,18 @@ describe('chat faults, distributed', () => {
     expect(last.event).toBe('error');
     expect(last.data.error).toMatch(/shut down/);
     expect(sse.frames.filter((f) => f.data.final || f.event === 'error')).toHaveLength(1);
+    // One truth: the stream said error, so the status says failed and the stored answer says error.
+    expect(last.data.responseMessage).toMatchObject({ text: text(sse.frames), unfinished: true, error: true });
+    expect(await storedAnswer(api2, me, chat.streamId)).toMatchObject({
+      text: text(sse.frames),
+      unfinished: true,
+      error: true,
+    });
     expect(await exited).toBe(0);
     expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+    // A planned cut-off is a warning, not an error (pino: level 50 and above).
+    expect(running.output().match(/"level":(50|60)/g) ?? []).toEqual([]);
+    expect(running.output()).toMatch(/"level":40.*ending them as failed/);
     expect(await statusOf(api2, me, chat.streamId)).toMatchObject({ active: false, status: 'failed' });
     expect(await activeOf(api2, me)).toEqual([]);
     // The provider call was cut, not left running.

@@ -19,10 +19,11 @@ export interface Deployment {
 
 /**
  * Starts a stand-in provider, a fresh database, `apis` api instances and `workers` workers. The
- * first api migrates before the others start. `redis` names the suite's own Redis database.
+ * first api migrates before the others start. `redis` names the suite's own Redis database, or
+ * gives the URL of a Redis server the suite owns.
  */
 export async function startDeployment(options: {
-  redis: RedisSuite;
+  redis: RedisSuite | { url: string };
   apis?: number;
   workers?: number;
   env?: Record<string, string>;
@@ -31,7 +32,7 @@ export async function startDeployment(options: {
   const db = await createTestDatabase();
   const env: Record<string, string> = {
     DATABASE_URL: db.url,
-    REDIS_URL: suiteRedisUrl(options.redis),
+    REDIS_URL: typeof options.redis === 'string' ? suiteRedisUrl(options.redis) : options.redis.url,
     JWT_SECRET: TEST_JWT_SECRET,
     OPENAI_BASE_URL: fake.baseURL,
     OPENAI_API_KEY: 'sk-test',

@@ -16,11 +16,12 @@ export interface SseResult {
 /**
  * Reads a Server-Sent Events response like a client would. Stops when the server ends the
  * response, or after `stopAfter` frames (dropping the connection, as a reloading page does).
+ * `onFrame` sees each frame as it arrives.
  */
 export function readSse(
   url: string,
   headers: Record<string, string>,
-  options: { stopAfter?: number; timeoutMs?: number } = {},
+  options: { stopAfter?: number; timeoutMs?: number; onFrame?: (frame: SseFrame) => void } = {},
 ): Promise<SseResult> {
   return new Promise((resolve, reject) => {
     const frames: SseFrame[] = [];
@@ -48,7 +49,9 @@ export function readSse(
             else if (line.startsWith('data: ')) data += line.slice(6);
           }
           if (data) {
-            frames.push({ ...(frame as SseFrame), data: JSON.parse(data) });
+            const parsed: SseFrame = { ...(frame as SseFrame), data: JSON.parse(data) };
+            frames.push(parsed);
+            options.onFrame?.(parsed);
             if (options.stopAfter !== undefined && frames.length >= options.stopAfter) {
               clearTimeout(timer);
               req.destroy();
