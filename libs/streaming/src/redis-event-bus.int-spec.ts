@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { keysUnder, TEST_REDIS_URL, uniqueKeyPrefix } from '../../../test/support/redis';
+import { startOwnedRedis, type OwnedRedis } from '../../../test/support/redis-server';
 import { describeEventBusContract, waitFor } from './event-bus.contract';
 import { type EventBusOptions, type StreamEvent } from './event-bus';
 import { RedisEventBus } from './redis-event-bus';
@@ -167,3 +168,59 @@ describe('RedisEventBus (Redis specifics)', () => {
     expect(await clientsNamed(`${name}:sub`)).toBe(1);
   });
 });
+
+describe('RedisEventBus across a Redis restart that loses every key', () => {
+  let redis: OwnedRedis;
+  beforeAll(async () => {
+    redis = await startOwnedRedis();
+  });
+  afterAll(() => redis.stop());
+
+  it('ends subscriptions of vanished streams as lost, and subscribes again only the channels still listened to', async () => {
+    const bus = new RedisEventBus({ url: redis.url, keyPrefix: 'drill' });
+    try {
+      const kept = randomUUID();
+      const gone = randomUUID();
+      await bus.create(kept);
+      const stopKept = await bus.onControl(kept, () => undefined);
+      const stopGone = await bus.onControl(gone, () => undefined);
+      const received: StreamEvent[] = [];
+      const subscription = (await bus.subscribe(kept, '0', (e) => received.push(e)))!;
+      await bus.publish(kept, { n: 1 });
+      await waitFor(() => received.length === 1, 'the first event');
+
+      await redis.kill();
+      await waitFor(() => bus.stats().channels === 3 && isDown(bus), 'the outage to be noticed');
+      await stopGone(); // its UNSUBSCRIBE cannot reach Redis now
+      await redis.start();
+
+      // The stream's log went with Redis: its subscriber is told, not left waiting.
+      expect(await subscription.done).toBe('lost');
+      const inspector = redis.client();
+      await eventually(async () => (await inspector.pubsub('CHANNELS', '*')).length === 1);
+      expect(await inspector.pubsub('CHANNELS', '*')).toEqual([streamKeys('drill', kept).control]);
+      await stopKept();
+      await eventually(async () => (await inspector.pubsub('CHANNELS', '*')).length === 0);
+      expect(bus.stats()).toEqual({ subscriptions: 0, controlListeners: 0, channels: 0 });
+    } finally {
+      await bus.close();
+    }
+  }, 30_000);
+});
+
+function isDown(bus: RedisEventBus): boolean {
+  try {
+    bus.assertAvailable();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('Timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
