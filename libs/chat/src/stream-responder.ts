@@ -78,7 +78,9 @@ export class StreamResponder {
     subscription = await this.bus.subscribe(streamId, position, onEvent);
     if (!subscription) {
       for (const name of Object.keys(SSE_HEADERS)) res.removeHeader(name);
-      throw new NotFoundError('Stream not found or expired');
+      throw new NotFoundError(
+        `Stream not found or no longer kept; the conversation's stored messages are at GET /api/messages/${streamId}`,
+      );
     }
     if (backlog) {
       const events = backlog;
