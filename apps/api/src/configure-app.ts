@@ -22,7 +22,9 @@ function rejectMalformedJson(err: unknown, _req: Request, _res: Response, next: 
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // req.ip keys the auth rate limit: only the proxies the operator names (TRUST_PROXY) may set it
+  // through X-Forwarded-For, otherwise every client could choose its own bucket.
+  app.set('trust proxy', config.trustProxy);
   // Security headers for an API; Swagger UI's inline bootstrap needs no stricter CSP than this.
   app.use(
     helmet({

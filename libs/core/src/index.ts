@@ -1,5 +1,6 @@
 export * from './config/app-config';
 export * from './config/config.module';
+export * from './config/trust-proxy';
 export * from './database/database.module';
 export * from './database/database.service';
 export * from './database/embedded-postgres';
