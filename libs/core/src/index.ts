@@ -12,6 +12,8 @@ export * from './logging/logging.module';
 export * from './pagination/cursor';
 export * from './ids';
 export * from './validation/validation';
+export * from './validation/unsafe-input';
+export * from './validation/unsafe-input.middleware';
 export * from './errors/error-response.dto';
 export * from './database/like';
 export * from './pagination/page-query.dto';
