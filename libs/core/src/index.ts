@@ -12,6 +12,7 @@ export * from './logging/logging.module';
 export * from './pagination/cursor';
 export * from './ids';
 export * from './validation/validation';
+export * from './validation/link';
 export * from './validation/unsafe-input';
 export * from './validation/unsafe-input.middleware';
 export * from './errors/error-response.dto';
