@@ -16,6 +16,7 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
 import { createAuthThrottlerStorage } from './redis-throttler-storage';
 import { GroupEntity, GroupMemberEntity } from './group.entity';
 import { GroupsController } from './groups.controller';
@@ -52,6 +53,7 @@ import { UsersRepository } from './users.repository';
     GroupsRepository,
     GroupsService,
     PasswordHasher,
+    PasswordPolicy,
     JwtStrategy,
     ApiKeysRepository,
     ApiKeysService,

@@ -271,6 +271,18 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads PASSWORD_MIN_LENGTH (default 12, 8..128) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).passwordMinLength).toBe(12);
+    for (const ok of [8, 16, 128]) {
+      expect(loadConfig(env({ JWT_SECRET: SECRET, PASSWORD_MIN_LENGTH: String(ok) })).passwordMinLength).toBe(ok);
+    }
+    for (const bad of ['7', '129', 'long', '12.5']) {
+      expect(configError(env({ JWT_SECRET: SECRET, PASSWORD_MIN_LENGTH: bad })).message).toContain(
+        'PASSWORD_MIN_LENGTH:',
+      );
+    }
+  });
+
   describe('the openai provider', () => {
     it('leaves the key and base URL unset by default and waits 60 s for a first token', () => {
       const config = loadConfig(env({ JWT_SECRET: SECRET }));

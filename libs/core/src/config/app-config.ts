@@ -171,6 +171,14 @@ export class EnvironmentVariables {
   })
   AUTH_RATE_LIMIT_KEY_PREFIX = 'agents:auth-rate';
 
+  /** Shortest password a new account may have, in characters; existing accounts still sign in. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(8)
+  @Max(128)
+  PASSWORD_MIN_LENGTH = 12;
+
   @IsOptional()
   @IsString()
   @MaxLength(1024)
@@ -292,6 +300,7 @@ export class AppConfig {
   /** Express' `trust proxy` (TRUST_PROXY); `false` unless configured. */
   readonly trustProxy: TrustProxy;
   readonly authRateLimitKeyPrefix: string;
+  readonly passwordMinLength: number;
   readonly customEndpoints: CustomEndpointConfig[];
   readonly streamRetentionSeconds: number;
   readonly maxConcurrentGenerations: number;
@@ -323,6 +332,7 @@ export class AppConfig {
     this.authRateLimit = env.AUTH_RATE_LIMIT;
     this.trustProxy = env.TRUST_PROXY === undefined ? false : (parseTrustProxy(env.TRUST_PROXY) ?? false);
     this.authRateLimitKeyPrefix = env.AUTH_RATE_LIMIT_KEY_PREFIX;
+    this.passwordMinLength = env.PASSWORD_MIN_LENGTH;
     this.customEndpoints = file.customEndpoints;
     this.streamRetentionSeconds = env.STREAM_RETENTION_SECONDS;
     this.maxConcurrentGenerations = env.MAX_CONCURRENT_GENERATIONS;
