@@ -281,6 +281,47 @@ describe('agents (e2e)', () => {
     });
   });
 
+  describe('avatar.filepath and text fields', () => {
+    const avatar = (filepath: string) => ({ avatar: { filepath, source: 'url' } });
+
+    it.each([
+      'javascript:alert(1)',
+      'JavaScript:alert(document.cookie)',
+      'data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+',
+      '//evil.example/x',
+      '/\\evil.example/x',
+      'ftp://files.example.com/a.png',
+      'images/a.png',
+    ])('rejects avatar.filepath %p with 400 naming it, on create and on update', async (filepath) => {
+      const u = await newUser();
+      expect(badFields(await create(u, agentInput(avatar(filepath))))).toEqual(['avatar.filepath']);
+      expect(await listIds(u)).toEqual([]);
+      const agent = await newAgent(u);
+      expect(badFields(await patch(u, agent.id, avatar(filepath)))).toEqual(['avatar.filepath']);
+      expect(await current(u, agent.id)).toEqual(agent);
+    });
+
+    it.each(['https://cdn.example.com/avatars/a.png', 'http://localhost:3080/a.png', '/images/a.png'])(
+      'accepts avatar.filepath %p',
+      async (filepath) => {
+        const u = await newUser();
+        const created = await create(u, agentInput(avatar(filepath))).expect(201);
+        expect(created.body.avatar).toEqual({ filepath, source: 'url' });
+        const other = await newAgent(u);
+        const updated = await patch(u, other.id, avatar(filepath)).expect(200);
+        expect(updated.body.avatar).toEqual({ filepath, source: 'url' });
+      },
+    );
+
+    it('stores and returns HTML in text fields verbatim: escaping is the client’s job', async () => {
+      const u = await newUser();
+      const html = '<img src=x onerror="alert(1)"><b>Bot</b> &amp;';
+      const agent = await newAgent(u, { name: html, description: html, conversation_starters: [html] });
+      expect(agent).toMatchObject({ name: html, description: html, conversation_starters: [html] });
+      expect(await current(u, agent.id)).toMatchObject({ name: html, description: html });
+    });
+  });
+
   describe('authentication', () => {
     let owner: TestUser;
     let agent: Agent;

@@ -89,19 +89,50 @@ describe('identity (e2e)', () => {
       expect(badFields(res)).toContain('email');
     });
 
+    /** A password of `length` characters that no list of common passwords holds. */
+    const uncommon = (length: number): string => 'Xk9#mQ2$vL7!pW4zR8&n'.repeat(7).slice(0, length);
+
     it.each([
-      ['7', 7],
+      ['11', 11],
       ['129', 129],
     ])('rejects a password of %s characters naming `password`', async (_label, length) => {
-      const res = await register(userInput({ password: 'p'.repeat(length) }));
+      const res = await register(userInput({ password: uncommon(length) }));
       expect(badFields(res)).toEqual(['password']);
     });
 
-    it.each([8, 128])('accepts a password of %i characters (the bounds)', async (length) => {
-      const input = userInput({ password: 'p'.repeat(length) });
+    it('says how long a password must be', async () => {
+      const res = await register(userInput({ password: uncommon(11) })).expect(400);
+      expect(res.body.details).toEqual([
+        { field: 'password', message: 'password must be at least 12 characters long' },
+      ]);
+    });
+
+    it.each([12, 128])('accepts a password of %i characters (the bounds)', async (length) => {
+      const input = userInput({ password: uncommon(length) });
       await register(input).expect(201);
       await login({ email: input.email, password: input.password }).expect(200);
     });
+
+    it.each([
+      ['8 spaces', ' '.repeat(8)],
+      ['12 spaces', ' '.repeat(12)],
+      ['only tabs and newlines', '\t\n'.repeat(8)],
+    ])('rejects a password of %s naming `password`, and creates nobody', async (_label, password) => {
+      const input = userInput({ password });
+      const res = await register(input);
+      expect(badFields(res)).toEqual(['password']);
+      await register({ ...input, password: uncommon(20) }).expect(201);
+    });
+
+    it.each(['123456789012', 'QwertyUiopAs', 'passwordpassword', 'Password 1234', 'iloveyou2024'])(
+      'rejects the common password %p naming `password`',
+      async (password) => {
+        const res = await register(userInput({ password })).expect(400);
+        expect(res.body.details).toEqual([
+          { field: 'password', message: expect.stringMatching(/most commonly used passwords/) },
+        ]);
+      },
+    );
 
     it('rejects an unknown field naming it, so a client cannot choose its own role', async () => {
       const input = userInput();
@@ -202,6 +233,25 @@ describe('identity (e2e)', () => {
       expect(a.headers['x-request-id']).toEqual(expect.any(String));
       expect(a.headers['x-request-id']).not.toBe('');
       expect(b.headers['x-request-id']).not.toBe(a.headers['x-request-id']);
+    });
+  });
+
+  describe('with PASSWORD_MIN_LENGTH=16', () => {
+    let strict: TestApp;
+
+    beforeAll(async () => {
+      strict = await startTestApp({ PASSWORD_MIN_LENGTH: '16' });
+    });
+    afterAll(() => strict.close());
+
+    it('requires 16 characters', async () => {
+      const short = await strict.http.post('/api/auth/register').send(userInput({ password: 'Xk9#mQ2$vL7!pW4' }));
+      expect(badFields(short)).toEqual(['password']);
+      expect(short.body.details[0].message).toBe('password must be at least 16 characters long');
+      await strict.http
+        .post('/api/auth/register')
+        .send(userInput({ password: 'Xk9#mQ2$vL7!pW4z' }))
+        .expect(201);
     });
   });
 

@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { HttpExceptionFilter, strictValidationPipe, type AppConfig } from '@agents/core';
+import { HttpExceptionFilter, rejectUnsafeInput, strictValidationPipe, type AppConfig } from '@agents/core';
 
 export const BODY_LIMIT = '1mb';
 
@@ -22,7 +22,9 @@ function rejectMalformedJson(err: unknown, _req: Request, _res: Response, next: 
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // req.ip keys the auth rate limit: only the proxies the operator names (TRUST_PROXY) may set it
+  // through X-Forwarded-For, otherwise every client could choose its own bucket.
+  app.set('trust proxy', config.trustProxy);
   // Security headers for an API; Swagger UI's inline bootstrap needs no stricter CSP than this.
   app.use(
     helmet({
@@ -39,7 +41,10 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   );
   app.setGlobalPrefix('api');
   app.useBodyParser('json', { limit: BODY_LIMIT });
+  // Nest's own default, registered here so that the check below also sees form bodies.
+  app.useBodyParser('urlencoded', { extended: true });
   app.use(rejectMalformedJson);
+  app.use(rejectUnsafeInput);
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   if (config.corsOrigins.length > 0) {

@@ -16,6 +16,8 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
+import { createAuthThrottlerStorage } from './redis-throttler-storage';
 import { GroupEntity, GroupMemberEntity } from './group.entity';
 import { GroupsController } from './groups.controller';
 import { GroupsRepository } from './groups.repository';
@@ -36,7 +38,12 @@ import { UsersRepository } from './users.repository';
     }),
     ThrottlerModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => [{ name: 'auth', ttl: 60_000, limit: config.authRateLimit }],
+      useFactory: (config: AppConfig) => ({
+        // Named `default` because the library suffixes its headers with any other name
+        // (`Retry-After-auth`), which no client reads.
+        throttlers: [{ name: 'default', ttl: 60_000, limit: config.authRateLimit }],
+        storage: createAuthThrottlerStorage(config),
+      }),
     }),
   ],
   controllers: [AuthController, UserController, GroupsController, ApiKeysController],
@@ -46,6 +53,7 @@ import { UsersRepository } from './users.repository';
     GroupsRepository,
     GroupsService,
     PasswordHasher,
+    PasswordPolicy,
     JwtStrategy,
     ApiKeysRepository,
     ApiKeysService,

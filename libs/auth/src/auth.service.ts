@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { AppConfig, ConflictError, ForbiddenError, UnauthenticatedError, isUniqueViolation } from '@agents/core';
+import {
+  AppConfig,
+  ConflictError,
+  ForbiddenError,
+  UnauthenticatedError,
+  ValidationFailedError,
+  isUniqueViolation,
+} from '@agents/core';
 import type { RegisterDto } from './dto/register.dto';
 import type { LoginDto } from './dto/login.dto';
 import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
 import type { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
 import type { AuthUser } from './auth-user';
@@ -17,12 +25,16 @@ export class AuthService {
   constructor(
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
+    private readonly passwordPolicy: PasswordPolicy,
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
   ) {}
 
   async register(dto: RegisterDto): Promise<UserEntity> {
     if (!this.config.allowRegistration) throw new ForbiddenError('Registration is closed on this server');
+    // Checked here rather than in the DTO because the minimum length is configuration.
+    const weak = this.passwordPolicy.problemWith(dto.password);
+    if (weak) throw new ValidationFailedError([{ field: 'password', message: weak }]);
     if (await this.users.findByEmail(dto.email)) throw new ConflictError('A user with this email already exists');
     const passwordHash = await this.hasher.hash(dto.password);
     try {

@@ -1,5 +1,6 @@
 export * from './config/app-config';
 export * from './config/config.module';
+export * from './config/trust-proxy';
 export * from './database/database.module';
 export * from './database/database.service';
 export * from './database/embedded-postgres';
@@ -11,6 +12,9 @@ export * from './logging/logging.module';
 export * from './pagination/cursor';
 export * from './ids';
 export * from './validation/validation';
+export * from './validation/link';
+export * from './validation/unsafe-input';
+export * from './validation/unsafe-input.middleware';
 export * from './errors/error-response.dto';
 export * from './database/like';
 export * from './pagination/page-query.dto';

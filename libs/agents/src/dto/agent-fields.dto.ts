@@ -22,7 +22,8 @@ const FINITE = { allowNaN: false, allowInfinity: false } as const;
 /** The optional configurable fields shared by create and update. */
 export class AgentFieldsDto {
   /**
-   * Brief description of the agent's purpose, up to 2,000 characters; null clears it.
+   * Brief description of the agent's purpose, up to 2,000 characters; null clears it. Stored and
+   * returned verbatim: HTML is not escaped, so clients must escape it when they render it.
    * @example "Answers questions about our HR policies"
    */
   @IsOptional()
@@ -95,7 +96,11 @@ export class AgentFieldsDto {
   @Matches(/^[\p{L}\p{N} _.-]+$/u, { message: 'category may contain letters, digits, spaces, _ . and -' })
   category?: string;
 
-  /** Up to 4 suggested first messages, each up to 1,000 characters. @example ["What is our leave policy?"] */
+  /**
+   * Up to 4 suggested first messages, each up to 1,000 characters. Stored and returned verbatim:
+   * HTML is not escaped, so clients must escape it when they render it.
+   * @example ["What is our leave policy?"]
+   */
   @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(4)

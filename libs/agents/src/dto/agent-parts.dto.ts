@@ -14,7 +14,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { OptionalNotNull } from '@agents/core';
+import { IsHttpUrlOrRootPath, OptionalNotNull } from '@agents/core';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
 
@@ -107,10 +107,16 @@ export class ToolResourcesDto {
 }
 
 export class AvatarDto {
-  /** @example "/images/avatars/agent.png" */
+  /**
+   * The image's URL: an http:// or https:// URL, or a path on this server starting with a single
+   * `/`. Other schemes (`javascript:`, `data:` …) and protocol-relative `//host/…` are refused,
+   * since clients put this straight into `src` or `href`.
+   * @example "/images/avatars/agent.png"
+   */
   @IsString()
   @MinLength(1)
   @MaxLength(2048)
+  @IsHttpUrlOrRootPath()
   filepath!: string;
 
   /** Where the file is stored. @example "local" */

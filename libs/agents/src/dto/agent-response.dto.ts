@@ -1,11 +1,14 @@
 export class AvatarResponseDto {
-  /** @example "/images/avatars/agent.png" */
+  /** An http(s) URL or a path on this server starting with `/`. @example "/images/avatars/agent.png" */
   filepath!: string;
   /** @example "local" */
   source!: string;
 }
 
-/** An agent, as every route returns it (API.md §2). */
+/**
+ * An agent, as every route returns it (API.md §2). Text fields (name, description, instructions,
+ * conversation starters) are returned exactly as stored, HTML included: escape them when rendering.
+ */
 export class AgentResponseDto {
   /** @example "agent_V1StGXR8_Z5jdHi6B-myT" */
   id!: string;

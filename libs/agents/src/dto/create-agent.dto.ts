@@ -3,7 +3,11 @@ import { OptionalNotNull } from '@agents/core';
 import { AgentFieldsDto } from './agent-fields.dto';
 
 export class CreateAgentDto extends AgentFieldsDto {
-  /** Agent name, 1..256 characters; defaults to "New Agent". @example "HR Helper" */
+  /**
+   * Agent name, 1..256 characters; defaults to "New Agent". Stored and returned verbatim: HTML is
+   * not escaped, so clients must escape it when they render it.
+   * @example "HR Helper"
+   */
   @OptionalNotNull()
   @IsString()
   @MinLength(1)

@@ -4,7 +4,11 @@ import { AgentFieldsDto } from './agent-fields.dto';
 
 /** Every field is optional; only the fields present change. */
 export class UpdateAgentDto extends AgentFieldsDto {
-  /** 1..256 characters. @example "HR Helper v2" */
+  /**
+   * 1..256 characters. Stored and returned verbatim: HTML is not escaped, so clients must escape
+   * it when they render it.
+   * @example "HR Helper v2"
+   */
   @OptionalNotNull()
   @IsString()
   @MinLength(1)

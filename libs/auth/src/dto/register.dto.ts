@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { PASSWORD_MAX_LENGTH } from '../password-policy';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
@@ -14,12 +15,13 @@ export class RegisterDto {
   email!: string;
 
   /**
-   * 8 to 128 characters.
+   * At least PASSWORD_MIN_LENGTH characters (12 unless the server says otherwise), at most 128; not
+   * only whitespace, and not one of the most commonly used passwords (compared ignoring case and
+   * spaces). A long passphrase of unrelated words is a good choice.
    * @example "correct horse battery"
    */
   @IsString()
-  @MinLength(8)
-  @MaxLength(128)
+  @MaxLength(PASSWORD_MAX_LENGTH)
   password!: string;
 
   /**

@@ -231,6 +231,58 @@ describe('loadConfig', () => {
     }
   });
 
+  describe('TRUST_PROXY', () => {
+    it('trusts no proxy by default', () => {
+      expect(loadConfig(env({ JWT_SECRET: SECRET })).trustProxy).toBe(false);
+    });
+
+    it.each([
+      ['0', false],
+      ['false', false],
+      ['1', 1],
+      ['2', 2],
+      ['loopback', ['loopback']],
+      [
+        ' 10.0.0.0/8, 192.168.1.7 ,uniquelocal,fd00::/8, ::1',
+        ['10.0.0.0/8', '192.168.1.7', 'uniquelocal', 'fd00::/8', '::1'],
+      ],
+    ])('reads TRUST_PROXY=%p as %p', (value, expected) => {
+      expect(loadConfig(env({ JWT_SECRET: SECRET, TRUST_PROXY: value })).trustProxy).toEqual(expected);
+    });
+
+    it.each(['true', '11', '-1', '1.5', 'everyone', '10.0.0.0/33', '::1/129', '300.1.1.1', '10.0.0.1/8/1', ','])(
+      'rejects TRUST_PROXY=%p with a message naming it and the accepted forms',
+      (value) => {
+        const message = configError(env({ JWT_SECRET: SECRET, TRUST_PROXY: value })).message;
+        expect(message).toContain('TRUST_PROXY: TRUST_PROXY must be a hop count');
+      },
+    );
+  });
+
+  it('reads AUTH_RATE_LIMIT_KEY_PREFIX (default agents:auth-rate) and rejects odd characters', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).authRateLimitKeyPrefix).toBe('agents:auth-rate');
+    expect(
+      loadConfig(env({ JWT_SECRET: SECRET, AUTH_RATE_LIMIT_KEY_PREFIX: 'blue:auth' })).authRateLimitKeyPrefix,
+    ).toBe('blue:auth');
+    for (const bad of ['has space', 'a*b', 'x'.repeat(129)]) {
+      expect(configError(env({ JWT_SECRET: SECRET, AUTH_RATE_LIMIT_KEY_PREFIX: bad })).message).toContain(
+        'AUTH_RATE_LIMIT_KEY_PREFIX:',
+      );
+    }
+  });
+
+  it('reads PASSWORD_MIN_LENGTH (default 12, 8..128) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).passwordMinLength).toBe(12);
+    for (const ok of [8, 16, 128]) {
+      expect(loadConfig(env({ JWT_SECRET: SECRET, PASSWORD_MIN_LENGTH: String(ok) })).passwordMinLength).toBe(ok);
+    }
+    for (const bad of ['7', '129', 'long', '12.5']) {
+      expect(configError(env({ JWT_SECRET: SECRET, PASSWORD_MIN_LENGTH: bad })).message).toContain(
+        'PASSWORD_MIN_LENGTH:',
+      );
+    }
+  });
+
   describe('the openai provider', () => {
     it('leaves the key and base URL unset by default and waits 60 s for a first token', () => {
       const config = loadConfig(env({ JWT_SECRET: SECRET }));

@@ -13,6 +13,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   ValidateNested,
   validateSync,
   type ValidationError,
@@ -20,6 +21,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { MAX_TRUSTED_HOPS, parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -134,13 +136,48 @@ export class EnvironmentVariables {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
-  /** Requests per minute per client address on the unauthenticated auth routes. */
+  /**
+   * Requests per minute per client address on the unauthenticated auth routes; with REDIS_URL set
+   * the count is shared by every api instance.
+   */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(1_000_000)
   AUTH_RATE_LIMIT = 30;
+
+  /**
+   * Which proxies in front of the api may name the client's address in X-Forwarded-For: a hop
+   * count (`1`) or addresses, CIDR subnets and `loopback`/`linklocal`/`uniquelocal`. None by
+   * default, since a trusted header lets a client pick its own rate-limit bucket.
+   */
+  @IsOptional()
+  @ValidateBy({
+    name: 'isTrustProxy',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseTrustProxy(value) !== undefined,
+      defaultMessage: () =>
+        `TRUST_PROXY must be a hop count 0..${MAX_TRUSTED_HOPS} (e.g. 1), or a comma-separated list of ` +
+        'IP addresses, CIDR subnets (10.0.0.0/8) and loopback, linklocal or uniquelocal',
+    },
+  })
+  TRUST_PROXY?: string;
+
+  /** Prefix of the auth rate limiter's keys in Redis (distributed mode), so deployments sharing a Redis stay apart. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9:_.-]{1,128}$/, {
+    message: 'AUTH_RATE_LIMIT_KEY_PREFIX must be 1..128 letters, digits, :, _, . or -',
+  })
+  AUTH_RATE_LIMIT_KEY_PREFIX = 'agents:auth-rate';
+
+  /** Shortest password a new account may have, in characters; existing accounts still sign in. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(8)
+  @Max(128)
+  PASSWORD_MIN_LENGTH = 12;
 
   @IsOptional()
   @IsString()
@@ -260,6 +297,10 @@ export class AppConfig {
   readonly corsOrigins: string[];
   readonly logLevel: LogLevel;
   readonly authRateLimit: number;
+  /** Express' `trust proxy` (TRUST_PROXY); `false` unless configured. */
+  readonly trustProxy: TrustProxy;
+  readonly authRateLimitKeyPrefix: string;
+  readonly passwordMinLength: number;
   readonly customEndpoints: CustomEndpointConfig[];
   readonly streamRetentionSeconds: number;
   readonly maxConcurrentGenerations: number;
@@ -289,6 +330,9 @@ export class AppConfig {
     this.corsOrigins = env.CORS_ORIGINS;
     this.logLevel = env.LOG_LEVEL;
     this.authRateLimit = env.AUTH_RATE_LIMIT;
+    this.trustProxy = env.TRUST_PROXY === undefined ? false : (parseTrustProxy(env.TRUST_PROXY) ?? false);
+    this.authRateLimitKeyPrefix = env.AUTH_RATE_LIMIT_KEY_PREFIX;
+    this.passwordMinLength = env.PASSWORD_MIN_LENGTH;
     this.customEndpoints = file.customEndpoints;
     this.streamRetentionSeconds = env.STREAM_RETENTION_SECONDS;
     this.maxConcurrentGenerations = env.MAX_CONCURRENT_GENERATIONS;

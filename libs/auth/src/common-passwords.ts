@@ -1,0 +1,158 @@
+/**
+ * About a thousand of the most used passwords of 12 or more characters, the ones a length rule
+ * alone lets through: digit runs (`123456789012`), keyboard walks (`qwertyuiopas`, `1q2w3e4r5t6y`),
+ * repeated characters, popular words stretched with the usual suffixes (`password1234`,
+ * `iloveyou2024`, `passwordpassword`) and well-known phrases. Written in normal form: lower case,
+ * no whitespace (see {@link normalizeForList}).
+ */
+const LIST = `
+!!!!!!!!!!!! !@#$%^&*()!@#$%^&*() !@#$%^&*()_+ !q@w#e$r%t^y !qaz2wsx#edc !qaz@wsx#edc ############
+$$$$$$$$$$$$ %%%%%%%%%%%% &&&&&&&&&&&& ************ ------------ ............ 000000000000 00000000000000
+0000000000000000 00000000000000000000 010203040506 0123456789012 012345678910 098765432111 098765432112
+0987654321poiuytrewq 0987654321qwe 1!2@3#4$5%6^ 100200300400 102030405060 102938475610 111111111111
+11111111111111 1111111111111111 11111111111111111111 111122223333 111222333444 112233445566 11223344556677
+121212121212 12121212121212 123123123123 123321123321 123412341234 12344321123443214321 123451234512345
+123456123456 123456654321 1234567812345678 1234567890-= 123456789000 123456789012 1234567890123 12345678901234
+123456789012345 1234567890123456 12345678901234567 123456789012345678 1234567890123456789 12345678901234567890
+1234567890poiuytrewq 1234567890qwe 1234567890qwerty 1234567891011 123456789111 123456789123 12345678987654321
+123456789987654321 123456789999 123456789abc 123456789asd 123456789qwe 123456789qwerty 123456qwerty
+1234qwerasdf 1234qwerasdfzxcv 123654789123 135791357913 147258369147 147258369258 147852369147 159357159357
+159753159753 192837465019 195019501950 195119511951 195219521952 195319531953 195419541954 195519551955
+195619561956 195719571957 195819581958 195919591959 196019601960 196119611961 196219621962 196319631963
+196419641964 196519651965 196619661966 196719671967 196819681968 196919691969 197019701970 197119711971
+197219721972 197319731973 197419741974 197519751975 197619761976 197719771977 197819781978 197919791979
+198019801980 198119811981 198219821982 198319831983 198419841984 198519851985 198619861986 198719871987
+198819881988 198919891989 199019901990 199119911991 199219921992 199319931993 199419941994 199519951995
+199619961996 199719971997 199819981998 199919991999 1q2w3e1q2w3e 1q2w3e4r1q2w3e4r 1q2w3e4r5t6y 1q2w3e4r5t6y7u
+1q2w3e4r5t6y7u8i 1q2w3e4r5t6y7u8i9o0p 1qaz!qaz1qaz 1qaz2wsx3edc 1qaz2wsx3edc4rfv 1qaz2wsx3edc4rfv5tgb
+1qaz@wsx3edc 1qazxsw23edc 1qazxsw2zaq1 200020002000 200120012001 200220022002 200320032003 200420042004
+200520052005 200620062006 200720072007 200820082008 200920092009 201020102010 201120112011 201220122012
+201320132013 201420142014 201520152015 201620162016 201720172017 201820182018 201920192019 202020202020
+20202020202020 202120212021 202220222022 202320232023 202420242024 202520252025 202620262026 202720272027
+202820282028 202920292029 203020302030 222222222222 22222222222222 2222222222222222 22222222222222222222
+246813579246 246824682468 333333333333 33333333333333 3333333333333333 33333333333333333333 444444444444
+44444444444444 4444444444444444 44444444444444444444 555555555555 55555555555555 5555555555555555
+55555555555555555555 666666666666 66666666666666 6666666666666666 66666666666666666666 741852963741
+777777777777 77777777777777 7777777777777777 77777777777777777777 789456123012 789456123789 888888888888
+88888888888888 8888888888888888 88888888888888888888 987654321012 9876543210123 999999999999 99999999999999
+9999999999999999 99999999999999999999 @@@@@@@@@@@@ ^^^^^^^^^^^^ a1a1a1a1a1a1 a1b2c3a1b2c3 a1b2c3d4e5f6
+a1s2d3f4g5h6 aa11bb22cc33 aaa111aaa111 aaaaaa111111 aaaaaaaaaaaa aaaaaaaaaaaaaaaa abc123456789 abc123abc123
+abcabcabcabc abcd12345678 abcd123456789 abcd1234abcd abcdabcdabcd abcdef123456 abcdef123456789 abcdefabcdef
+abcdefg12345 abcdefghijkl abcdefghijklm abcdefghijklmnop abcdefghijklmnopqrstuvwxyz access123456
+access123456789 accessaccess admin123456789 admin@123456 adminadmin123 adminadminadmin administrator
+administrator! administrator1 administrator123 administrator123! administrator1234 administrator12345
+administrator123456 administrator123456789 administrator2023 administrator2024 administrator2025
+administratoradministrator america12345 america123456 america123456789 americaamerica andrew123456
+andrew123456789 andrewandrew angel123456789 apple123456789 arsenal12345 arsenal123456 arsenal123456789
+arsenalarsenal asd123456789 asdf1234asdf asdfasdfasdf asdfghasdfgh asdfghjkl123 asdfghjkl123! asdfghjkl1234
+asdfghjkl12345 asdfghjkl123456 asdfghjkl123456789 asdfghjkl2023 asdfghjkl2024 asdfghjkl2025 asdfghjklasdfghjkl
+asdfghjklqwe asdfghjklzxcv ashley123456 ashley123456789 ashleyashley asshole12345 asshole123456
+asshole123456789 assholeasshole australia123 australia123! australia1234 australia12345 australia123456
+australia123456789 australia2023 australia2024 australia2025 australiaaustralia autumn123456 autumn123456789
+autumnautumn azerty123456 azertyazerty azertyuiop12 azertyuiopqs babygirl123! babygirl1234 babygirl12345
+babygirl123456 babygirl123456789 babygirl2023 babygirl2024 babygirl2025 babygirlbabygirl banana123456
+banana123456789 bananabanana baseball123! baseball1234 baseball12345 baseball123456 baseball123456789
+baseball2023 baseball2024 baseball2025 baseballbaseball basketball123 basketball123! basketball1234
+basketball12345 basketball123456 basketball123456789 basketball2023 basketball2024 basketball2025
+basketballbasketball batman123456 batman123456789 batmanbatman bbbbbbbbbbbb bbbbbbbbbbbbbbbb berlin123456
+berlin123456789 berlinberlin biteme123456 biteme123456789 bitemebiteme blessed12345 blessed123456
+blessed123456789 blessedblessed buddy123456789 buster123456 buster123456789 busterbuster butterfly123
+butterfly123! butterfly1234 butterfly12345 butterfly123456 butterfly123456789 butterfly2023 butterfly2024
+butterfly2025 butterflybutterfly canada123456 canada123456789 canadacanada cccccccccccc cccccccccccccccc
+changeme123! changeme1234 changeme12345 changeme123456 changeme123456789 changeme2023 changeme2024
+changeme2025 changemechangeme changethispassword charlie12345 charlie123456 charlie123456789 charliecharlie
+chelsea12345 chelsea123456 chelsea123456789 chelseachelsea chocolate123 chocolate123! chocolate1234
+chocolate12345 chocolate123456 chocolate123456789 chocolate2023 chocolate2024 chocolate2025 chocolatechocolate
+christ123456 christ123456789 christchrist college12345 college123456 college123456789 collegecollege
+company12345 company123456 company123456789 companycompany computer123! computer1234 computer12345
+computer123456 computer123456789 computer2023 computer2024 computer2025 computercomputer cookie123456
+cookie123456789 cookiecookie correcthorsebatterystaple correcthorsebatterystaple1 cowboys12345 cowboys123456
+cowboys123456789 cowboyscowboys daniel123456 daniel123456789 danieldaniel database123! database1234
+database12345 database123456 database123456789 database2023 database2024 database2025 databasedatabase
+dddddddddddd dddddddddddddddd default12345 default123456 default123456789 defaultdefault diamond12345
+diamond123456 diamond123456789 diamonddiamond dragon123456 dragon123456789 dragondragon eeeeeeeeeeee
+eeeeeeeeeeeeeeee enterpassword facebook123! facebook1234 facebook12345 facebook123456 facebook123456789
+facebook2023 facebook2024 facebook2025 facebookfacebook family123456 family123456789 familyfamily ferrari12345
+ferrari123456 ferrari123456789 ferrariferrari ffffffffffff ffffffffffffffff flower123456 flower123456789
+flowerflower football123! football1234 football12345 football123456 football123456789 football2023
+football2024 football2025 footballfootball forgotmypassword forgotpassword freedom12345 freedom123456
+freedom123456789 freedomfreedom friends12345 friends123456 friends123456789 friendsfriends fuckyou12345
+fuckyou123456 fuckyou123456789 fuckyoufuckyou gggggggggggg gggggggggggggggg ginger123456 ginger123456789
+gingerginger golden123456 golden123456789 goldengolden goodmorning123 google123456 google123456789
+googlegoogle guest123456789 guestguestguest hannah123456 hannah123456789 hannahhannah harley123456
+harley123456789 harleyharley hello123456789 helloworld123 hhhhhhhhhhhh hhhhhhhhhhhhhhhh hockey123456
+hockey123456789 hockeyhockey hunter123456 hunter123456789 hunterhunter iiiiiiiiiiii iiiiiiiiiiiiiiii
+ilovemyfamily iloveyou123! iloveyou1234 iloveyou12345 iloveyou123456 iloveyou123456789 iloveyou2023
+iloveyou2024 iloveyou2025 iloveyoubaby iloveyouforever iloveyouiloveyou iloveyousomuch ingodwetrust
+internet123! internet1234 internet12345 internet123456 internet123456789 internet2023 internet2024
+internet2025 internetinternet jasmine12345 jasmine123456 jasmine123456789 jasminejasmine jennifer123!
+jennifer1234 jennifer12345 jennifer123456 jennifer123456789 jennifer2023 jennifer2024 jennifer2025
+jenniferjennifer jessica12345 jessica123456 jessica123456789 jessicajessica jesus123456789 jesuslovesme
+jjjjjjjjjjjj jjjjjjjjjjjjjjjj jordan123456 jordan123456789 jordanjordan joshua123456 joshua123456789
+joshuajoshua killer123456 killer123456789 killerkiller kkkkkkkkkkkk kkkkkkkkkkkkkkkk lakers123456
+lakers123456789 lakerslakers letmein12345 letmein123456 letmein123456789 letmeinletmein letmeinplease
+liverpool123 liverpool123! liverpool1234 liverpool12345 liverpool123456 liverpool123456789 liverpool2023
+liverpool2024 liverpool2025 liverpoolliverpool llllllllllll llllllllllllllll login123456789 london123456
+london123456789 londonlondon love123456789 lovely123456 lovely123456789 lovelylovely loveme123456
+loveme123456789 lovemeloveme lucky123456789 maggie123456 maggie123456789 maggiemaggie master123456
+master123456789 mastermaster matrix123456 matrix123456789 matrixmatrix matthew12345 matthew123456
+matthew123456789 matthewmatthew maytheforcebewithyou michael12345 michael123456 michael123456789
+michaelmichael microsoft123 microsoft123! microsoft1234 microsoft12345 microsoft123456 microsoft123456789
+microsoft2023 microsoft2024 microsoft2025 microsoftmicrosoft minecraft123 minecraft123! minecraft1234
+minecraft12345 minecraft123456 minecraft123456789 minecraft2023 minecraft2024 minecraft2025 minecraftminecraft
+mmmmmmmmmmmm mmmmmmmmmmmmmmmm mnbvcxzlkjhg money123456789 monkey123456 monkey123456789 monkeymonkey
+mustang12345 mustang123456 mustang123456789 mustangmustang mypasswordis mysecretpassword mysql123456789
+newpassword123 nicole123456 nicole123456789 nicolenicole nnnnnnnnnnnn nnnnnnnnnnnnnnnn notapassword
+notmypassword office123456 office123456789 officeoffice onetwothreefour oooooooooooo oooooooooooooooo
+opensesame123 oracle123456 oracle123456789 oracleoracle orange123456 orange123456789 orangeorange p@$$w0rd1234
+p@ssw0rd123! p@ssw0rd1234 p@ssw0rd1234! p@ssw0rd12345 p@ssw0rd123456 p@ssw0rd123456789 p@ssw0rd2023
+p@ssw0rd2024 p@ssw0rd2025 p@ssw0rd@123 p@ssw0rdp@ssw0rd p@ssword123! p@ssword1234 p@ssword1234! p@ssword12345
+p@ssword123456 p@ssword123456789 p@ssword2023 p@ssword2024 p@ssword2025 p@sswordp@ssword pa$$word123!
+pa$$word1234 pa$$word1234! pa$$word12345 pa$$word123456 pa$$word123456789 pa$$word2023 pa$$word2024
+pa$$word2025 pa$$wordpa$$word paris123456789 pass1234word passpasspass passw0rd123! passw0rd1234 passw0rd1234!
+passw0rd12345 passw0rd123456 passw0rd123456789 passw0rd2023 passw0rd2024 passw0rd2025 passw0rdpassw0rd
+password#123 password$123 password123! password1234 password1234! password12345 password123456
+password123456789 password2023 password2024 password2025 password@123 password@1234 passwordpassword
+passwordpasswordpassword passwordplease pepper123456 pepper123456789 pepperpepper poiuytrewq12 poiuytrewqasdf
+pokemon12345 pokemon123456 pokemon123456789 pokemonpokemon postgres123! postgres1234 postgres12345
+postgres123456 postgres123456789 postgres2023 postgres2024 postgres2025 postgrespostgres pppppppppppp
+pppppppppppppppp princess123! princess1234 princess12345 princess123456 princess123456789 princess2023
+princess2024 princess2025 princessprincess purple123456 purple123456789 purplepurple q1w2e3r4t5y6
+q1w2e3r4t5y6u7 q1w2e3r4t5y6u7i8 q1w2e3r4t5y6u7i8o9p0 qazwsxedc123 qazwsxedc1234 qazwsxedcrfv qazwsxedcrfvtgb
+qazwsxedcrfvtgbyhn qqqqqqqqqqqq qqqqqqqqqqqqqqqq qwe123456789 qwe123qwe123 qweasdzxc123 qweasdzxcqwe
+qweqweqweqwe qwer1234asdf qwerasdfzxcv qwerasdfzxcv1234 qwerty123456 qwerty1234567 qwerty12345678
+qwerty123456789 qwerty1234567890 qwertypassword qwertyqwerty qwertyqwertyqwerty qwertyuiop12 qwertyuiop123
+qwertyuiop123! qwertyuiop1234 qwertyuiop12345 qwertyuiop123456 qwertyuiop123456789 qwertyuiop2023
+qwertyuiop2024 qwertyuiop2025 qwertyuiop[] qwertyuiopas qwertyuiopasd qwertyuiopasdf qwertyuiopasdfgh
+qwertyuiopasdfghjkl qwertyuiopasdfghjklzxcvbnm qwertyuiopqwertyuiop qwertz123456 qwertzuiop12 ranger123456
+ranger123456789 rangerranger robert123456 robert123456789 robertrobert root123456789 rootpassword rootroot1234
+rrrrrrrrrrrr rrrrrrrrrrrrrrrr samsung12345 samsung123456 samsung123456789 samsungsamsung school123456
+school123456789 schoolschool secret123456 secret123456789 secretpassword secretsecret server123456
+server123456789 serverserver shadow123456 shadow123456789 shadowshadow silver123456 silver123456789
+silversilver soccer123456 soccer123456789 soccersoccer spring123456 spring123456789 springspring ssssssssssss
+ssssssssssssssss starwars123! starwars1234 starwars12345 starwars123456 starwars123456789 starwars2023
+starwars2024 starwars2025 starwarsstarwars student12345 student123456 student123456789 studentstudent
+summer123456 summer123456789 summersummer sunshine123! sunshine1234 sunshine12345 sunshine123456
+sunshine123456789 sunshine2023 sunshine2024 sunshine2025 sunshinesunshine superman123! superman1234
+superman12345 superman123456 superman123456789 superman2023 superman2024 superman2025 supermansuperman
+supersecretpassword system123456 system123456789 systemsystem teacher12345 teacher123456 teacher123456789
+teacherteacher test123456789 testtesttest thequickbrownfox thequickbrownfox123
+thequickbrownfoxjumpsoverthelazydog thisisapassword thisismypassword thomas123456 thomas123456789 thomasthomas
+tigger123456 tigger123456789 tiggertigger tobeornottobe toor123456789 trustno1123! trustno11234 trustno112345
+trustno1123456 trustno1123456789 trustno12023 trustno12024 trustno12025 trustno1trustno1 tttttttttttt
+tttttttttttttttt user123456789 userpassword userpassword1 uuuuuuuuuuuu uuuuuuuuuuuuuuuu vvvvvvvvvvvv
+vvvvvvvvvvvvvvvv welcome12345 welcome123456 welcome123456789 welcome@1234 welcometothejungle welcomewelcome
+whatever123! whatever1234 whatever12345 whatever123456 whatever123456789 whatever2023 whatever2024
+whatever2025 whateverwhatever winter123456 winter123456789 winteriscoming winterwinter wwwwwwwwwwww
+wwwwwwwwwwwwwwww xsw2zaq1xsw2 xxxxxxxxxxxx xxxxxxxxxxxxxxxx yankees12345 yankees123456 yankees123456789
+yankeesyankees youshallnotpass yyyyyyyyyyyy yyyyyyyyyyyyyyyy z1x2c3v4b5n6 zaq!2wsx3edc zaq12wsxcde3
+zaq1xsw2cde3 zaq1zaq1zaq1 zxc123456789 zxcvbnm12345 zxcvbnm123456 zxcvbnm123456789 zxcvbnmasdfghjkl
+zxcvbnmzxcvbnm zxcvzxcvzxcv zzzzzz999999 zzzzzzzzzzzz zzzzzzzzzzzzzzzz
+`;
+
+/** How a password is compared with the list: case and whitespace do not make it less common. */
+export function normalizeForList(password: string): string {
+  return password.toLowerCase().replace(/\s+/g, '');
+}
+
+export const COMMON_PASSWORDS: ReadonlySet<string> = new Set(LIST.split(/\s+/).filter(Boolean));
