@@ -6,6 +6,8 @@ import { MessageEntity } from './message.entity';
 /** Longest thread the history walk follows; deeper ancestors are not sent to the provider. */
 export const MAX_THREAD_DEPTH = 1000;
 const MAX_MESSAGES_LISTED = 10_000;
+/** The primary key of `messages`: violated when a client-chosen `messageId` is taken (by anyone). */
+export const MESSAGE_ID_CONSTRAINT = 'messages_pkey';
 
 @Injectable()
 export class MessagesRepository {

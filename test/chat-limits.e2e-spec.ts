@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { createAgent, createUser, type TestUser } from './support/factories';
+import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
+import { readSse } from './support/sse';
+import { startTestApp, type TestApp } from './support/test-app';
+
+/**
+ * What a chat caller cannot do to the service or learn from it: take a message id that exists,
+ * send more than the context budget, hold unbounded SSE connections.
+ */
+describe('chat limits (e2e)', () => {
+  let t: TestApp;
+  let fake: FakeOpenAI;
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAI();
+    t = await startTestApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: 'sk-test' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.close();
+  });
+
+  function start(user: TestUser, agentId: string, body: Record<string, unknown> = {}, key?: string) {
+    const req = t.http.post('/api/agents/chat').set(user.auth);
+    if (key !== undefined) req.set('Idempotency-Key', key);
+    return req.send({ agent_id: agentId, text: 'Hello there', ...body });
+  }
+  /** Reads the stream to its end, so the conversation is free for the next start. */
+  const finish = (user: TestUser, streamId: string) =>
+    readSse(`${t.baseUrl}/api/agents/chat/stream/${streamId}`, user.auth);
+
+  describe('a client-chosen messageId that is taken', () => {
+    const inUse = { error: 'Conflict', message: 'messageId is already in use; choose another or omit it' };
+
+    it('answers the same 409 whether the message is the caller’s or another user’s, and writes nothing', async () => {
+      const me = await createUser(t.http);
+      const other = await createUser(t.http);
+      const agent = await createAgent(t.http, me);
+      await t.http
+        .put(`/api/permissions/agent/${agent.id}`)
+        .set(me.auth)
+        .send({ updated: [{ type: 'user', id: other.id, accessRoleId: 'agent_user' }] })
+        .expect(200);
+      const messageId = randomUUID();
+      const first = await start(me, agent.id, { messageId }).expect(200);
+      expect(first.body.userMessageId).toBe(messageId);
+      await finish(me, first.body.streamId as string);
+
+      const mine = await start(me, agent.id, { messageId, text: 'again' }).expect(409);
+      const mineInConversation = await start(me, agent.id, {
+        messageId,
+        conversationId: first.body.conversationId,
+      }).expect(409);
+      const theirs = await start(other, agent.id, { messageId, text: 'probe' }).expect(409);
+      expect(mine.body).toEqual(inUse);
+      expect(mineInConversation.body).toEqual(inUse);
+      expect(theirs.body).toEqual(inUse);
+
+      // Nothing half-written: no conversation for the prober, no running generation left behind,
+      // and the existing conversation is neither blocked nor changed.
+      expect((await t.http.get('/api/convos').set(other.auth).expect(200)).body.data).toEqual([]);
+      expect((await t.http.get('/api/convos').set(me.auth).expect(200)).body.data).toHaveLength(1);
+      await t.http.get('/api/agents/chat/active').set(other.auth).expect(200, { activeJobIds: [] });
+      await t.http.get('/api/agents/chat/active').set(me.auth).expect(200, { activeJobIds: [] });
+      const messages = await t.http.get(`/api/messages/${first.body.conversationId}`).set(me.auth).expect(200);
+      expect((messages.body as { text: string }[]).map((m) => m.text)).toEqual(['Hello there', 'Hello world']);
+      const next = await start(me, agent.id, { conversationId: first.body.conversationId }).expect(200);
+      await finish(me, next.body.streamId as string);
+    });
+
+    it('keeps idempotent retries working: the same key returns the original answer, another key gets 409', async () => {
+      const me = await createUser(t.http);
+      const agent = await createAgent(t.http, me);
+      const messageId = randomUUID();
+      const key = `k-${randomUUID()}`;
+      const first = await start(me, agent.id, { messageId }, key).expect(200);
+      const retried = await start(me, agent.id, { messageId }, key).expect(200);
+      expect(retried.body).toEqual(first.body);
+      await finish(me, first.body.streamId as string);
+
+      const otherKey = `k-${randomUUID()}`;
+      expect((await start(me, agent.id, { messageId }, otherKey).expect(409)).body).toEqual(inUse);
+      // The refused start released its key: a retry is refused for the same reason, not held as in progress.
+      expect((await start(me, agent.id, { messageId }, otherKey).expect(409)).body).toEqual(inUse);
+      // …and the key is free again: with a message id of its own the start goes through.
+      const fresh = await start(me, agent.id, { messageId: randomUUID() }, otherKey).expect(200);
+      await finish(me, fresh.body.streamId as string);
+    });
+  });
+});
