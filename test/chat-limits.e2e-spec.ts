@@ -14,7 +14,7 @@ describe('chat limits (e2e)', () => {
 
   beforeAll(async () => {
     fake = await startFakeOpenAI();
-    t = await startTestApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: 'sk-test' });
+    t = await startTestApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: 'sk-test', CONTEXT_BUDGET_CHARS: '1000' });
   });
   afterAll(async () => {
     await t.close();
@@ -29,6 +29,51 @@ describe('chat limits (e2e)', () => {
   /** Reads the stream to its end, so the conversation is free for the next start. */
   const finish = (user: TestUser, streamId: string) =>
     readSse(`${t.baseUrl}/api/agents/chat/stream/${streamId}`, user.auth);
+
+  describe('the context budget (CONTEXT_BUDGET_CHARS=1000)', () => {
+    it('sends the provider the newest history that fits, oldest messages dropped first', async () => {
+      const me = await createUser(t.http);
+      const agent = await createAgent(t.http, me, { instructions: 'Be brief.' });
+      fake.script({ tokens: ['b'.repeat(300)] }, { tokens: ['d'.repeat(300)] }, { tokens: ['f'] });
+      const one = await start(me, agent.id, { text: 'a'.repeat(300) }).expect(200);
+      await finish(me, one.body.streamId as string);
+      const conversationId = one.body.conversationId as string;
+      const two = await start(me, agent.id, { text: 'c'.repeat(300), conversationId }).expect(200);
+      await finish(me, two.body.streamId as string);
+      const three = await start(me, agent.id, { text: 'e'.repeat(300), conversationId }).expect(200);
+      const sse = await finish(me, three.body.streamId as string);
+      expect(sse.frames[sse.frames.length - 1].data).toMatchObject({ final: true });
+
+      // 9 + 5 × 300 characters do not fit in 1000: the first exchange is not sent, the rest is.
+      expect(fake.requests[fake.requests.length - 1].body?.messages).toEqual([
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'c'.repeat(300) },
+        { role: 'assistant', content: 'd'.repeat(300) },
+        { role: 'user', content: 'e'.repeat(300) },
+      ]);
+      // Only what is sent is cut: the conversation keeps every message.
+      const stored = await t.http.get(`/api/messages/${conversationId}`).set(me.auth).expect(200);
+      expect(stored.body).toHaveLength(6);
+    });
+
+    it('refuses a message that with the instructions is over the budget by itself: 400 naming text, nothing stored', async () => {
+      const me = await createUser(t.http);
+      const agent = await createAgent(t.http, me, { instructions: 'Be brief.' });
+      const requests = fake.requests.length;
+      const res = await start(me, agent.id, { text: 'x'.repeat(992) }).expect(400);
+      expect(res.body).toMatchObject({
+        error: 'Bad Request',
+        details: [{ field: 'text', message: expect.any(String) }],
+      });
+      expect(res.body.details[0].message).toContain('1001');
+      expect((await t.http.get('/api/convos').set(me.auth).expect(200)).body.data).toEqual([]);
+      await t.http.get('/api/agents/chat/active').set(me.auth).expect(200, { activeJobIds: [] });
+      // One character less fits exactly.
+      const fits = await start(me, agent.id, { text: 'x'.repeat(991) }).expect(200);
+      await finish(me, fits.body.streamId as string);
+      expect(fake.requests.length).toBe(requests + 1);
+    });
+  });
 
   describe('a client-chosen messageId that is taken', () => {
     const inUse = { error: 'Conflict', message: 'messageId is already in use; choose another or omit it' };

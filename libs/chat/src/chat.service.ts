@@ -12,6 +12,7 @@ import {
   ValidationFailedError,
   isUniqueViolation,
 } from '@agents/core';
+import { ContextBudget } from '@agents/providers';
 import {
   EVENT_BUS,
   GENERATION_STATE,
@@ -19,6 +20,7 @@ import {
   type GenerationState,
   type GenerationStateStore,
 } from '@agents/streaming';
+import { assertTextWithinBudget } from './context-limits';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
 import type { AbortChatDto, StartChatDto, StartChatResponseDto } from './dto/chat.dto';
@@ -52,6 +54,7 @@ export class ChatService {
     @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
     private readonly config: AppConfig,
     private readonly idempotency: IdempotencyRepository,
+    private readonly budget: ContextBudget,
   ) {}
 
   /**
@@ -99,6 +102,7 @@ export class ChatService {
       existing === null ? null : this.conversations.findOwned(user.id, existing),
     ]);
     if (!agent) throw new NotFoundError(`Agent ${dto.agent_id} not found`);
+    assertTextWithinBudget(this.budget, agent.instructions, dto.text);
     if (existing !== null && !conversation) throw new NotFoundError('Conversation not found');
     const conversationId = conversation?.id ?? randomUUID();
     const parentMessageId = await this.parentFor(conversation, dto.parentMessageId);

@@ -5,14 +5,14 @@ import type { Response } from 'openai/resources/responses/responses';
 import type { AuthUser } from '@agents/auth';
 import type { CompletionResult } from '@agents/chat';
 import { AppConfig } from '@agents/core';
-import type { ChatMessage } from '@agents/providers';
+import { ContextBudget, type ChatMessage } from '@agents/providers';
 import { generationFailed } from './chat-completions.service';
 import { ClientWatch, CompletionGenerations } from './completion-generations';
 import { MAX_MESSAGES } from './dto/chat-completion-request.dto';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import type { GenerationEvent } from './generation-events';
 import { OpenAIError } from './openai-error';
-import { definedOnly, joinInstructions, responseInputFrom } from './request-mapping';
+import { definedOnly, joinInstructions, responseInputFrom, withinContextBudget } from './request-mapping';
 import { ResponseEntity } from './response.entity';
 import { ResponseEvents } from './response-events';
 import { ResponsesRepository } from './responses.repository';
@@ -38,6 +38,7 @@ export class ResponsesService {
     private readonly generations: CompletionGenerations,
     private readonly responses: ResponsesRepository,
     private readonly config: AppConfig,
+    private readonly budget: ContextBudget,
   ) {}
 
   async get(user: AuthUser, id: string): Promise<Record<string, unknown>> {
@@ -63,6 +64,21 @@ export class ResponsesService {
         'context_length_exceeded',
       );
     }
+    const completion = withinContextBudget(
+      {
+        messages,
+        extraInstructions: joinInstructions([dto.instructions ?? '', ...input.system]),
+        overrides: definedOnly({
+          temperature: dto.temperature,
+          top_p: dto.top_p,
+          max_tokens: dto.max_output_tokens,
+          reasoning_effort: dto.reasoning?.effort,
+        }),
+      },
+      agent.instructions,
+      this.budget,
+      'input',
+    );
     const store = dto.store !== false;
     const builder = new ResponseEvents({
       id: `resp_${hex()}`,
@@ -136,21 +152,7 @@ export class ResponsesService {
       void end(event);
     };
 
-    const running = await this.generations.start(
-      user,
-      agent,
-      {
-        messages,
-        extraInstructions: joinInstructions([dto.instructions ?? '', ...input.system]),
-        overrides: definedOnly({
-          temperature: dto.temperature,
-          top_p: dto.top_p,
-          max_tokens: dto.max_output_tokens,
-          reasoning_effort: dto.reasoning?.effort,
-        }),
-      },
-      handle,
-    );
+    const running = await this.generations.start(user, agent, completion, handle);
     if (!watch.attach(running)) return;
     if (streaming) for (const e of builder.start()) sse.send(e, e.type);
     ready = true;

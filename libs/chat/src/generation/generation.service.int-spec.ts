@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentsRepository, type AgentEntity } from '@agents/agents';
 import { AclRepository } from '@agents/acl';
 import { loadConfig } from '@agents/core';
-import { ChatProviderFactory, ProviderRegistry } from '@agents/providers';
+import { ChatProviderFactory, ContextBudget, ProviderRegistry } from '@agents/providers';
 import { InMemoryEventBus, InMemoryGenerationState, type StreamEvent } from '@agents/streaming';
 import { VersionsRepository, takeSnapshot } from '@agents/versions';
 import { agentEntity } from '../../../../test/support/entity-factories';
@@ -50,6 +50,7 @@ describe('GenerationService', () => {
       new ChatProviderFactory(config, new ProviderRegistry(config)),
       bus,
       state,
+      new ContextBudget(config),
     );
   });
   afterAll(async () => {

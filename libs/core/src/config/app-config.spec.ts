@@ -231,6 +231,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads CONTEXT_BUDGET_CHARS (default 400,000) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).contextBudgetChars).toBe(400_000);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, CONTEXT_BUDGET_CHARS: '5000' })).contextBudgetChars).toBe(5000);
+    for (const bad of ['999', '50000001', '4k']) {
+      expect(configError(env({ JWT_SECRET: SECRET, CONTEXT_BUDGET_CHARS: bad })).message).toContain(
+        'CONTEXT_BUDGET_CHARS:',
+      );
+    }
+  });
+
   describe('the openai provider', () => {
     it('leaves the key and base URL unset by default and waits 60 s for a first token', () => {
       const config = loadConfig(env({ JWT_SECRET: SECRET }));

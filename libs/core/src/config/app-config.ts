@@ -235,6 +235,20 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(3650)
   RESPONSES_RETENTION_DAYS = 30;
+
+  /**
+   * The most a provider is sent for one answer, in characters of instructions and messages
+   * (characters, not tokens: no tokenizer per vendor is needed, and a token is about 4 characters
+   * of English, so the default of 400,000 is about 100,000 tokens). Older history is dropped first;
+   * instructions and the newest user message are always sent, and when they alone are over the
+   * budget the request is refused (400).
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(50_000_000)
+  CONTEXT_BUDGET_CHARS = 400_000;
 }
 
 export type RunMode = 'embedded' | 'distributed';
@@ -274,6 +288,8 @@ export class AppConfig {
   readonly openaiCompatRateLimit: number;
   /** Days a stored response is kept (RESPONSES_RETENTION_DAYS). */
   readonly responsesRetentionDays: number;
+  /** Characters of instructions and history sent to a provider at most (CONTEXT_BUDGET_CHARS). */
+  readonly contextBudgetChars: number;
 
   constructor(env: EnvironmentVariables, file: ConfigFile, jwtSecret: string) {
     this.port = env.PORT;
@@ -300,6 +316,7 @@ export class AppConfig {
     this.sseHeartbeatMs = env.SSE_HEARTBEAT_SECONDS * 1000;
     this.openaiCompatRateLimit = env.OPENAI_COMPAT_RATE_LIMIT;
     this.responsesRetentionDays = env.RESPONSES_RETENTION_DAYS;
+    this.contextBudgetChars = env.CONTEXT_BUDGET_CHARS;
   }
 }
 
