@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { createAgent, createUser, type TestUser } from './support/factories';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
 import { readSse } from './support/sse';
@@ -14,7 +15,12 @@ describe('chat limits (e2e)', () => {
 
   beforeAll(async () => {
     fake = await startFakeOpenAI();
-    t = await startTestApp({ OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: 'sk-test', CONTEXT_BUDGET_CHARS: '1000' });
+    t = await startTestApp({
+      OPENAI_BASE_URL: fake.baseURL,
+      OPENAI_API_KEY: 'sk-test',
+      CONTEXT_BUDGET_CHARS: '1000',
+      MAX_SSE_CONNECTIONS_PER_USER: '2',
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -29,6 +35,65 @@ describe('chat limits (e2e)', () => {
   /** Reads the stream to its end, so the conversation is free for the next start. */
   const finish = (user: TestUser, streamId: string) =>
     readSse(`${t.baseUrl}/api/agents/chat/stream/${streamId}`, user.auth);
+
+  /** An SSE request held open until `close`; resolves with the status and headers once they arrive. */
+  function openStream(
+    user: TestUser,
+    streamId: string,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Promise<string>; close: () => void }> {
+    return new Promise((resolve, reject) => {
+      const req = http.get(`${t.baseUrl}/api/agents/chat/stream/${streamId}`, { headers: user.auth }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        const body = new Promise<string>((done) => {
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => done(text));
+          res.on('close', () => done(text));
+        });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, close: () => req.destroy() });
+      });
+      req.on('error', reject);
+    });
+  }
+
+  describe('open streams per user (MAX_SSE_CONNECTIONS_PER_USER=2)', () => {
+    it('refuses a third open stream with 429 and Retry-After, counts each user apart, and frees a slot on close', async () => {
+      fake.script({ tokens: ['slow'], hangAfterTokens: true }, { tokens: ['slow'], hangAfterTokens: true });
+      const me = await createUser(t.http);
+      const other = await createUser(t.http);
+      const agent = await createAgent(t.http, me);
+      const otherAgent = await createAgent(t.http, other);
+      const mine = (await start(me, agent.id).expect(200)).body.streamId as string;
+      const theirs = (await start(other, otherAgent.id).expect(200)).body.streamId as string;
+      const open = [await openStream(me, mine), await openStream(me, mine)];
+      try {
+        expect(open.map((s) => s.status)).toEqual([200, 200]);
+        const refused = await openStream(me, mine);
+        expect(refused.status).toBe(429);
+        expect(refused.headers['retry-after']).toBe('5');
+        expect(JSON.parse(await refused.body)).toEqual({ error: 'Too Many Requests', message: expect.any(String) });
+
+        const otherUsers = await openStream(other, theirs);
+        expect(otherUsers.status).toBe(200);
+        open.push(otherUsers);
+
+        open[0].close();
+        let again = await openStream(me, mine);
+        for (let i = 0; again.status === 429 && i < 50; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          again = await openStream(me, mine);
+        }
+        expect(again.status).toBe(200);
+        open.push(again);
+      } finally {
+        for (const s of open) s.close();
+        await t.http.post('/api/agents/chat/abort').set(me.auth).send({ streamId: mine }).expect(200);
+        await t.http.post('/api/agents/chat/abort').set(other.auth).send({ streamId: theirs }).expect(200);
+        await finish(me, mine);
+        await finish(other, theirs);
+      }
+    });
+  });
 
   describe('the context budget (CONTEXT_BUDGET_CHARS=1000)', () => {
     it('sends the provider the newest history that fits, oldest messages dropped first', async () => {

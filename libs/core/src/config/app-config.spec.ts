@@ -241,6 +241,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads MAX_SSE_CONNECTIONS_PER_USER (default 20) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).maxSseConnectionsPerUser).toBe(20);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, MAX_SSE_CONNECTIONS_PER_USER: '3' })).maxSseConnectionsPerUser).toBe(3);
+    for (const bad of ['0', '10001', 'lots']) {
+      expect(configError(env({ JWT_SECRET: SECRET, MAX_SSE_CONNECTIONS_PER_USER: bad })).message).toContain(
+        'MAX_SSE_CONNECTIONS_PER_USER:',
+      );
+    }
+  });
+
   describe('the openai provider', () => {
     it('leaves the key and base URL unset by default and waits 60 s for a first token', () => {
       const config = loadConfig(env({ JWT_SECRET: SECRET }));

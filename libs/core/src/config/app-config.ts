@@ -249,6 +249,14 @@ export class EnvironmentVariables {
   @Min(1000)
   @Max(50_000_000)
   CONTEXT_BUDGET_CHARS = 400_000;
+
+  /** Chat streams (SSE) one user may hold open on one api process; one more answers 429. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  MAX_SSE_CONNECTIONS_PER_USER = 20;
 }
 
 export type RunMode = 'embedded' | 'distributed';
@@ -290,6 +298,8 @@ export class AppConfig {
   readonly responsesRetentionDays: number;
   /** Characters of instructions and history sent to a provider at most (CONTEXT_BUDGET_CHARS). */
   readonly contextBudgetChars: number;
+  /** Open chat streams per user and api process (MAX_SSE_CONNECTIONS_PER_USER). */
+  readonly maxSseConnectionsPerUser: number;
 
   constructor(env: EnvironmentVariables, file: ConfigFile, jwtSecret: string) {
     this.port = env.PORT;
@@ -317,6 +327,7 @@ export class AppConfig {
     this.openaiCompatRateLimit = env.OPENAI_COMPAT_RATE_LIMIT;
     this.responsesRetentionDays = env.RESPONSES_RETENTION_DAYS;
     this.contextBudgetChars = env.CONTEXT_BUDGET_CHARS;
+    this.maxSseConnectionsPerUser = env.MAX_SSE_CONNECTIONS_PER_USER;
   }
 }
 
