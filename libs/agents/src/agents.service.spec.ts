@@ -39,8 +39,11 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[] } = {})
   const stored = options.agent;
   const history = options.history ?? (stored ? [takeSnapshot(stored)] : []);
   const found = (id: string) => Promise.resolve(stored && stored.id === id ? structuredClone(stored) : null);
-  const agents: Mocked<Pick<AgentsRepository, 'findById' | 'findByIdForUpdate' | 'insert' | 'save' | 'delete'>> = {
+  const agents: Mocked<
+    Pick<AgentsRepository, 'findById' | 'findByIdForUpdate' | 'countAuthoredLocking' | 'insert' | 'save' | 'delete'>
+  > = {
     findById: jest.fn((id: string) => found(id)),
+    countAuthoredLocking: jest.fn(() => Promise.resolve(0)),
     findByIdForUpdate: jest.fn((_m: EntityManager, id: string) => found(id)),
     insert: jest.fn(() => Promise.resolve()),
     save: jest.fn(() => Promise.resolve()),
@@ -56,7 +59,7 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[] } = {})
     }),
     listNewestFirst: jest.fn(() => Promise.resolve([])),
   };
-  const config = { customEndpoints: [] } as unknown as AppConfig;
+  const config = { customEndpoints: [], maxAgentsPerUser: 1000, maxVersionsPerAgent: 1000 } as unknown as AppConfig;
   const validator = new AgentConfigValidator(new ProviderRegistry(config), new ToolRegistry());
   // Grants stand in for the database: the author owns the agent, nobody else holds anything.
   const abilities = new AbilityFactory();
@@ -76,6 +79,7 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[] } = {})
     new AgentAccessPolicy(acl as unknown as AclService),
     acl as unknown as AclService,
     validator,
+    config,
   );
   const expectNothingWritten = () => {
     expect(agents.insert).not.toHaveBeenCalled();

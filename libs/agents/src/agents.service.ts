@@ -3,6 +3,8 @@ import type { EntityManager } from 'typeorm';
 import type { AuthUser } from '@agents/auth';
 import {
   AGENT_ID_PATTERN,
+  AppConfig,
+  ConflictError,
   DatabaseService,
   NotFoundError,
   PreconditionFailedError,
@@ -41,6 +43,7 @@ export class AgentsService {
     private readonly access: AgentAccessPolicy,
     private readonly acl: AclService,
     private readonly validator: AgentConfigValidator,
+    private readonly config: AppConfig,
   ) {}
 
   async create(user: AuthUser, dto: CreateAgentDto): Promise<AgentResponseDto> {
@@ -182,6 +185,11 @@ export class AgentsService {
       updatedAt: now,
     });
     await this.db.transaction(async (m) => {
+      // Counted under a lock on the user, in the creating transaction: concurrent creations cannot overshoot.
+      const max = this.config.maxAgentsPerUser;
+      if ((await this.agents.countAuthoredLocking(m, user.id)) >= max) {
+        throw new ConflictError(`You have created ${max} agents, the most one user may have; delete one first`);
+      }
       await this.agents.insert(m, agent);
       await this.versions.append(m, { agentId: agent.id, version: 1, snapshot, createdBy: user.id, createdAt: now });
       await this.acl.grantOwner(m, user, { type: 'Agent', id: agent.id });
@@ -202,6 +210,14 @@ export class AgentsService {
     next: AgentSnapshot,
   ): Promise<AgentEntity> {
     if (changedFields(takeSnapshot(current), next).length === 0) return current;
+    // Versions are numbered 1, 2, … and never dropped, so the current number is the count; the
+    // agent's row lock makes this check exact. Refused rather than pruned: history stays complete.
+    const max = this.config.maxVersionsPerAgent;
+    if (current.version >= max) {
+      throw new ConflictError(
+        `This agent has ${max} versions, the most one agent keeps; duplicate it and change the copy`,
+      );
+    }
     const now = new Date();
     const updated = Object.assign(new AgentEntity(), current, takeSnapshot(next), {
       version: current.version + 1,

@@ -251,6 +251,21 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads MAX_AGENTS_PER_USER and MAX_VERSIONS_PER_AGENT (default 1000 each) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET }))).toMatchObject({
+      maxAgentsPerUser: 1000,
+      maxVersionsPerAgent: 1000,
+    });
+    expect(
+      loadConfig(env({ JWT_SECRET: SECRET, MAX_AGENTS_PER_USER: '5', MAX_VERSIONS_PER_AGENT: '7' })),
+    ).toMatchObject({ maxAgentsPerUser: 5, maxVersionsPerAgent: 7 });
+    for (const name of ['MAX_AGENTS_PER_USER', 'MAX_VERSIONS_PER_AGENT']) {
+      for (const bad of ['0', '1000001', 'some']) {
+        expect(configError(env({ JWT_SECRET: SECRET, [name]: bad })).message).toContain(`${name}:`);
+      }
+    }
+  });
+
   describe('the openai provider', () => {
     it('leaves the key and base URL unset by default and waits 60 s for a first token', () => {
       const config = loadConfig(env({ JWT_SECRET: SECRET }));

@@ -257,6 +257,25 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(10_000)
   MAX_SSE_CONNECTIONS_PER_USER = 20;
+
+  /** Agents one user may have created (and not deleted); creating or duplicating one more answers 409. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  MAX_AGENTS_PER_USER = 1000;
+
+  /**
+   * Versions one agent may have. History is append-only (never pruned), so an agent at the limit
+   * refuses further changes and reverts with 409; duplicating it starts a copy at version 1.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  MAX_VERSIONS_PER_AGENT = 1000;
 }
 
 export type RunMode = 'embedded' | 'distributed';
@@ -300,6 +319,10 @@ export class AppConfig {
   readonly contextBudgetChars: number;
   /** Open chat streams per user and api process (MAX_SSE_CONNECTIONS_PER_USER). */
   readonly maxSseConnectionsPerUser: number;
+  /** Agents per author (MAX_AGENTS_PER_USER). */
+  readonly maxAgentsPerUser: number;
+  /** Versions per agent (MAX_VERSIONS_PER_AGENT). */
+  readonly maxVersionsPerAgent: number;
 
   constructor(env: EnvironmentVariables, file: ConfigFile, jwtSecret: string) {
     this.port = env.PORT;
@@ -328,6 +351,8 @@ export class AppConfig {
     this.responsesRetentionDays = env.RESPONSES_RETENTION_DAYS;
     this.contextBudgetChars = env.CONTEXT_BUDGET_CHARS;
     this.maxSseConnectionsPerUser = env.MAX_SSE_CONNECTIONS_PER_USER;
+    this.maxAgentsPerUser = env.MAX_AGENTS_PER_USER;
+    this.maxVersionsPerAgent = env.MAX_VERSIONS_PER_AGENT;
   }
 }
 
