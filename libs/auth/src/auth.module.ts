@@ -17,6 +17,7 @@ import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordHasher } from './password-hasher';
 import { GroupEntity, GroupMemberEntity } from './group.entity';
+import { GroupRemovalChecks } from './group-removal-checks';
 import { GroupsController } from './groups.controller';
 import { GroupsRepository } from './groups.repository';
 import { GroupsService } from './groups.service';
@@ -45,6 +46,7 @@ import { UsersRepository } from './users.repository';
     UsersRepository,
     GroupsRepository,
     GroupsService,
+    GroupRemovalChecks,
     PasswordHasher,
     JwtStrategy,
     ApiKeysRepository,
@@ -53,6 +55,6 @@ import { UsersRepository } from './users.repository';
     ApiKeyStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [UsersRepository, GroupsRepository],
+  exports: [UsersRepository, GroupsRepository, GroupRemovalChecks],
 })
 export class AuthModule {}
