@@ -117,6 +117,46 @@ describe('ownership (e2e)', () => {
     });
   });
 
+  describe('POST /api/agents/:id/duplicate', () => {
+    const files = {
+      file_search: { file_ids: ['5f0c7d2e-8a4b-4c1d-9e3f-1a2b3c4d5e6f'] },
+      code_interpreter: { file_ids: ['9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d'] },
+    };
+
+    it('gives a viewer’s or an editor’s copy none of the source’s file ids; an owner’s and the author’s keep them', async () => {
+      const author = await createUser(t.http);
+      const [viewer, editor, coOwner] = [await createUser(t.http), await createUser(t.http), await createUser(t.http)];
+      const source = await createAgent(t.http, author, { tool_resources: files, instructions: 'Use the handbook.' });
+      await share(t.http, author, source.id, {
+        updated: [
+          { type: 'user', id: viewer.id, accessRoleId: 'agent_viewer' },
+          { type: 'user', id: editor.id, accessRoleId: 'agent_editor' },
+          ownerGrant('user', coOwner.id),
+        ],
+      });
+      const copyBy = async (u: TestUser) =>
+        (await t.http.post(`/api/agents/${source.id}/duplicate`).set(u.auth).expect(201)).body as {
+          id: string;
+          tool_resources: unknown;
+          author: string;
+        };
+
+      for (const u of [viewer, editor]) {
+        const copy = await copyBy(u);
+        expect(copy).toMatchObject({ author: u.id, tool_resources: {} });
+        // Stored that way too, not only answered.
+        const stored = await t.http.get(`/api/agents/${copy.id}`).set(u.auth).expect(200);
+        expect(stored.body.tool_resources).toEqual({});
+      }
+      expect((await copyBy(coOwner)).tool_resources).toEqual(files);
+      expect((await copyBy(author)).tool_resources).toEqual(files);
+      // The source is untouched.
+      expect((await t.http.get(`/api/agents/${source.id}`).set(author.auth).expect(200)).body.tool_resources).toEqual(
+        files,
+      );
+    });
+  });
+
   describe('sharing', () => {
     it('does not count an owner grant to a group without members: handing over to an empty group is 409', async () => {
       const owner = await createUser(t.http);

@@ -160,10 +160,19 @@ export class AgentsService {
     );
   }
 
+  /**
+   * Copies the agent for the caller. The copy carries the source's file ids (tool_resources) only
+   * when the caller is its author or an owner (SHARE): files are the data of whoever attached them,
+   * and until files have owners of their own, holding VIEW (or EDIT) on an agent is no licence to
+   * reuse its files in an agent of one's own.
+   */
   async duplicate(user: AuthUser, id: string): Promise<AgentResponseDto> {
-    const source = await this.load(user, id, 'view');
+    const { agent: source, bits } = await this.loadWithBits(user, id, 'view');
     const snapshot = takeSnapshot(source);
     snapshot.name = source.name.slice(0, 256 - COPY_SUFFIX.length) + COPY_SUFFIX;
+    if (source.author !== user.id && (bits & PermissionBits.SHARE) === 0) {
+      snapshot.tool_resources = withoutFileIds(snapshot.tool_resources);
+    }
     return toAgentResponse(await this.insertNew(user, snapshot));
   }
 
@@ -235,11 +244,20 @@ export class AgentsService {
   }
 
   private async load(user: AuthUser, id: string, action: AgentAction): Promise<AgentEntity> {
+    return (await this.loadWithBits(user, id, action)).agent;
+  }
+
+  /** The agent and the caller's permission bits on it, after checking `action`. */
+  private async loadWithBits(
+    user: AuthUser,
+    id: string,
+    action: AgentAction,
+  ): Promise<{ agent: AgentEntity; bits: number }> {
     this.assertWellFormed(id);
     const agent = await this.agents.findById(id);
     if (!agent) throw notFound(id);
-    await this.access.assertCan(user, agent.id, action);
-    return agent;
+    const bits = await this.access.assertCan(user, agent.id, action);
+    return { agent, bits };
   }
 
   /** Locks the agent row for the rest of `m`'s transaction after checking `action`; 404 when gone. */
@@ -276,6 +294,17 @@ export function targetVersion(dto: RevertAgentDto): number {
     throw new ValidationFailedError([{ field: 'version', message: 'give exactly one of version and version_index' }]);
   }
   return dto.version ?? dto.version_index! + 1;
+}
+
+/** Tool resources with every `file_ids` list taken out; a resource left with nothing is dropped. */
+function withoutFileIds(toolResources: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [tool, resource] of Object.entries(toolResources)) {
+    if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) continue;
+    const rest = Object.fromEntries(Object.entries(resource).filter(([key]) => key !== 'file_ids'));
+    if (Object.keys(rest).length > 0) kept[tool] = rest;
+  }
+  return kept;
 }
 
 /** A validated DTO instance as plain JSON data (no class prototypes, no undefined keys). */
