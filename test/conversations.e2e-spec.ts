@@ -108,6 +108,63 @@ describe('conversations and messages', () => {
     await t.http.get(`/api/messages/${id}`).set(stranger.auth).expect(404);
   });
 
+  describe('GET /api/messages/:conversationId pages', () => {
+    /** A conversation of `count` messages all written in the same millisecond, so only ids order them. */
+    async function seedMany(user: TestUser, count: number): Promise<{ id: string; messageIds: string[] }> {
+      const id = await seedConversation(user, '2026-01-09T00:00:00.000Z', []);
+      const { rows } = await db.query<{ id: string }>(
+        `INSERT INTO messages (id, conversation_id, user_id, sender, is_created_by_user, text, content, created_at)
+         SELECT gen_random_uuid(), $1, $2, 'User', true, 'm' || i, '[]'::jsonb, '2026-01-09T00:00:01.000Z'
+           FROM generate_series(1, $3) AS i
+         RETURNING id`,
+        [id, user.id, count],
+      );
+      return { id, messageIds: rows.map((r) => r.id).sort() };
+    }
+    const nextLink = (res: { headers: Record<string, string | undefined> }): string | undefined =>
+      /^<([^>]+)>; rel="next"$/.exec(res.headers.link ?? '')?.[1];
+
+    it('walks a conversation page by page, oldest first, following the Link header', async () => {
+      const me = await createUser(t.http);
+      const { id, messageIds } = await seedMany(me, 7);
+      const seen: string[] = [];
+      let url: string | undefined = `/api/messages/${id}?limit=3`;
+      const sizes: number[] = [];
+      while (url !== undefined) {
+        const res = await t.http.get(url).set(me.auth).expect(200);
+        expect(Array.isArray(res.body)).toBe(true);
+        sizes.push(res.body.length as number);
+        seen.push(...(res.body as { messageId: string }[]).map((m) => m.messageId));
+        url = nextLink(res);
+      }
+      expect(sizes).toEqual([3, 3, 1]);
+      expect(seen).toEqual(messageIds);
+    });
+
+    it('answers at most 100 messages by default and at most 1000 when asked', async () => {
+      const me = await createUser(t.http);
+      const { id, messageIds } = await seedMany(me, 101);
+      const first = await t.http.get(`/api/messages/${id}`).set(me.auth).expect(200);
+      expect(first.body).toHaveLength(100);
+      expect(nextLink(first)).toMatch(new RegExp(`^/api/messages/${id}\\?limit=100&cursor=[A-Za-z0-9_-]+$`));
+      const rest = await t.http.get(nextLink(first)!).set(me.auth).expect(200);
+      expect((rest.body as { messageId: string }[]).map((m) => m.messageId)).toEqual([messageIds[100]]);
+      expect(rest.headers.link).toBeUndefined();
+      const all = await t.http.get(`/api/messages/${id}?limit=1000`).set(me.auth).expect(200);
+      expect(all.body).toHaveLength(101);
+      expect(all.headers.link).toBeUndefined();
+      expect(fields((await t.http.get(`/api/messages/${id}?limit=1001`).set(me.auth).expect(400)).body)).toEqual([
+        'limit',
+      ]);
+      expect(fields((await t.http.get(`/api/messages/${id}?limit=0`).set(me.auth).expect(400)).body)).toEqual([
+        'limit',
+      ]);
+      expect(fields((await t.http.get(`/api/messages/${id}?cursor=nope`).set(me.auth).expect(400)).body)).toEqual([
+        'cursor',
+      ]);
+    });
+  });
+
   it('needs a token and validates the page parameters', async () => {
     await t.http.get('/api/convos').expect(401);
     const me = await createUser(t.http);

@@ -576,3 +576,57 @@ describe('acl_entries constraints and triggers', () => {
     expect(await grantsRows(agent.id)).toHaveLength(2);
   });
 });
+
+describe('AclRepository: owners that reach a real user', () => {
+  const m = () => database.dataSource.manager;
+  const owner = (principalType: 'user' | 'group', principalId: string, resourceId: string) =>
+    grant({ principalType, principalId, resourceId, roleId: 'agent_owner' });
+
+  it('hasLiveOwner: a user owner or a group owner with members counts; an empty group, an editor or a stranger id does not', async () => {
+    const ann = await user();
+    const [a, b, c, d] = [
+      await insertAgent(ann.id),
+      await insertAgent(ann.id),
+      await insertAgent(ann.id),
+      await insertAgent(ann.id),
+    ];
+    await owner('user', ann.id, a.id);
+    await owner('group', (await groupOf(ann)).id, b.id);
+    await owner('group', (await groupOf()).id, c.id);
+    await grant({ principalType: 'user', principalId: ann.id, resourceId: c.id, roleId: 'agent_editor' });
+    await owner('user', randomUUID(), d.id);
+    const live = await Promise.all([a, b, c, d].map((x) => acl.hasLiveOwner(m(), 'agent', x.id)));
+    expect(live).toEqual([true, true, false, false]);
+  });
+
+  it('ownedOnlyThrough: what a group owns with no other live owner, with the group or one member gone', async () => {
+    const ann = await user();
+    const bob = await user();
+    const team = await groupOf(ann, bob);
+    const solo = await groupOf(ann);
+    const onlyTeam = await insertAgent(ann.id);
+    const teamAndUser = await insertAgent(ann.id);
+    const teamAndSolo = await insertAgent(ann.id);
+    await owner('group', team.id, onlyTeam.id);
+    await owner('group', team.id, teamAndUser.id);
+    await owner('user', bob.id, teamAndUser.id);
+    await owner('group', team.id, teamAndSolo.id);
+    await owner('group', solo.id, teamAndSolo.id);
+
+    const orphaned = async (groupId: string, userId?: string) =>
+      (await acl.ownedOnlyThrough(m(), groupId, userId, 10)).map((r) => r.resourceId);
+    expect(await orphaned(team.id)).toEqual([onlyTeam.id]);
+    // Bob leaving leaves Ann in the team: nothing orphaned.
+    expect(await orphaned(team.id, bob.id)).toEqual([]);
+    // Ann leaving solo empties it, but teamAndSolo keeps the team.
+    expect(await orphaned(solo.id, ann.id)).toEqual([]);
+    expect((await acl.ownedOnlyThrough(m(), team.id, undefined, 0)).length).toBe(0);
+
+    await database.dataSource.query('DELETE FROM group_members WHERE group_id = $1 AND user_id = $2', [
+      team.id,
+      bob.id,
+    ]);
+    expect(await orphaned(team.id, ann.id)).toEqual([onlyTeam.id]);
+    expect((await orphaned(solo.id, ann.id)).sort()).toEqual([]);
+  });
+});

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager, SelectQueryBuilder, ObjectLiteral } from 'typeorm';
 import { DatabaseService } from '@agents/core';
 import { AclEntryEntity, type PrincipalType, type ResourceType } from './acl-entry.entity';
-import { PermissionBits, splitBits } from './permission-bits';
+import { OWNER_ROLE, PermissionBits, splitBits } from './permission-bits';
 
 /**
  * SQL that matches the grants applying to user `:aclUserId`: their own, their groups' and the
@@ -13,6 +13,26 @@ export function principalMatch(alias: string): string {
     OR (${alias}.principal_type = 'user' AND ${alias}.principal_id = :aclUserId)
     OR (${alias}.principal_type = 'group' AND ${alias}.principal_id IN
           (SELECT gm.group_id FROM group_members gm WHERE gm.user_id = :aclUserId)))`;
+}
+
+/**
+ * SQL: grant `o` gives the owner role to someone real — a user who exists, or a group with at least
+ * one member. Memberships matched by `$goneGroup`/`$goneUser` (numbered parameters of the caller:
+ * a whole group when the user is NULL, else one membership) count as gone already. An owner grant
+ * to an empty group, or to a user that no longer exists, owns nothing anybody can use.
+ */
+function liveOwner(o: string, goneGroup: string, goneUser: string): string {
+  return `${o}.role_id = '${OWNER_ROLE}' AND (
+    (${o}.principal_type = 'user' AND EXISTS (SELECT 1 FROM users u WHERE u.id = ${o}.principal_id))
+    OR (${o}.principal_type = 'group' AND EXISTS (
+      SELECT 1 FROM group_members gm WHERE gm.group_id = ${o}.principal_id
+        AND NOT coalesce(gm.group_id = ${goneGroup}::uuid AND (${goneUser}::uuid IS NULL OR gm.user_id = ${goneUser}::uuid), false))))`;
+}
+
+/** A resource, as the rows of acl_entries name it. */
+export interface ResourceKey {
+  resourceType: ResourceType;
+  resourceId: string;
 }
 
 export interface GrantRow {
@@ -149,6 +169,54 @@ export class AclRepository {
       })
       .andWhere(principalId === null ? 'principal_id IS NULL' : 'principal_id = :principalId', { principalId })
       .execute();
+  }
+
+  /** Whether the resource has an owner grant that reaches a real user (see {@link liveOwner}). */
+  async hasLiveOwner(m: EntityManager, resourceType: ResourceType, resourceId: string): Promise<boolean> {
+    const [row] = await m.query<{ live: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM acl_entries o
+         WHERE o.resource_type = $1 AND o.resource_id = $2 AND ${liveOwner('o', '$3', '$4')}) AS live`,
+      [resourceType, resourceId, null, null],
+    );
+    return row?.live === true;
+  }
+
+  /**
+   * Locks, for the rest of `m`'s transaction, every grant on every resource that group `groupId`
+   * owns, in one order (so two such locks never deadlock). Sharing changes and other groups'
+   * removals touching those resources' owners then wait for the transaction.
+   */
+  async lockOwnedThroughGroup(m: EntityManager, groupId: string): Promise<void> {
+    await m.query(
+      `SELECT e.id FROM acl_entries e
+        WHERE (e.resource_type, e.resource_id) IN (
+          SELECT g.resource_type, g.resource_id FROM acl_entries g
+           WHERE g.principal_type = 'group' AND g.principal_id = $1 AND g.role_id = $2)
+        ORDER BY e.id FOR UPDATE`,
+      [groupId, OWNER_ROLE],
+    );
+  }
+
+  /**
+   * The resources group `groupId` owns that would have no live owner left if the group went away
+   * (`userId` undefined) or lost its member `userId`. At most `limit`, ordered by id.
+   */
+  async ownedOnlyThrough(
+    m: EntityManager,
+    groupId: string,
+    userId: string | undefined,
+    limit: number,
+  ): Promise<ResourceKey[]> {
+    const rows = await m.query<{ resource_type: ResourceType; resource_id: string }[]>(
+      `SELECT g.resource_type, g.resource_id FROM acl_entries g
+        WHERE g.principal_type = 'group' AND g.principal_id = $1 AND g.role_id = $3
+          AND NOT EXISTS (SELECT 1 FROM acl_entries o
+                           WHERE o.resource_type = g.resource_type AND o.resource_id = g.resource_id
+                             AND ${liveOwner('o', '$1', '$2')})
+        ORDER BY g.resource_id LIMIT $4`,
+      [groupId, userId ?? null, OWNER_ROLE, limit],
+    );
+    return rows.map((r) => ({ resourceType: r.resource_type, resourceId: r.resource_id }));
   }
 
   /** Which of `resourceIds` have a public grant. */

@@ -63,6 +63,8 @@ function setup(
     grants?: (resourceId: string) => AclEntryEntity[];
     users?: UserEntity[];
     groups?: GroupEntity[];
+    /** Groups that exist but have no members (their owner grants reach nobody). */
+    emptyGroups?: string[];
   } = {},
 ) {
   const resource: ResourceRef = { type: 'Agent', id: newAgentId() };
@@ -90,6 +92,19 @@ function setup(
       return Promise.resolve();
     }),
     withPublicGrant: jest.fn(),
+    // As the SQL decides it: an owner grant to an existing user, or to a group with members.
+    hasLiveOwner: jest.fn(() =>
+      Promise.resolve(
+        store.some(
+          (g) =>
+            g.roleId === 'agent_owner' &&
+            ((g.principalType === 'user' && users.some((u) => u.id === g.principalId)) ||
+              (g.principalType === 'group' &&
+                groups.some((gr) => gr.id === g.principalId) &&
+                !(options.emptyGroups ?? []).includes(g.principalId!))),
+        ),
+      ),
+    ),
   };
   const usersRepo = {
     findByIds: jest.fn((ids: string[]) => Promise.resolve(users.filter((u) => ids.includes(u.id)))),
@@ -428,6 +443,25 @@ describe('AclService.applyUpdate: owners', () => {
       users: [owner],
     });
     await expect(apply({ removed: [{ type: 'user', id: owner.id }] })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('does not count an owner grant to a group without members as an owner', async () => {
+    const owner = userRow();
+    const empty = groupRow();
+    const { apply, acl, manager, resource } = setup({
+      callerBits: 31,
+      grants: (id) => [grant(id, 'user', owner.id, 'agent_owner')],
+      users: [owner],
+      groups: [empty],
+      emptyGroups: [empty.id],
+    });
+    await expect(
+      apply({
+        updated: [{ type: 'group', id: empty.id, accessRoleId: 'agent_owner' }],
+        removed: [{ type: 'user', id: owner.id }],
+      }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    expect(acl.hasLiveOwner).toHaveBeenCalledWith(manager, 'agent', resource.id);
   });
 
   it('lets ownership pass to a group in the same update that removes the old owner', async () => {

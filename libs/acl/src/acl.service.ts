@@ -93,7 +93,8 @@ export class AclService {
    * the embedded database has a single connection). The transaction must already hold the
    * resource's row lock, so concurrent sharers apply one after the other). Rules: the caller needs
    * SHARE; nobody grants bits they do not hold, nor changes or removes a grant holding bits they do
-   * not hold; principals must exist; the last owner cannot be removed.
+   * not hold; principals must exist; the last owner cannot be removed (an owner is a user, or a
+   * group with members).
    */
   async applyUpdate(m: EntityManager, user: AuthUser, resource: ResourceRef, dto: UpdatePermissionsDto): Promise<void> {
     const callerBits = await this.assertCan(user, resource, 'share', m);
@@ -136,11 +137,12 @@ export class AclService {
       await change('public', null, dto.public ? (dto.publicAccessRoleId ?? DEFAULT_PUBLIC_ROLE) : null, 'the public');
     }
 
-    const owners = (await this.acl.grantsOn(resourceType, resource.id, m)).filter(
-      (g) => g.roleId === OWNER_ROLE && g.principalType !== 'public',
-    );
-    if (owners.length === 0)
-      throw new ConflictError('The last owner cannot be removed; grant agent_owner to someone else first');
+    // An owner grant counts when it reaches a real user: an empty group owns nothing anyone can use.
+    if (!(await this.acl.hasLiveOwner(m, resourceType, resource.id))) {
+      throw new ConflictError(
+        'The last owner cannot be removed; grant agent_owner to another user, or to a group with members, first',
+      );
+    }
   }
 
   async searchPrincipals(q: string, limit: number): Promise<PrincipalSearchResultDto[]> {

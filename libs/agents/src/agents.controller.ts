@@ -50,7 +50,7 @@ export class AgentsController {
 
   /** Creates an agent at version 1; the caller becomes its owner. */
   @Post()
-  @ApiErrors(400, 413)
+  @ApiErrors(400, 409, 413)
   async create(
     @CurrentUser() user: AuthUser,
     @Body() dto: CreateAgentDto,
@@ -73,7 +73,7 @@ export class AgentsController {
   /** Changes the fields present (needs EDIT). A change creates a new version; no change creates none. */
   @Patch(':id')
   @ApiHeader(IF_MATCH)
-  @ApiErrors(400, 403, 404, 412, 413)
+  @ApiErrors(400, 403, 404, 409, 412, 413)
   async update(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
@@ -94,7 +94,7 @@ export class AgentsController {
 
   /** Copies the agent (needs VIEW); the copy is owned by the caller and starts at version 1. */
   @Post(':id/duplicate')
-  @ApiErrors(404)
+  @ApiErrors(404, 409)
   async duplicate(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
@@ -118,7 +118,7 @@ export class AgentsController {
   @Post(':id/revert')
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
-  @ApiErrors(400, 403, 404, 412)
+  @ApiErrors(400, 403, 404, 409, 412)
   async revert(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,

@@ -30,6 +30,21 @@ export class AgentsRepository {
     return m.createQueryBuilder(AgentEntity, 'a').setLock('pessimistic_write').where('a.id = :id', { id }).getOne();
   }
 
+  /**
+   * How many existing agents `authorId` created, with the author's user row locked for the rest of
+   * `m`'s transaction: one user's concurrent creations count one after the other, so a limit
+   * checked on this count holds exactly. FOR NO KEY UPDATE does not block other inserts that
+   * reference the user.
+   */
+  async countAuthoredLocking(m: EntityManager, authorId: string): Promise<number> {
+    await m.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [authorId]);
+    const [{ count }] = await m.query<[{ count: number }]>(
+      'SELECT count(*)::int AS count FROM agents WHERE author = $1',
+      [authorId],
+    );
+    return count;
+  }
+
   async insert(m: EntityManager, agent: AgentEntity): Promise<void> {
     await m.insert(AgentEntity, agent as QueryDeepPartialEntity<AgentEntity>);
   }

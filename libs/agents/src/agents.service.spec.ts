@@ -30,7 +30,7 @@ type Mocked<T> = { [K in keyof T]: jest.Mock };
  * The service with mocked persistence: the transaction runs the callback with a fake manager,
  * the repositories are jest mocks over one in-memory agent and its history.
  */
-function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[] } = {}) {
+function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[]; bitsOf?: Record<string, number> } = {}) {
   const manager = { fake: 'manager' } as unknown as EntityManager;
   const db = {
     manager,
@@ -39,8 +39,11 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[] } = {})
   const stored = options.agent;
   const history = options.history ?? (stored ? [takeSnapshot(stored)] : []);
   const found = (id: string) => Promise.resolve(stored && stored.id === id ? structuredClone(stored) : null);
-  const agents: Mocked<Pick<AgentsRepository, 'findById' | 'findByIdForUpdate' | 'insert' | 'save' | 'delete'>> = {
+  const agents: Mocked<
+    Pick<AgentsRepository, 'findById' | 'findByIdForUpdate' | 'countAuthoredLocking' | 'insert' | 'save' | 'delete'>
+  > = {
     findById: jest.fn((id: string) => found(id)),
+    countAuthoredLocking: jest.fn(() => Promise.resolve(0)),
     findByIdForUpdate: jest.fn((_m: EntityManager, id: string) => found(id)),
     insert: jest.fn(() => Promise.resolve()),
     save: jest.fn(() => Promise.resolve()),
@@ -56,13 +59,13 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[] } = {})
     }),
     listNewestFirst: jest.fn(() => Promise.resolve([])),
   };
-  const config = { customEndpoints: [] } as unknown as AppConfig;
+  const config = { customEndpoints: [], maxAgentsPerUser: 1000, maxVersionsPerAgent: 1000 } as unknown as AppConfig;
   const validator = new AgentConfigValidator(new ProviderRegistry(config), new ToolRegistry());
   // Grants stand in for the database: the author owns the agent, nobody else holds anything.
   const abilities = new AbilityFactory();
   const acl = {
     assertCan: jest.fn((user: AuthUser, resource: ResourceRef, action: Action) => {
-      const bits = stored && stored.author === user.id ? ALL_PERMISSIONS : 0;
+      const bits = stored && stored.author === user.id ? ALL_PERMISSIONS : (options.bitsOf?.[user.id] ?? 0);
       abilities.assertCan(abilities.forResource(user, resource, bits), action, resource);
       return Promise.resolve(bits);
     }),
@@ -76,6 +79,7 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[] } = {})
     new AgentAccessPolicy(acl as unknown as AclService),
     acl as unknown as AclService,
     validator,
+    config,
   );
   const expectNothingWritten = () => {
     expect(agents.insert).not.toHaveBeenCalled();
@@ -365,6 +369,27 @@ describe('AgentsService.duplicate', () => {
       version: 1,
       createdBy: owner.id,
       snapshot: { ...takeSnapshot(agent), name: 'HR Helper (copy)' },
+    });
+  });
+
+  describe('tool_resources file ids', () => {
+    const files = { file_search: { file_ids: ['5f0c7d2e-8a4b-4c1d-9e3f-1a2b3c4d5e6f'] } };
+    const copyBy = async (bits: number) => {
+      const caller = authUser();
+      const agent = agentEntity(owner.id, {}, { tool_resources: files });
+      const { service } = setup({ agent, bitsOf: { [caller.id]: bits } });
+      return service.duplicate(caller, agent.id);
+    };
+
+    it('are left out of a copy made by a viewer, a user or an editor', async () => {
+      for (const bits of [1, 1 | 16, 1 | 2 | 16]) expect((await copyBy(bits)).tool_resources).toEqual({});
+    });
+
+    it('are kept in a copy made by an owner or by the author', async () => {
+      expect((await copyBy(ALL_PERMISSIONS)).tool_resources).toEqual(files);
+      const agent = agentEntity(owner.id, {}, { tool_resources: files });
+      const { service } = setup({ agent });
+      expect((await service.duplicate(owner, agent.id)).tool_resources).toEqual(files);
     });
   });
 

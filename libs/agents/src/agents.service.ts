@@ -3,6 +3,8 @@ import type { EntityManager } from 'typeorm';
 import type { AuthUser } from '@agents/auth';
 import {
   AGENT_ID_PATTERN,
+  AppConfig,
+  ConflictError,
   DatabaseService,
   NotFoundError,
   PreconditionFailedError,
@@ -41,6 +43,7 @@ export class AgentsService {
     private readonly access: AgentAccessPolicy,
     private readonly acl: AclService,
     private readonly validator: AgentConfigValidator,
+    private readonly config: AppConfig,
   ) {}
 
   async create(user: AuthUser, dto: CreateAgentDto): Promise<AgentResponseDto> {
@@ -157,10 +160,19 @@ export class AgentsService {
     );
   }
 
+  /**
+   * Copies the agent for the caller. The copy carries the source's file ids (tool_resources) only
+   * when the caller is its author or an owner (SHARE): files are the data of whoever attached them,
+   * and until files have owners of their own, holding VIEW (or EDIT) on an agent is no licence to
+   * reuse its files in an agent of one's own.
+   */
   async duplicate(user: AuthUser, id: string): Promise<AgentResponseDto> {
-    const source = await this.load(user, id, 'view');
+    const { agent: source, bits } = await this.loadWithBits(user, id, 'view');
     const snapshot = takeSnapshot(source);
     snapshot.name = source.name.slice(0, 256 - COPY_SUFFIX.length) + COPY_SUFFIX;
+    if (source.author !== user.id && (bits & PermissionBits.SHARE) === 0) {
+      snapshot.tool_resources = withoutFileIds(snapshot.tool_resources);
+    }
     return toAgentResponse(await this.insertNew(user, snapshot));
   }
 
@@ -182,6 +194,11 @@ export class AgentsService {
       updatedAt: now,
     });
     await this.db.transaction(async (m) => {
+      // Counted under a lock on the user, in the creating transaction: concurrent creations cannot overshoot.
+      const max = this.config.maxAgentsPerUser;
+      if ((await this.agents.countAuthoredLocking(m, user.id)) >= max) {
+        throw new ConflictError(`You have created ${max} agents, the most one user may have; delete one first`);
+      }
       await this.agents.insert(m, agent);
       await this.versions.append(m, { agentId: agent.id, version: 1, snapshot, createdBy: user.id, createdAt: now });
       await this.acl.grantOwner(m, user, { type: 'Agent', id: agent.id });
@@ -202,6 +219,14 @@ export class AgentsService {
     next: AgentSnapshot,
   ): Promise<AgentEntity> {
     if (changedFields(takeSnapshot(current), next).length === 0) return current;
+    // Versions are numbered 1, 2, … and never dropped, so the current number is the count; the
+    // agent's row lock makes this check exact. Refused rather than pruned: history stays complete.
+    const max = this.config.maxVersionsPerAgent;
+    if (current.version >= max) {
+      throw new ConflictError(
+        `This agent has ${max} versions, the most one agent keeps; duplicate it and change the copy`,
+      );
+    }
     const now = new Date();
     const updated = Object.assign(new AgentEntity(), current, takeSnapshot(next), {
       version: current.version + 1,
@@ -219,11 +244,20 @@ export class AgentsService {
   }
 
   private async load(user: AuthUser, id: string, action: AgentAction): Promise<AgentEntity> {
+    return (await this.loadWithBits(user, id, action)).agent;
+  }
+
+  /** The agent and the caller's permission bits on it, after checking `action`. */
+  private async loadWithBits(
+    user: AuthUser,
+    id: string,
+    action: AgentAction,
+  ): Promise<{ agent: AgentEntity; bits: number }> {
     this.assertWellFormed(id);
     const agent = await this.agents.findById(id);
     if (!agent) throw notFound(id);
-    await this.access.assertCan(user, agent.id, action);
-    return agent;
+    const bits = await this.access.assertCan(user, agent.id, action);
+    return { agent, bits };
   }
 
   /** Locks the agent row for the rest of `m`'s transaction after checking `action`; 404 when gone. */
@@ -260,6 +294,17 @@ export function targetVersion(dto: RevertAgentDto): number {
     throw new ValidationFailedError([{ field: 'version', message: 'give exactly one of version and version_index' }]);
   }
   return dto.version ?? dto.version_index! + 1;
+}
+
+/** Tool resources with every `file_ids` list taken out; a resource left with nothing is dropped. */
+function withoutFileIds(toolResources: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [tool, resource] of Object.entries(toolResources)) {
+    if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) continue;
+    const rest = Object.fromEntries(Object.entries(resource).filter(([key]) => key !== 'file_ids'));
+    if (Object.keys(rest).length > 0) kept[tool] = rest;
+  }
+  return kept;
 }
 
 /** A validated DTO instance as plain JSON data (no class prototypes, no undefined keys). */

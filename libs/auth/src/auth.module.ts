@@ -19,6 +19,7 @@ import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
 import { createAuthThrottlerStorage } from './redis-throttler-storage';
 import { GroupEntity, GroupMemberEntity } from './group.entity';
+import { GroupRemovalChecks } from './group-removal-checks';
 import { GroupsController } from './groups.controller';
 import { GroupsRepository } from './groups.repository';
 import { GroupsService } from './groups.service';
@@ -52,6 +53,7 @@ import { UsersRepository } from './users.repository';
     UsersRepository,
     GroupsRepository,
     GroupsService,
+    GroupRemovalChecks,
     PasswordHasher,
     PasswordPolicy,
     JwtStrategy,
@@ -61,6 +63,6 @@ import { UsersRepository } from './users.repository';
     ApiKeyStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [UsersRepository, GroupsRepository],
+  exports: [UsersRepository, GroupsRepository, GroupRemovalChecks],
 })
 export class AuthModule {}

@@ -60,14 +60,14 @@ export class GroupsRepository {
   }
 
   /** Removes a member; false when they were not one. */
-  async removeMember(groupId: string, userId: string): Promise<boolean> {
-    const result = await this.db.manager.delete(GroupMemberEntity, { groupId, userId });
+  async removeMember(groupId: string, userId: string, m: EntityManager = this.db.manager): Promise<boolean> {
+    const result = await m.delete(GroupMemberEntity, { groupId, userId });
     return (result.affected ?? 0) > 0;
   }
 
   /** Deletes the group; its memberships and grants go in the same statement (cascade, trigger). */
-  async delete(id: string): Promise<boolean> {
-    const result = await this.db.manager.delete(GroupEntity, { id });
+  async delete(id: string, m: EntityManager = this.db.manager): Promise<boolean> {
+    const result = await m.delete(GroupEntity, { id });
     return (result.affected ?? 0) > 0;
   }
 

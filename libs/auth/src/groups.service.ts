@@ -1,15 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, NotFoundError, ValidationFailedError, isUniqueViolation, UUID_PATTERN } from '@agents/core';
+import {
+  ConflictError,
+  DatabaseService,
+  NotFoundError,
+  ValidationFailedError,
+  isUniqueViolation,
+  UUID_PATTERN,
+} from '@agents/core';
 import type { AuthUser } from './auth-user';
 import { GroupDetailResponseDto, GroupMemberDto, GroupResponseDto, type CreateGroupDto } from './dto/group.dto';
+import { GroupRemovalChecks } from './group-removal-checks';
 import { GroupsRepository } from './groups.repository';
 import { UsersRepository } from './users.repository';
 
 @Injectable()
 export class GroupsService {
   constructor(
+    private readonly db: DatabaseService,
     private readonly groups: GroupsRepository,
     private readonly users: UsersRepository,
+    private readonly removalChecks: GroupRemovalChecks,
   ) {}
 
   async create(user: AuthUser, dto: CreateGroupDto): Promise<GroupResponseDto> {
@@ -49,16 +59,27 @@ export class GroupsService {
     return this.detail(groupId);
   }
 
+  /**
+   * Removes a member, unless that would leave something the group owns without an owner (the
+   * registered checks refuse with 409; nothing is reassigned behind the admin's back).
+   */
   async removeMember(groupId: string, userId: string): Promise<GroupDetailResponseDto> {
     await this.find(groupId);
-    if (!UUID_PATTERN.test(userId) || !(await this.groups.removeMember(groupId, userId))) {
-      throw new NotFoundError('That user is not a member of this group');
-    }
+    if (!UUID_PATTERN.test(userId)) throw notAMember();
+    await this.db.transaction(async (m) => {
+      await this.removalChecks.assertAllowed(m, { groupId, userId });
+      if (!(await this.groups.removeMember(groupId, userId, m))) throw notAMember();
+    });
     return this.detail(groupId);
   }
 
+  /** Deletes the group with its grants, unless that would leave something it owns without an owner (409). */
   async delete(id: string): Promise<void> {
-    if (!UUID_PATTERN.test(id) || !(await this.groups.delete(id))) throw groupNotFound();
+    if (!UUID_PATTERN.test(id)) throw groupNotFound();
+    await this.db.transaction(async (m) => {
+      await this.removalChecks.assertAllowed(m, { groupId: id });
+      if (!(await this.groups.delete(id, m))) throw groupNotFound();
+    });
   }
 
   private async detail(groupId: string): Promise<GroupDetailResponseDto> {
@@ -72,6 +93,10 @@ export class GroupsService {
     if (!group) throw groupNotFound();
     return group;
   }
+}
+
+function notAMember(): NotFoundError {
+  return new NotFoundError('That user is not a member of this group');
 }
 
 function groupNotFound(): NotFoundError {

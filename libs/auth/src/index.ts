@@ -7,6 +7,7 @@ export * from './users.repository';
 export * from './admin-only.guard';
 export * from './group.entity';
 export * from './groups.repository';
+export * from './group-removal-checks';
 export * from './api-key.decorator';
 export * from './api-key.entity';
 export * from './api-keys.repository';

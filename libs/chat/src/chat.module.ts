@@ -18,6 +18,7 @@ import { IdempotencyJanitor, IdempotencyRepository } from './idempotency.reposit
 import { MessageEntity } from './message.entity';
 import { MessagesRepository } from './messages.repository';
 import { SseConnections } from './sse-connections';
+import { SseUserLimit } from './sse-user-limit';
 import { StreamResponder } from './stream-responder';
 
 /**
@@ -47,6 +48,7 @@ export class ChatModule {
         IdempotencyJanitor,
         StreamResponder,
         SseConnections,
+        SseUserLimit,
         GenerationService,
         GenerationProcessor,
         { provide: GENERATION_JOBS, inject: [AppConfig], useFactory: createGenerationJobs },

@@ -87,15 +87,19 @@ describe('MessagesRepository.threadTo', () => {
   });
 });
 
-describe('MessagesRepository.listByConversation', () => {
-  it('lists one conversation in writing order', async () => {
+describe('MessagesRepository.pageOfConversation', () => {
+  it('lists one conversation in writing order, limit + 1 rows', async () => {
     const user = await insertUser(database.dataSource);
     const c = await conversation(user.id);
     const other = await conversation(user.id);
     const q = await message(c, null, 'q');
     await message(other, null, 'elsewhere');
-    await message(c, q, 'a');
-    expect((await messages.listByConversation(c.id)).map((m) => m.text)).toEqual(['q', 'a']);
+    const a = await message(c, q, 'a');
+    await message(c, a, 'q2');
+    expect((await messages.pageOfConversation(c.id, 5)).map((m) => m.text)).toEqual(['q', 'a', 'q2']);
+    expect((await messages.pageOfConversation(c.id, 1)).map((m) => m.text)).toEqual(['q', 'a']);
+    const after = { at: q.createdAt, id: q.id };
+    expect((await messages.pageOfConversation(c.id, 5, after)).map((m) => m.text)).toEqual(['a', 'q2']);
   });
 });
 

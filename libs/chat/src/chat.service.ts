@@ -10,7 +10,9 @@ import {
   TooManyRequestsError,
   UnprocessableError,
   ValidationFailedError,
+  isUniqueViolation,
 } from '@agents/core';
+import { ContextBudget } from '@agents/providers';
 import {
   EVENT_BUS,
   GENERATION_STATE,
@@ -18,6 +20,7 @@ import {
   type GenerationState,
   type GenerationStateStore,
 } from '@agents/streaming';
+import { assertTextWithinBudget } from './context-limits';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
 import type { AbortChatDto, StartChatDto, StartChatResponseDto } from './dto/chat.dto';
@@ -26,7 +29,7 @@ import { IdempotencyRepository } from './idempotency.repository';
 import { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation/generation-queue';
 import type { GenerationJob } from './generation/generation-job';
 import { MessageEntity } from './message.entity';
-import { MessagesRepository } from './messages.repository';
+import { MESSAGE_ID_CONSTRAINT, MessagesRepository } from './messages.repository';
 
 const TITLE_LENGTH = 60;
 /** How long a retry waits for a concurrent request with the same idempotency key: 20 × 100 ms. */
@@ -51,6 +54,7 @@ export class ChatService {
     @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
     private readonly config: AppConfig,
     private readonly idempotency: IdempotencyRepository,
+    private readonly budget: ContextBudget,
   ) {}
 
   /**
@@ -98,6 +102,7 @@ export class ChatService {
       existing === null ? null : this.conversations.findOwned(user.id, existing),
     ]);
     if (!agent) throw new NotFoundError(`Agent ${dto.agent_id} not found`);
+    assertTextWithinBudget(this.budget, agent.instructions, dto.text);
     if (existing !== null && !conversation) throw new NotFoundError('Conversation not found');
     const conversationId = conversation?.id ?? randomUUID();
     const parentMessageId = await this.parentFor(conversation, dto.parentMessageId);
@@ -178,7 +183,7 @@ export class ChatService {
         } else {
           await this.conversations.touch(m, conversationId, now);
         }
-        await this.messages.insert(m, userMessage);
+        await this.messages.insert(m, userMessage).catch(rethrowTakenMessageId);
       });
       await this.bus.publish(conversationId, {
         created: true,
@@ -274,6 +279,19 @@ function fingerprintOf(dto: StartChatDto): string {
     (dto.files ?? []).map((f) => f.file_id),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * A client-chosen `messageId` that exists already — the caller's or anyone else's — is one 409
+ * with one message, so the answer reveals nothing about other users' messages. Thrown inside the
+ * start's transaction, it rolls it back (no conversation, no message); the start's catch then
+ * releases the reserved stream.
+ */
+function rethrowTakenMessageId(err: unknown): never {
+  if (isUniqueViolation(err, MESSAGE_ID_CONSTRAINT)) {
+    throw new ConflictError('messageId is already in use; choose another or omit it');
+  }
+  throw err;
 }
 
 function busy(): ConflictError {

@@ -1,9 +1,11 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { CurrentUser, type AuthUser } from '@agents/auth';
 import { ApiErrors, PageQueryDto } from '@agents/core';
 import { ConversationsService } from './conversations.service';
 import { ChatMessageDto, ConversationDto, ConversationListDto } from './dto/conversation.dto';
+import { MessagesQueryDto } from './dto/messages-query.dto';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
@@ -26,10 +28,32 @@ export class ConversationsController {
     return this.conversations.get(user, id);
   }
 
-  /** The messages of one of the caller's conversations, oldest first, with their parent links. */
+  /**
+   * The messages of one of the caller's conversations, oldest first, with their parent links: a
+   * JSON array as LibreChat clients expect, one page of `limit` (default 100, at most 1000). When
+   * more follow, the `Link` header names the next page (`rel="next"`, RFC 8288).
+   */
   @Get('messages/:conversationId')
-  @ApiErrors(404)
-  messages(@CurrentUser() user: AuthUser, @Param('conversationId') id: string): Promise<ChatMessageDto[]> {
-    return this.conversations.messagesOf(user, id);
+  @ApiOkResponse({
+    type: [ChatMessageDto],
+    headers: {
+      Link: {
+        description: 'Present when more messages follow: `</api/messages/…?limit=…&cursor=…>; rel="next"`',
+        schema: { type: 'string' },
+      },
+    },
+  })
+  @ApiErrors(400, 404)
+  async messages(
+    @CurrentUser() user: AuthUser,
+    @Param('conversationId') id: string,
+    @Query() query: MessagesQueryDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ChatMessageDto[]> {
+    const page = await this.conversations.messagesOf(user, id, query);
+    if (page.after !== null) {
+      res.setHeader('Link', `</api/messages/${id}?limit=${query.limit}&cursor=${page.after}>; rel="next"`);
+    }
+    return page.data;
   }
 }

@@ -10,6 +10,7 @@ import {
   type PageQueryDto,
 } from '@agents/core';
 import { ChatMessageDto, ConversationDto } from './dto/conversation.dto';
+import type { MessagesQueryDto } from './dto/messages-query.dto';
 import { ConversationsRepository } from './conversations.repository';
 import { MessagesRepository } from './messages.repository';
 
@@ -39,9 +40,18 @@ export class ConversationsService {
     return ConversationDto.from(conversation);
   }
 
-  async messagesOf(user: AuthUser, conversationId: string): Promise<ChatMessageDto[]> {
+  /** A page of one of the caller's conversations, oldest message first. */
+  async messagesOf(user: AuthUser, conversationId: string, query: MessagesQueryDto): Promise<Page<ChatMessageDto>> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, UUID_PATTERN);
     if (!(await this.conversations.findOwned(user.id, conversationId))) throw notFound();
-    return (await this.messages.listByConversation(conversationId)).map((m) => ChatMessageDto.from(m));
+    const rows = await this.messages.pageOfConversation(conversationId, query.limit, after);
+    return toPage(
+      rows,
+      query.limit,
+      (m) => ChatMessageDto.from(m),
+      (m) => m.id,
+      (m) => encodeCursor({ at: m.createdAt, id: m.id }),
+    );
   }
 }
 

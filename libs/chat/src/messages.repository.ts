@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DatabaseService } from '@agents/core';
+import { DatabaseService, type KeysetPosition } from '@agents/core';
 import { MessageEntity } from './message.entity';
 
 /** Longest thread the history walk follows; deeper ancestors are not sent to the provider. */
 export const MAX_THREAD_DEPTH = 1000;
-const MAX_MESSAGES_LISTED = 10_000;
+/** The primary key of `messages`: violated when a client-chosen `messageId` is taken (by anyone). */
+export const MESSAGE_ID_CONSTRAINT = 'messages_pkey';
 
 @Injectable()
 export class MessagesRepository {
@@ -24,13 +25,21 @@ export class MessagesRepository {
     return m.findOne(MessageEntity, { where: { conversationId }, order: { createdAt: 'DESC', id: 'DESC' } });
   }
 
-  /** Every message of a conversation in the order they were written. */
-  listByConversation(conversationId: string): Promise<MessageEntity[]> {
-    return this.db.manager.find(MessageEntity, {
-      where: { conversationId },
-      order: { createdAt: 'ASC', id: 'ASC' },
-      take: MAX_MESSAGES_LISTED,
-    });
+  /**
+   * A page of a conversation's messages in the order they were written, oldest first: keyset on
+   * (created_at, id), after the position of the previous page's last row; `limit + 1` rows.
+   */
+  pageOfConversation(conversationId: string, limit: number, after?: KeysetPosition): Promise<MessageEntity[]> {
+    const qb = this.db.manager
+      .createQueryBuilder(MessageEntity, 'msg')
+      .where('msg.conversation_id = :conversationId', { conversationId })
+      .orderBy('msg.created_at', 'ASC')
+      .addOrderBy('msg.id', 'ASC')
+      .limit(limit + 1);
+    if (after) {
+      qb.andWhere('(msg.created_at, msg.id) > (:afterAt, :afterId)', { afterAt: after.at, afterId: after.id });
+    }
+    return qb.getMany();
   }
 
   /**

@@ -3,12 +3,13 @@ import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '@agents/auth';
 import { AppConfig } from '@agents/core';
+import { ContextBudget } from '@agents/providers';
 import { ChatCompletionChunks } from './chat-completion-chunks';
 import { ClientWatch, CompletionGenerations } from './completion-generations';
 import type { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import type { GenerationEvent } from './generation-events';
 import { OpenAIError } from './openai-error';
-import { completionInputFrom } from './request-mapping';
+import { completionInputFrom, withinContextBudget } from './request-mapping';
 import { SseStream, sendOpenAIError } from './sse-stream';
 
 /** A failed generation, in OpenAI's words: the provider's message, as a server error. */
@@ -26,6 +27,7 @@ export class ChatCompletionsService {
   constructor(
     private readonly generations: CompletionGenerations,
     private readonly config: AppConfig,
+    private readonly budget: ContextBudget,
   ) {}
 
   async respond(user: AuthUser, dto: ChatCompletionRequestDto, res: Response): Promise<void> {
@@ -37,6 +39,7 @@ export class ChatCompletionsService {
         'stream_options',
       );
     }
+    const input = withinContextBudget(completionInputFrom(dto), agent.instructions, this.budget, 'messages');
     const chunks = new ChatCompletionChunks(
       { id: `chatcmpl-${randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), model: dto.model },
       includeUsage,
@@ -74,6 +77,6 @@ export class ChatCompletionsService {
       sse.end(true);
     };
 
-    watch.attach(await this.generations.start(user, agent, completionInputFrom(dto), onEvent));
+    watch.attach(await this.generations.start(user, agent, input, onEvent));
   }
 }

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '@agents/agents';
 import { AppConfig, formatErrorsUnder } from '@agents/core';
+import { ProvidersModule } from '@agents/providers';
 import { StreamingModule } from '@agents/streaming';
 import { ChatCompletionsService } from './chat-completions.service';
 import { CompletionGenerations } from './completion-generations';
@@ -22,7 +23,7 @@ export class OpenAICompatModule implements OnModuleInit {
   static forRoot(chat: DynamicModule): DynamicModule {
     return {
       module: OpenAICompatModule,
-      imports: [TypeOrmModule.forFeature([ResponseEntity]), AgentsModule, StreamingModule, chat],
+      imports: [TypeOrmModule.forFeature([ResponseEntity]), AgentsModule, ProvidersModule, StreamingModule, chat],
       controllers: [OpenAICompatController],
       providers: [
         CompletionGenerations,

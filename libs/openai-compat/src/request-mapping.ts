@@ -1,4 +1,9 @@
-import type { ChatMessage, ChatParameters } from '@agents/providers';
+import {
+  ContextBudgetExceededError,
+  type ChatMessage,
+  type ChatParameters,
+  type ContextBudget,
+} from '@agents/providers';
 import type { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import { MAX_MESSAGES, MAX_MESSAGE_CHARS } from './dto/chat-completion-request.dto';
 import { OpenAIError } from './openai-error';
@@ -118,6 +123,33 @@ export function responseInputFrom(input: unknown): { messages: ChatMessage[]; sy
     else messages.push({ role: role as 'user' | 'assistant', content: text });
   });
   return { messages, system };
+}
+
+/**
+ * The input cut to the context budget, oldest history first, as the worker will send it — so a
+ * job never carries more than one provider call can. When the instructions (the agent's and the
+ * request's) and the newest user message are over the budget by themselves: a 400
+ * `context_length_exceeded` naming `param`, before anything is queued.
+ */
+export function withinContextBudget(
+  input: CompletionInput,
+  agentInstructions: string | null,
+  budget: ContextBudget,
+  param: 'messages' | 'input',
+): CompletionInput {
+  const instructions = joinInstructions([agentInstructions ?? '', input.extraInstructions ?? '']);
+  try {
+    const fitted = budget.fit({ instructions, messages: input.messages });
+    return fitted.messages === input.messages ? input : { ...input, messages: fitted.messages };
+  } catch (err) {
+    if (!(err instanceof ContextBudgetExceededError)) throw err;
+    throw OpenAIError.invalidRequest(
+      `This model's context budget is ${err.budgetChars} characters, but the instructions and the newest ` +
+        `user message are ${err.requiredChars} characters. Please reduce the length of the messages.`,
+      param,
+      'context_length_exceeded',
+    );
+  }
 }
 
 export { joinInstructions, definedOnly };

@@ -20,9 +20,21 @@ export class ResponseEntity {
   @Column({ type: 'jsonb' })
   body!: Record<string, unknown>;
 
-  /** The whole conversation up to and including this answer: what `previous_response_id` continues. */
-  @Column({ type: 'jsonb' })
-  conversation!: ChatMessage[];
+  /** The response this one continued (`previous_response_id`); the conversation is rebuilt along these links. */
+  @Column({ name: 'previous_response_id', type: 'varchar', length: 64, nullable: true })
+  previousResponseId!: string | null;
+
+  /** This exchange's own turn: its new input messages and the answer (null on rows stored before chains). */
+  @Column({ type: 'jsonb', nullable: true })
+  messages!: ChatMessage[] | null;
+
+  /** Characters of `messages`, so a walk along the chain can stop at the context budget. */
+  @Column({ type: 'integer' })
+  chars!: number;
+
+  /** Rows stored before chains only: the whole conversation up to and including the answer. */
+  @Column({ type: 'jsonb', nullable: true })
+  conversation!: ChatMessage[] | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AppConfig, DatabaseService, Janitor } from '@agents/core';
+import type { ChatMessage } from '@agents/providers';
 import { ResponseEntity } from './response.entity';
+
+/** Responses a walk along `previous_response_id` links reads at most; older ones are left out. */
+export const MAX_CHAIN_RESPONSES = 1000;
 
 @Injectable()
 export class ResponsesRepository {
@@ -17,6 +21,33 @@ export class ResponsesRepository {
       .where('r.id = :id AND r.user_id = :userId', { id, userId })
       .andWhere('r.created_at > now() - make_interval(days => :days)', { days: this.config.responsesRetentionDays })
       .getOne();
+  }
+
+  /**
+   * The conversation that the user's response `id` ends, oldest message first; null when `id` is
+   * not theirs or has expired. One recursive query walks `previous_response_id` links back from
+   * `id`, every step owner- and retention-checked, and stops at a row stored before chains (it
+   * holds the whole conversation before it), after {@link MAX_CHAIN_RESPONSES} rows, or once the
+   * rows read hold `maxChars` characters: older history would be cut from what a provider is sent
+   * anyway. A link to a response that is gone ends the walk there.
+   */
+  async conversationEndingAt(userId: string, id: string, maxChars: number): Promise<ChatMessage[] | null> {
+    const rows = await this.db.manager.query<{ messages: ChatMessage[] | null; conversation: ChatMessage[] | null }[]>(
+      `WITH RECURSIVE chain AS (
+         SELECT r.id, r.previous_response_id, r.conversation IS NOT NULL AS whole, r.chars AS total, 1 AS depth
+           FROM responses r
+          WHERE r.id = $1 AND r.user_id = $2 AND r.created_at > now() - make_interval(days => $3)
+         UNION ALL
+         SELECT p.id, p.previous_response_id, p.conversation IS NOT NULL, c.total + p.chars, c.depth + 1
+           FROM chain c JOIN responses p ON p.id = c.previous_response_id
+          WHERE NOT c.whole AND c.depth < $4 AND c.total < $5
+            AND p.user_id = $2 AND p.created_at > now() - make_interval(days => $3)
+       )
+       SELECT r.messages, r.conversation FROM chain c JOIN responses r ON r.id = c.id ORDER BY c.depth DESC`,
+      [id, userId, this.config.responsesRetentionDays, MAX_CHAIN_RESPONSES, maxChars],
+    );
+    if (rows.length === 0) return null;
+    return rows.flatMap((r) => r.conversation ?? r.messages ?? []);
   }
 
   async insert(response: ResponseEntity): Promise<void> {

@@ -5,14 +5,14 @@ import type { Response } from 'openai/resources/responses/responses';
 import type { AuthUser } from '@agents/auth';
 import type { CompletionResult } from '@agents/chat';
 import { AppConfig } from '@agents/core';
-import type { ChatMessage } from '@agents/providers';
+import { ContextBudget, messageChars, type ChatMessage } from '@agents/providers';
 import { generationFailed } from './chat-completions.service';
 import { ClientWatch, CompletionGenerations } from './completion-generations';
 import { MAX_MESSAGES } from './dto/chat-completion-request.dto';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import type { GenerationEvent } from './generation-events';
 import { OpenAIError } from './openai-error';
-import { definedOnly, joinInstructions, responseInputFrom } from './request-mapping';
+import { definedOnly, joinInstructions, responseInputFrom, withinContextBudget } from './request-mapping';
 import { ResponseEntity } from './response.entity';
 import { ResponseEvents } from './response-events';
 import { ResponsesRepository } from './responses.repository';
@@ -25,10 +25,22 @@ function responseNotFound(id: string, param: string | null): OpenAIError {
 }
 
 /**
+ * The newest {@link MAX_MESSAGES} messages of a conversation, starting at a user message: a long
+ * chain of short turns is cut oldest-first like any history over the context budget.
+ */
+function newestMessages(messages: ChatMessage[]): ChatMessage[] {
+  if (messages.length <= MAX_MESSAGES) return messages;
+  const newest = messages.slice(-MAX_MESSAGES);
+  const firstQuestion = newest.findIndex((m) => m.role === 'user');
+  return firstQuestion > 0 ? newest.slice(firstQuestion) : newest;
+}
+
+/**
  * `POST /api/agents/v1/responses` (OpenAI's Responses API, beyond LibreChat) over the same worker
  * and event bus as chat. With `store` (the default, as at OpenAI) the exchange is saved — before
  * the terminal event or answer goes out, so a GET right after it finds it — and
  * `previous_response_id` continues the saved conversation. Only the owner can read or continue it.
+ * Each stored response keeps only its own turn and the id of the response it continued.
  */
 @Injectable()
 export class ResponsesService {
@@ -38,6 +50,7 @@ export class ResponsesService {
     private readonly generations: CompletionGenerations,
     private readonly responses: ResponsesRepository,
     private readonly config: AppConfig,
+    private readonly budget: ContextBudget,
   ) {}
 
   async get(user: AuthUser, id: string): Promise<Record<string, unknown>> {
@@ -50,19 +63,27 @@ export class ResponsesService {
     const agent = await this.generations.usableAgent(user, dto.model);
     let history: ChatMessage[] = [];
     if (dto.previous_response_id !== undefined) {
-      const previous = await this.responses.findOwned(user.id, dto.previous_response_id);
+      // Read back no further than the context budget: anything older would not be sent.
+      const previous = await this.responses.conversationEndingAt(user.id, dto.previous_response_id, this.budget.chars);
       if (!previous) throw responseNotFound(dto.previous_response_id, 'previous_response_id');
-      history = previous.conversation;
+      history = previous;
     }
     const input = responseInputFrom(dto.input);
-    const messages = [...history, ...input.messages];
-    if (messages.length > MAX_MESSAGES) {
-      throw OpenAIError.invalidRequest(
-        `Invalid 'previous_response_id': the conversation would exceed ${MAX_MESSAGES} messages; start a new one.`,
-        'previous_response_id',
-        'context_length_exceeded',
-      );
-    }
+    const completion = withinContextBudget(
+      {
+        messages: newestMessages([...history, ...input.messages]),
+        extraInstructions: joinInstructions([dto.instructions ?? '', ...input.system]),
+        overrides: definedOnly({
+          temperature: dto.temperature,
+          top_p: dto.top_p,
+          max_tokens: dto.max_output_tokens,
+          reasoning_effort: dto.reasoning?.effort,
+        }),
+      },
+      agent.instructions,
+      this.budget,
+      'input',
+    );
     const store = dto.store !== false;
     const builder = new ResponseEvents({
       id: `resp_${hex()}`,
@@ -85,6 +106,7 @@ export class ResponsesService {
 
     const save = async (response: Response, text: string): Promise<void> => {
       if (!store) return;
+      const turn: ChatMessage[] = [...input.messages, { role: 'assistant', content: text }];
       await this.responses.insert(
         Object.assign(new ResponseEntity(), {
           id: response.id,
@@ -92,7 +114,11 @@ export class ResponsesService {
           agentId: agent.id,
           status: response.status ?? 'completed',
           body: response as unknown as Record<string, unknown>,
-          conversation: [...messages, { role: 'assistant', content: text }],
+          // Only this turn: the conversation before it is reached through previousResponseId.
+          previousResponseId: dto.previous_response_id ?? null,
+          messages: turn,
+          chars: turn.reduce((sum, m) => sum + messageChars(m), 0),
+          conversation: null,
           createdAt: new Date(response.created_at * 1000),
         }),
       );
@@ -136,21 +162,7 @@ export class ResponsesService {
       void end(event);
     };
 
-    const running = await this.generations.start(
-      user,
-      agent,
-      {
-        messages,
-        extraInstructions: joinInstructions([dto.instructions ?? '', ...input.system]),
-        overrides: definedOnly({
-          temperature: dto.temperature,
-          top_p: dto.top_p,
-          max_tokens: dto.max_output_tokens,
-          reasoning_effort: dto.reasoning?.effort,
-        }),
-      },
-      handle,
-    );
+    const running = await this.generations.start(user, agent, completion, handle);
     if (!watch.attach(running)) return;
     if (streaming) for (const e of builder.start()) sse.send(e, e.type);
     ready = true;

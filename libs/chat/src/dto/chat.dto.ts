@@ -43,7 +43,7 @@ export class StartChatDto {
   @IsUUID('all')
   parentMessageId?: string;
 
-  /** An id for the user message, chosen by the client. */
+  /** An id for the user message, chosen by the client; one that is already in use is a 409. */
   @OptionalNotNull()
   @IsUUID('all')
   messageId?: string;

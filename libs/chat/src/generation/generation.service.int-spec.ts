@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentsRepository, type AgentEntity } from '@agents/agents';
 import { AclRepository } from '@agents/acl';
 import { loadConfig } from '@agents/core';
-import { ChatProviderFactory, ProviderRegistry } from '@agents/providers';
+import { ChatProviderFactory, ContextBudget, ProviderRegistry } from '@agents/providers';
 import {
   InMemoryEventBus,
   InMemoryGenerationState,
@@ -62,6 +62,7 @@ describe('GenerationService', () => {
       new ChatProviderFactory(config, new ProviderRegistry(config)),
       eventBus,
       state,
+      new ContextBudget(config),
     );
   }
 

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DatabaseService } from '@agents/core';
-import { ChatProviderFactory, chatParametersFrom, type ChatMessage, type ChatRequest } from '@agents/providers';
+import {
+  ChatProviderFactory,
+  ContextBudget,
+  chatParametersFrom,
+  type ChatMessage,
+  type ChatRequest,
+} from '@agents/providers';
 import {
   EVENT_BUS,
   GENERATION_STATE,
@@ -61,6 +67,7 @@ export class GenerationService {
     private readonly providers: ChatProviderFactory,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
+    private readonly budget: ContextBudget,
   ) {
     this.runner = new GenerationRunner(bus);
   }
@@ -171,8 +178,10 @@ export class GenerationService {
     }
     const agent = version.snapshot;
     try {
+      // History is cut to the context budget, oldest first; a request over it by itself fails here.
+      const fitted = this.budget.fit(request(agent));
       const outcome = await this.runner.run(
-        { streamId: job.streamId, responseMessageId: job.responseMessageId, onText, request: request(agent) },
+        { streamId: job.streamId, responseMessageId: job.responseMessageId, onText, request: fitted },
         this.providers.forAgent(agent.provider),
         signal,
       );

@@ -283,6 +283,41 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads CONTEXT_BUDGET_CHARS (default 400,000) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).contextBudgetChars).toBe(400_000);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, CONTEXT_BUDGET_CHARS: '5000' })).contextBudgetChars).toBe(5000);
+    for (const bad of ['999', '50000001', '4k']) {
+      expect(configError(env({ JWT_SECRET: SECRET, CONTEXT_BUDGET_CHARS: bad })).message).toContain(
+        'CONTEXT_BUDGET_CHARS:',
+      );
+    }
+  });
+
+  it('reads MAX_SSE_CONNECTIONS_PER_USER (default 20) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).maxSseConnectionsPerUser).toBe(20);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, MAX_SSE_CONNECTIONS_PER_USER: '3' })).maxSseConnectionsPerUser).toBe(3);
+    for (const bad of ['0', '10001', 'lots']) {
+      expect(configError(env({ JWT_SECRET: SECRET, MAX_SSE_CONNECTIONS_PER_USER: bad })).message).toContain(
+        'MAX_SSE_CONNECTIONS_PER_USER:',
+      );
+    }
+  });
+
+  it('reads MAX_AGENTS_PER_USER and MAX_VERSIONS_PER_AGENT (default 1000 each) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET }))).toMatchObject({
+      maxAgentsPerUser: 1000,
+      maxVersionsPerAgent: 1000,
+    });
+    expect(
+      loadConfig(env({ JWT_SECRET: SECRET, MAX_AGENTS_PER_USER: '5', MAX_VERSIONS_PER_AGENT: '7' })),
+    ).toMatchObject({ maxAgentsPerUser: 5, maxVersionsPerAgent: 7 });
+    for (const name of ['MAX_AGENTS_PER_USER', 'MAX_VERSIONS_PER_AGENT']) {
+      for (const bad of ['0', '1000001', 'some']) {
+        expect(configError(env({ JWT_SECRET: SECRET, [name]: bad })).message).toContain(`${name}:`);
+      }
+    }
+  });
+
   describe('the openai provider', () => {
     it('leaves the key and base URL unset by default and waits 60 s for a first token', () => {
       const config = loadConfig(env({ JWT_SECRET: SECRET }));

@@ -272,6 +272,47 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(3650)
   RESPONSES_RETENTION_DAYS = 30;
+
+  /**
+   * The most a provider is sent for one answer, in characters of instructions and messages
+   * (characters, not tokens: no tokenizer per vendor is needed, and a token is about 4 characters
+   * of English, so the default of 400,000 is about 100,000 tokens). Older history is dropped first;
+   * instructions and the newest user message are always sent, and when they alone are over the
+   * budget the request is refused (400).
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(50_000_000)
+  CONTEXT_BUDGET_CHARS = 400_000;
+
+  /** Chat streams (SSE) one user may hold open on one api process; one more answers 429. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  MAX_SSE_CONNECTIONS_PER_USER = 20;
+
+  /** Agents one user may have created (and not deleted); creating or duplicating one more answers 409. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  MAX_AGENTS_PER_USER = 1000;
+
+  /**
+   * Versions one agent may have. History is append-only (never pruned), so an agent at the limit
+   * refuses further changes and reverts with 409; duplicating it starts a copy at version 1.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  MAX_VERSIONS_PER_AGENT = 1000;
 }
 
 export type RunMode = 'embedded' | 'distributed';
@@ -315,6 +356,14 @@ export class AppConfig {
   readonly openaiCompatRateLimit: number;
   /** Days a stored response is kept (RESPONSES_RETENTION_DAYS). */
   readonly responsesRetentionDays: number;
+  /** Characters of instructions and history sent to a provider at most (CONTEXT_BUDGET_CHARS). */
+  readonly contextBudgetChars: number;
+  /** Open chat streams per user and api process (MAX_SSE_CONNECTIONS_PER_USER). */
+  readonly maxSseConnectionsPerUser: number;
+  /** Agents per author (MAX_AGENTS_PER_USER). */
+  readonly maxAgentsPerUser: number;
+  /** Versions per agent (MAX_VERSIONS_PER_AGENT). */
+  readonly maxVersionsPerAgent: number;
 
   constructor(env: EnvironmentVariables, file: ConfigFile, jwtSecret: string) {
     this.port = env.PORT;
@@ -344,6 +393,10 @@ export class AppConfig {
     this.sseHeartbeatMs = env.SSE_HEARTBEAT_SECONDS * 1000;
     this.openaiCompatRateLimit = env.OPENAI_COMPAT_RATE_LIMIT;
     this.responsesRetentionDays = env.RESPONSES_RETENTION_DAYS;
+    this.contextBudgetChars = env.CONTEXT_BUDGET_CHARS;
+    this.maxSseConnectionsPerUser = env.MAX_SSE_CONNECTIONS_PER_USER;
+    this.maxAgentsPerUser = env.MAX_AGENTS_PER_USER;
+    this.maxVersionsPerAgent = env.MAX_VERSIONS_PER_AGENT;
   }
 }
 

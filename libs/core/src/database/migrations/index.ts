@@ -4,6 +4,7 @@ import { Conversations1764600000000 } from './1764600000000-conversations';
 import { ApiKeys1764700000000 } from './1764700000000-api-keys';
 import { Responses1764800000000 } from './1764800000000-responses';
 import { ChatIdempotency1764900000000 } from './1764900000000-chat-idempotency';
+import { ResponseChains1765030000000 } from './1765030000000-response-chains';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   ApiKeys1764700000000,
   Responses1764800000000,
   ChatIdempotency1764900000000,
+  ResponseChains1765030000000,
 ];
