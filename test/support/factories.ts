@@ -56,3 +56,14 @@ export async function createAgent(
   const res = await http.post('/api/agents').set(user.auth).send(agentInput(overrides)).expect(201);
   return res.body as Record<string, unknown> & { id: string; version: number };
 }
+
+/**
+ * A chat start answer without its stream ticket: every answer carries a fresh ticket (an idempotent
+ * retry included), so comparing two answers means comparing the rest.
+ */
+export function withoutTicket(body: Record<string, unknown>): Record<string, unknown> {
+  const { streamUrl, ticketExpiresAt, ...rest } = body;
+  expect(streamUrl).toEqual(expect.stringContaining(`/api/agents/chat/stream/${String(body.streamId)}?ticket=`));
+  expect(ticketExpiresAt).toEqual(expect.any(String));
+  return rest;
+}

@@ -15,6 +15,7 @@ import { AuthController, UserController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
+import { StreamTickets } from './stream-tickets';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
 import { createAuthThrottlerStorage } from './redis-throttler-storage';
@@ -61,8 +62,9 @@ import { UsersRepository } from './users.repository';
     ApiKeysService,
     ApiKeyUsageRecorder,
     ApiKeyStrategy,
+    StreamTickets,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [UsersRepository, GroupsRepository, GroupRemovalChecks],
+  exports: [UsersRepository, GroupsRepository, GroupRemovalChecks, StreamTickets],
 })
 export class AuthModule {}

@@ -12,3 +12,4 @@ export * from './api-key.decorator';
 export * from './api-key.entity';
 export * from './api-keys.repository';
 export * from './api-key-secret';
+export * from './stream-tickets';

@@ -6,7 +6,9 @@ import type { Observable } from 'rxjs';
 import { UnauthenticatedError } from '@agents/core';
 import { ACCEPTS_API_KEY } from './api-key.decorator';
 import { looksLikeApiKey } from './api-key-secret';
+import { AuthService } from './auth.service';
 import { IS_PUBLIC } from './public.decorator';
+import { ACCEPTS_STREAM_TICKET, StreamTickets } from './stream-tickets';
 
 export const API_KEY_REFUSED_MESSAGE =
   'API keys are accepted only on /api/agents/v1 (the OpenAI-compatible API); use a JWT from POST /api/auth/login here';
@@ -43,19 +45,29 @@ function bearerToken(request: Request): string | undefined {
 /**
  * Global guard: every route needs credentials unless it is marked @Public(). A JWT works
  * everywhere; an API key (`sk-…`) only on routes marked @AcceptsApiKey() and is refused, with a
- * message saying so, anywhere else.
+ * message saying so, anywhere else; a stream ticket (`?ticket=`) only on the stream it was issued
+ * for, on a route marked @AcceptsStreamTicket(), and only when no bearer token is sent.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   private readonly jwt = new JwtTokenGuard();
   private readonly apiKey = new ApiKeyTokenGuard();
 
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tickets: StreamTickets,
+    private readonly auth: AuthService,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> | Observable<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const token = bearerToken(context.switchToHttp().getRequest<Request>());
+    const request = context.switchToHttp().getRequest<Request>();
+    const token = bearerToken(request);
+    const ticketParam = this.reflector.getAllAndOverride<string | undefined>(ACCEPTS_STREAM_TICKET, targets);
+    if (token === undefined && ticketParam !== undefined && request.query.ticket !== undefined) {
+      return this.ticketHolder(request, ticketParam);
+    }
     if (token !== undefined && looksLikeApiKey(token)) {
       if (!this.reflector.getAllAndOverride<boolean>(ACCEPTS_API_KEY, targets)) {
         throw new UnauthenticatedError(API_KEY_REFUSED_MESSAGE);
@@ -63,5 +75,22 @@ export class JwtAuthGuard implements CanActivate {
       return this.apiKey.canActivate(context);
     }
     return this.jwt.canActivate(context);
+  }
+
+  /** Authenticates the ticket's user for the stream named by the route's `param`. */
+  private async ticketHolder(request: Request, param: string): Promise<boolean> {
+    const ticket = request.query.ticket;
+    const streamId = request.params[param];
+    const userId =
+      typeof ticket === 'string' && typeof streamId === 'string' ? this.tickets.verify(ticket, streamId) : null;
+    if (!userId) {
+      throw new UnauthenticatedError(
+        'The stream ticket is invalid, expired or for another stream; get a new one from POST /api/agents/chat/stream/:streamId/ticket',
+      );
+    }
+    const user = await this.auth.userForToken({ sub: userId });
+    if (!user) throw new UnauthenticatedError('The account for this ticket no longer exists');
+    request.user = user;
+    return true;
   }
 }

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '@agents/agents';
+import { AuthModule } from '@agents/auth';
 import { AppConfig } from '@agents/core';
 import { ProvidersModule } from '@agents/providers';
 import { StreamingModule } from '@agents/streaming';
@@ -34,6 +35,7 @@ export class ChatModule {
       imports: [
         TypeOrmModule.forFeature([ConversationEntity, MessageEntity]),
         AgentsModule,
+        AuthModule, // stream tickets
         VersionsModule,
         ProvidersModule,
         StreamingModule,

@@ -7,4 +7,4 @@ export * from './generation/generation-job';
 export { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation/generation-queue';
 export { SseConnections } from './sse-connections';
 export { ChatAvailabilityGuard } from './chat-availability.guard';
-export { SSE_HEADERS } from './stream-responder';
+export { SSE_HEADERS, SSE_PING } from './stream-responder';

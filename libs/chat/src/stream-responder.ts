@@ -22,6 +22,15 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'X-Accel-Buffering': 'no',
 };
 
+/**
+ * Comment lines that keep a quiet connection open. Never a frame of their own (no blank line after
+ * them): some clients (fetch-event-source) turn a comment-only frame into an empty message, on which
+ * the usual `JSON.parse(event.data)` throws. A comment line joins the next frame instead, where
+ * every parser skips it.
+ */
+export const SSE_CONNECTED = ': connected\n';
+export const SSE_PING = ': ping\n';
+
 /** The `resume=true` snapshot frame; its id is the last event it covers, so Last-Event-ID resumes after it. */
 function syncFrame(payload: SyncPayload, id: string | undefined): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: message\ndata: ${JSON.stringify(payload)}\n\n`;
@@ -95,8 +104,8 @@ export class StreamResponder {
       return;
     }
     this.connections.register(res, finish); // ended cleanly at shutdown, so clients resume elsewhere
-    res.write(': connected\n\n');
-    timer.heartbeat = setInterval(() => res.write(': ping\n\n'), this.config.sseHeartbeatMs);
+    res.write(SSE_CONNECTED);
+    timer.heartbeat = setInterval(() => res.write(SSE_PING), this.config.sseHeartbeatMs);
     timer.heartbeat.unref();
     const follow = (current: Subscription): void => {
       void current.done.then(async (end) => {

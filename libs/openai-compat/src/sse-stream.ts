@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { SSE_HEADERS } from '@agents/chat';
+import { SSE_HEADERS, SSE_PING } from '@agents/chat';
 import type { OpenAIError } from './openai-error';
 
 /**
@@ -31,7 +31,7 @@ export class SseStream {
     this.res.status(200);
     for (const [name, value] of Object.entries(SSE_HEADERS)) this.res.setHeader(name, value);
     this.res.flushHeaders();
-    this.heartbeat = setInterval(() => this.res.write(': ping\n\n'), this.heartbeatMs);
+    this.heartbeat = setInterval(() => this.res.write(SSE_PING), this.heartbeatMs);
     this.heartbeat.unref();
   }
 

@@ -79,6 +79,26 @@ export class StartChatResponseDto {
   responseMessageId!: string;
 }
 
+/** What a browser needs to open a stream with its native `EventSource` (which cannot send Authorization). */
+export class StreamTicketDto {
+  /**
+   * The stream's absolute URL with a ticket for this stream only, valid for 5 minutes (reconnects
+   * included): `new EventSource(streamUrl)`.
+   * @example "https://agents.example.com/api/agents/chat/stream/3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6?ticket=…"
+   */
+  streamUrl!: string;
+  /** @example "2026-11-30T16:05:00.000Z" */
+  ticketExpiresAt!: string;
+}
+
+/** The start answer, with a stream URL carrying a fresh ticket (it is not part of what an idempotent retry replays). */
+export class StartChatResultDto extends StartChatResponseDto {
+  /** @example "http://localhost:3080/api/agents/chat/stream/3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6?ticket=…" */
+  streamUrl!: string;
+  /** @example "2026-11-30T16:05:00.000Z" */
+  ticketExpiresAt!: string;
+}
+
 export class AbortChatDto {
   /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
   @OptionalNotNull()

@@ -6,6 +6,11 @@ import { AppConfig } from '../config/app-config';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** A stream ticket opens a stream for minutes: it never reaches a log line, whole or in part. */
+export function redactTickets(url: string): string {
+  return url.replace(/([?&]ticket=)[^&#]*/gi, '$1[redacted]');
+}
+
 /** Structured JSON logs (pino) with a request id per request, echoed as X-Request-Id. */
 @Module({
   imports: [
@@ -21,8 +26,11 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
             return id;
           },
           redact: {
-            paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+            paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.query.ticket'],
             censor: '[redacted]',
+          },
+          serializers: {
+            req: (req: { url?: string }) => (req.url ? { ...req, url: redactTickets(req.url) } : req),
           },
           customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
             err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
