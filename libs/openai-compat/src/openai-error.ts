@@ -1,5 +1,11 @@
 import { HttpException } from '@nestjs/common';
-import { DomainError, TooManyRequestsError, isDatabaseUnavailable, type ErrorFormatter } from '@agents/core';
+import {
+  DomainError,
+  TooManyRequestsError,
+  UNAVAILABLE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailable,
+  type ErrorFormatter,
+} from '@agents/core';
 
 /** The prefix of every OpenAI-compatible route; errors under it use OpenAI's envelope. */
 export const OPENAI_COMPAT_PREFIX = '/api/agents/v1';
@@ -76,7 +82,7 @@ export function toOpenAIError(exception: unknown, requestId: string): OpenAIErro
           exception instanceof TooManyRequestsError ? exception.retryAfterSeconds : 1,
         );
       case 'unavailable':
-        return new OpenAIError(503, exception.message, 'server_error', 'service_unavailable');
+        return unavailable(exception.message);
     }
   }
   if (exception instanceof HttpException) {
@@ -98,20 +104,17 @@ export function toOpenAIError(exception: unknown, requestId: string): OpenAIErro
     }
     return new OpenAIError(parser.status, 'The request body could not be read', 'invalid_request_error', null);
   }
-  if (isDatabaseUnavailable(exception)) {
-    return new OpenAIError(
-      503,
-      'The database is unavailable; try again shortly',
-      'server_error',
-      'service_unavailable',
-    );
-  }
+  if (isDatabaseUnavailable(exception)) return unavailable('The database is unavailable; try again shortly');
   return new OpenAIError(
     500,
     `An unexpected error occurred; quote request id ${requestId} when reporting it`,
     'server_error',
     null,
   );
+}
+
+function unavailable(message: string): OpenAIError {
+  return new OpenAIError(503, message, 'server_error', 'service_unavailable', null, UNAVAILABLE_RETRY_AFTER_SECONDS);
 }
 
 function tooLarge(): OpenAIError {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DatabaseService } from '@agents/core';
+import { DatabaseService, retryTransient } from '@agents/core';
 import { ChatProviderFactory, chatParametersFrom, type ChatMessage, type ChatRequest } from '@agents/providers';
 import { EVENT_BUS, GENERATION_STATE, type EventBus, type GenerationStateStore } from '@agents/streaming';
 import { VersionsRepository, type AgentSnapshot, type AgentVersionEntity } from '@agents/versions';
@@ -62,7 +62,7 @@ export class GenerationService {
 
   /** A completion: the agent at its version, the request's messages and overrides; the result goes out in the terminal event. */
   private async complete(job: CompletionGenerationJob, signal: AbortSignal): Promise<GenerationOutcome> {
-    const version = await this.versions.find(job.agentId, job.agentVersion);
+    const version = await retryTransient(() => this.versions.find(job.agentId, job.agentVersion));
     // No onText: a completion has no status route to show its text in.
     const outcome = await this.runPinned(job, version, signal, (agent) => ({
       model: agent.model,
@@ -90,9 +90,10 @@ export class GenerationService {
   }
 
   private async generate(job: ConversationGenerationJob, signal: AbortSignal): Promise<PinnedOutcome> {
+    // Reads before the provider call: a dropped database connection is retried, not the generation failed.
     const [version, thread] = await Promise.all([
-      this.versions.find(job.agentId, job.agentVersion),
-      this.messages.threadTo(job.conversationId, job.userMessageId),
+      retryTransient(() => this.versions.find(job.agentId, job.agentVersion)),
+      retryTransient(() => this.messages.threadTo(job.conversationId, job.userMessageId)),
     ]);
     const history: ChatMessage[] = thread.map((m) =>
       m.isCreatedByUser ? { role: 'user', content: m.text } : { role: 'assistant', content: m.text },
@@ -168,10 +169,13 @@ export class GenerationService {
       completionTokens: outcome.usage?.completionTokens ?? null,
       createdAt: now,
     });
-    await this.db.transaction(async (m) => {
-      await this.messages.insert(m, message);
-      await this.conversations.touch(m, job.conversationId, now);
-    });
+    // Retried on a lost connection; idempotent, as the first attempt may have committed unheard.
+    await retryTransient(() =>
+      this.db.transaction(async (m) => {
+        await this.messages.insertIfAbsent(m, message);
+        await this.conversations.touch(m, job.conversationId, now);
+      }),
+    );
     return message;
   }
 
@@ -189,8 +193,8 @@ export class GenerationService {
       return;
     }
     const [conversation, request] = await Promise.all([
-      this.conversations.findOwned(job.userId, job.conversationId),
-      this.messages.findById(job.userMessageId),
+      retryTransient(() => this.conversations.findOwned(job.userId, job.conversationId)),
+      retryTransient(() => this.messages.findById(job.userMessageId)),
     ]);
     await this.bus.publish(
       job.streamId,

@@ -62,9 +62,9 @@ export function dataSourceOptions(
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'all',
     logging: false,
-    // An idle connection that dies is removed by the pool, which then reports it here; without a
+    // A connection that dies while in the pool is removed by it and reported here; without a
     // handler the event would be unhandled.
-    poolErrorHandler: (err: unknown) => logger.warn(`An idle database connection was lost: ${describe(err)}`),
+    poolErrorHandler: (err: unknown) => logger.warn(`A pooled database connection was lost: ${describe(err)}`),
     extra: pool,
   };
 }

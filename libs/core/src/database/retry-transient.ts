@@ -22,7 +22,7 @@ const logger = new Logger('Database');
  * commit whose acknowledgement was lost may have applied them already).
  */
 export async function retryTransient<T>(work: () => Promise<T>, options: RetryTransientOptions = {}): Promise<T> {
-  const attempts = options.attempts ?? 4;
+  const attempts = options.attempts ?? 5;
   const baseDelayMs = options.baseDelayMs ?? 50;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -1,3 +1,5 @@
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
+
 /** Postgres SQLSTATE classes and Node socket errors that mean "the database is not reachable". */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -38,6 +40,9 @@ const CONNECTION_LOST_MESSAGE =
  */
 export function isConnectionLost(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;
+  // TypeORM releases a query runner by itself only when its connection emitted `error`: a
+  // transaction that finds its runner released mid-way has lost the connection under it.
+  if (e instanceof QueryRunnerAlreadyReleasedError || e instanceof QueryRunnerProviderAlreadyReleasedError) return true;
   const err = e as { code?: unknown; driverError?: unknown; message?: unknown };
   if (typeof err.code === 'string' && CONNECTION_LOST_CODES.has(err.code)) return true;
   if (err.driverError) return isConnectionLost(err.driverError);
