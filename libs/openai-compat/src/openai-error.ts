@@ -6,6 +6,7 @@ import {
   isDatabaseUnavailable,
   type ErrorFormatter,
 } from '@agents/core';
+import type { CompletionResult } from '@agents/chat';
 
 /** The prefix of every OpenAI-compatible route; errors under it use OpenAI's envelope. */
 export const OPENAI_COMPAT_PREFIX = '/api/agents/v1';
@@ -111,6 +112,32 @@ export function toOpenAIError(exception: unknown, requestId: string): OpenAIErro
     'server_error',
     null,
   );
+}
+
+/**
+ * A generation that failed, in OpenAI's terms. `message` is already fit for users (the worker never
+ * forwards a provider's own words). The status follows the failure's cause: a provider that refused
+ * this request (too long, bad parameters) is the caller's 400 and a provider's rate limit a 429;
+ * a provider that failed, was unreachable, was too slow or refused our credentials is a 502/504
+ * (the gateway's upstream failed); anything else a 500.
+ */
+export function generationFailed(message: string, failure?: CompletionResult['failure']): OpenAIError {
+  switch (failure?.kind) {
+    case 'bad_request':
+      return new OpenAIError(400, message, 'invalid_request_error', 'provider_rejected_request');
+    case 'rate_limit':
+      return new OpenAIError(429, message, 'requests', 'rate_limit_exceeded');
+    case 'auth':
+      return new OpenAIError(502, message, 'server_error', 'provider_auth_failed');
+    case 'unavailable':
+      return new OpenAIError(502, message, 'server_error', 'provider_unavailable');
+    case 'timeout':
+      return new OpenAIError(504, message, 'server_error', 'provider_timeout');
+    case 'unsupported':
+    case 'unknown':
+    case undefined:
+      return new OpenAIError(500, message, 'server_error', 'generation_failed');
+  }
 }
 
 function unavailable(message: string): OpenAIError {

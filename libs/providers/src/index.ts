@@ -3,3 +3,4 @@ export * from './chat-provider.factory';
 export * from './openai.provider';
 export * from './provider-registry';
 export * from './providers.module';
+export * from './provider-error';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ProviderError, type ChatProvider, type ChatRequest, type FinishReason } from '@agents/providers';
 import type { EventBus } from '@agents/streaming';
 import type { ContentPart } from '../message.entity';
+import { providerFailed, type GenerationFailure } from './generation-failure';
 
 export interface GenerationInput {
   streamId: string;
@@ -21,8 +22,10 @@ export interface GenerationOutcome {
   content: ContentPart[];
   usage?: { promptTokens: number; completionTokens: number };
   finishReason?: FinishReason;
-  /** Why it failed, in words a user may read. */
+  /** Why it failed, in words a user may read (never the provider's own, see providerFailed). */
   error?: string;
+  /** Why it failed, classified, when a provider call failed it. */
+  failure?: GenerationFailure;
 }
 
 export interface RetryPolicy {
@@ -127,7 +130,9 @@ export class GenerationRunner {
           continue;
         }
         outcome.status = 'failed';
-        outcome.error = err instanceof Error ? err.message : String(err);
+        const failed = providerFailed(err, { streamId: input.streamId, provider: provider.name });
+        outcome.error = failed.error;
+        outcome.failure = failed.failure;
         break;
       }
     }

@@ -14,6 +14,7 @@ import type {
   GenerationJob,
 } from './generation-job';
 import { BatchedAppender } from './batched-appender';
+import { providerFailed } from './generation-failure';
 import { GenerationRunner, type GenerationOutcome } from './generation-runner';
 
 /** An outcome with who answered: the agent's name and the provider model (null when the agent was gone). */
@@ -78,6 +79,7 @@ export class GenerationService {
       usage: outcome.usage ?? null,
       model: outcome.model,
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      ...(outcome.failure !== undefined ? { failure: outcome.failure } : {}),
     };
     await this.bus.publish(
       job.streamId,
@@ -145,7 +147,8 @@ export class GenerationService {
       );
       return { ...outcome, sender: agent.name, model: agent.model };
     } catch (err) {
-      return { ...failed(err instanceof Error ? err.message : String(err)), sender: agent.name, model: agent.model };
+      const { error, failure } = providerFailed(err, { streamId: job.streamId, provider: agent.provider });
+      return { ...failed(error), failure, sender: agent.name, model: agent.model };
     }
   }
 
