@@ -195,7 +195,9 @@ describe('OpenAI-compatible API (e2e)', () => {
         for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
       });
       expect(text).toBe('partial answer');
-      expect(error.message).toMatch(/the model fell over/);
+      // Our words, never the provider's (they can echo credentials or internal hosts).
+      expect(error.message).toMatch(/openai provider broke off its answer/);
+      expect(error.message).not.toMatch(/the model fell over/);
 
       fake.script({ tokens: ['x', 'y'], streamError: { message: 'again' } });
       const raw = await fetch(`${t.baseUrl}/api/agents/v1/chat/completions`, {
@@ -206,7 +208,7 @@ describe('OpenAI-compatible API (e2e)', () => {
       const frames = (await raw.text()).split('\n\n').filter((f) => f.startsWith('data: '));
       expect(frames.filter((f) => f.includes('"error"'))).toHaveLength(1);
       expect(JSON.parse(frames[frames.length - 1].slice(6))).toMatchObject({
-        error: { message: expect.stringMatching(/again/) as string, type: 'server_error' },
+        error: { message: expect.stringMatching(/broke off its answer/) as string, type: 'server_error' },
       });
       expect(frames).not.toContain('data: [DONE]');
     });
@@ -220,8 +222,10 @@ describe('OpenAI-compatible API (e2e)', () => {
           stream: true,
         }),
       );
-      expect(error.status).toBe(500);
-      expect(error.message).toMatch(/model does not exist/);
+      // The provider refused this request: the caller's 400, in our words.
+      expect(error.status).toBe(400);
+      expect(error.message).toMatch(/openai provider refused the request \(HTTP 400\)/);
+      expect(error.message).not.toMatch(/model does not exist/);
     });
 
     it('aborts the generation when the client disconnects mid-stream: the stand-in sees its connection closed', async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DatabaseService, Janitor } from '@agents/core';
+import { DatabaseService, Janitor, retryTransient } from '@agents/core';
 
 /** How long a key remembers its answer; an older key is as good as new. */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -52,11 +52,17 @@ export class IdempotencyRepository {
     ]);
   }
 
-  /** Gives up a claim whose start failed, so a retry with the key can start afresh. */
+  /**
+   * Gives up a claim whose start failed, so a retry with the key can start afresh. The start often
+   * failed because the database connection was lost; the release is retried on a new one (it is
+   * idempotent), or the client's retry would find the key busy until the claim is abandoned.
+   */
   async release(userId: string, key: string): Promise<void> {
-    await this.db.manager.query(
-      `DELETE FROM chat_idempotency_keys WHERE user_id = $1 AND key = $2 AND response IS NULL`,
-      [userId, key],
+    await retryTransient(() =>
+      this.db.manager.query(`DELETE FROM chat_idempotency_keys WHERE user_id = $1 AND key = $2 AND response IS NULL`, [
+        userId,
+        key,
+      ]),
     );
   }
 

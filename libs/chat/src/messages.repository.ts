@@ -16,6 +16,15 @@ export class MessagesRepository {
     await m.insert(MessageEntity, message);
   }
 
+  /**
+   * Inserts the message unless a message with its id is already stored. For a write retried after
+   * its connection was lost: the first attempt may have committed without our hearing of it.
+   */
+  async insertIfAbsent(m: EntityManager, message: MessageEntity): Promise<void> {
+    // The id is the table's only unique key, so the one conflict possible is "already stored".
+    await m.createQueryBuilder().insert().into(MessageEntity).values(message).orIgnore().execute();
+  }
+
   findById(id: string, m: EntityManager = this.db.manager): Promise<MessageEntity | null> {
     return m.findOneBy(MessageEntity, { id });
   }

@@ -20,3 +20,4 @@ export * from './database/like';
 export * from './pagination/page-query.dto';
 export * from './database/janitor';
 export * from './async';
+export * from './database/retry-transient';

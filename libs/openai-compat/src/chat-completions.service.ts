@@ -8,14 +8,9 @@ import { ChatCompletionChunks } from './chat-completion-chunks';
 import { ClientWatch, CompletionGenerations } from './completion-generations';
 import type { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import type { GenerationEvent } from './generation-events';
-import { OpenAIError } from './openai-error';
+import { OpenAIError, generationFailed } from './openai-error';
 import { completionInputFrom, withinContextBudget } from './request-mapping';
 import { SseStream, sendOpenAIError } from './sse-stream';
-
-/** A failed generation, in OpenAI's words: the provider's message, as a server error. */
-export function generationFailed(message: string): OpenAIError {
-  return new OpenAIError(500, message, 'server_error', 'generation_failed');
-}
 
 /**
  * `POST /api/agents/v1/chat/completions`: one generation through the worker, answered as one
@@ -58,7 +53,7 @@ export class ChatCompletionsService {
       }
       watch.finish();
       if (event.type === 'error') {
-        const error = generationFailed(event.message);
+        const error = generationFailed(event.message, event.result?.failure);
         if (!sse.opened) sendOpenAIError(res, error);
         else {
           // After the first byte, a failure is one error event, then the stream closes (no [DONE]).

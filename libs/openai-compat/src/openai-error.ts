@@ -1,5 +1,12 @@
 import { HttpException } from '@nestjs/common';
-import { DomainError, TooManyRequestsError, isDatabaseUnavailable, type ErrorFormatter } from '@agents/core';
+import {
+  DomainError,
+  TooManyRequestsError,
+  UNAVAILABLE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailable,
+  type ErrorFormatter,
+} from '@agents/core';
+import type { CompletionResult } from '@agents/chat';
 
 /** The prefix of every OpenAI-compatible route; errors under it use OpenAI's envelope. */
 export const OPENAI_COMPAT_PREFIX = '/api/agents/v1';
@@ -76,7 +83,7 @@ export function toOpenAIError(exception: unknown, requestId: string): OpenAIErro
           exception instanceof TooManyRequestsError ? exception.retryAfterSeconds : 1,
         );
       case 'unavailable':
-        return new OpenAIError(503, exception.message, 'server_error', 'service_unavailable');
+        return unavailable(exception.message);
     }
   }
   if (exception instanceof HttpException) {
@@ -98,20 +105,43 @@ export function toOpenAIError(exception: unknown, requestId: string): OpenAIErro
     }
     return new OpenAIError(parser.status, 'The request body could not be read', 'invalid_request_error', null);
   }
-  if (isDatabaseUnavailable(exception)) {
-    return new OpenAIError(
-      503,
-      'The database is unavailable; try again shortly',
-      'server_error',
-      'service_unavailable',
-    );
-  }
+  if (isDatabaseUnavailable(exception)) return unavailable('The database is unavailable; try again shortly');
   return new OpenAIError(
     500,
     `An unexpected error occurred; quote request id ${requestId} when reporting it`,
     'server_error',
     null,
   );
+}
+
+/**
+ * A generation that failed, in OpenAI's terms. `message` is already fit for users (the worker never
+ * forwards a provider's own words). The status follows the failure's cause: a provider that refused
+ * this request (too long, bad parameters) is the caller's 400 and a provider's rate limit a 429;
+ * a provider that failed, was unreachable, was too slow or refused our credentials is a 502/504
+ * (the gateway's upstream failed); anything else a 500.
+ */
+export function generationFailed(message: string, failure?: CompletionResult['failure']): OpenAIError {
+  switch (failure?.kind) {
+    case 'bad_request':
+      return new OpenAIError(400, message, 'invalid_request_error', 'provider_rejected_request');
+    case 'rate_limit':
+      return new OpenAIError(429, message, 'requests', 'rate_limit_exceeded');
+    case 'auth':
+      return new OpenAIError(502, message, 'server_error', 'provider_auth_failed');
+    case 'unavailable':
+      return new OpenAIError(502, message, 'server_error', 'provider_unavailable');
+    case 'timeout':
+      return new OpenAIError(504, message, 'server_error', 'provider_timeout');
+    case 'unsupported':
+    case 'unknown':
+    case undefined:
+      return new OpenAIError(500, message, 'server_error', 'generation_failed');
+  }
+}
+
+function unavailable(message: string): OpenAIError {
+  return new OpenAIError(503, message, 'server_error', 'service_unavailable', null, UNAVAILABLE_RETRY_AFTER_SECONDS);
 }
 
 function tooLarge(): OpenAIError {

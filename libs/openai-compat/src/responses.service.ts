@@ -6,12 +6,11 @@ import type { AuthUser } from '@agents/auth';
 import type { CompletionResult } from '@agents/chat';
 import { AppConfig } from '@agents/core';
 import { ContextBudget, messageChars, type ChatMessage } from '@agents/providers';
-import { generationFailed } from './chat-completions.service';
 import { ClientWatch, CompletionGenerations } from './completion-generations';
 import { MAX_MESSAGES } from './dto/chat-completion-request.dto';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import type { GenerationEvent } from './generation-events';
-import { OpenAIError } from './openai-error';
+import { OpenAIError, generationFailed } from './openai-error';
 import { definedOnly, joinInstructions, responseInputFrom, withinContextBudget } from './request-mapping';
 import { ResponseEntity } from './response.entity';
 import { ResponseEvents } from './response-events';
@@ -139,7 +138,7 @@ export class ResponsesService {
         return;
       }
       if (!streaming) {
-        if (event.type === 'error') sendOpenAIError(res, generationFailed(event.message));
+        if (event.type === 'error') sendOpenAIError(res, generationFailed(event.message, result?.failure));
         else res.status(200).json(outcome.response);
         return;
       }

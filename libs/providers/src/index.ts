@@ -4,3 +4,4 @@ export * from './openai.provider';
 export * from './provider-registry';
 export * from './providers.module';
 export * from './context-budget';
+export * from './provider-error';

@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatParameters } from '@agents/providers';
+import type { ChatMessage, ChatParameters, ProviderFailureKind } from '@agents/providers';
 
 /** Fields every generation job carries, pinned at start time. */
 interface GenerationJobBase {
@@ -47,7 +47,10 @@ export interface CompletionResult {
   usage: { promptTokens: number; completionTokens: number } | null;
   /** The provider model that answered. */
   model: string | null;
+  /** Why it failed, in words a user may read. */
   error?: string;
+  /** Why it failed, classified, when a provider call failed it: the OpenAI-compatible API picks its status from it. */
+  failure?: { kind: ProviderFailureKind; httpStatus?: number };
 }
 
 export const GENERATION_QUEUE = 'generation';

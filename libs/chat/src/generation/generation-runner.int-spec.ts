@@ -97,7 +97,7 @@ describe('GenerationRunner', () => {
     expect(deltas(events, 'on_message_delta')).toEqual(['ok']);
   });
 
-  it('does not retry a 400 and reports the provider message', async () => {
+  it('does not retry a 400 and reports it in words of its own', async () => {
     const before = fake.requests.length;
     fake.script({ fail: { status: 400, message: 'model does not exist' } });
     const { streamId } = await start();
@@ -107,7 +107,9 @@ describe('GenerationRunner', () => {
       new AbortController().signal,
     );
     expect(outcome.status).toBe('failed');
-    expect(outcome.error).toMatch(/model does not exist/);
+    expect(outcome.error).toMatch(/openai provider refused the request \(HTTP 400\)/);
+    expect(outcome.error).not.toMatch(/model does not exist/); // the provider's words go to the log only
+    expect(outcome.failure).toEqual({ kind: 'bad_request', httpStatus: 400 });
     expect(fake.requests.length - before).toBe(1);
   });
 

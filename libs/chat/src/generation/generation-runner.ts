@@ -7,6 +7,7 @@ import { whenRedisAvailable } from './redis-outage';
 /** Why a generation failed when its stream could not take its events (Redis lost them, or stayed down). */
 export const STREAM_LOST_FAILURE =
   'The stream was interrupted by a server fault; what was answered before it is saved in the conversation';
+import { providerFailed, type GenerationFailure } from './generation-failure';
 
 export interface GenerationInput {
   streamId: string;
@@ -26,8 +27,10 @@ export interface GenerationOutcome {
   content: ContentPart[];
   usage?: { promptTokens: number; completionTokens: number };
   finishReason?: FinishReason;
-  /** Why it failed, in words a user may read. */
+  /** Why it failed, in words a user may read (never the provider's own, see providerFailed). */
   error?: string;
+  /** Why it failed, classified, when a provider call failed it. */
+  failure?: GenerationFailure;
 }
 
 export interface RetryPolicy {
@@ -133,7 +136,13 @@ export class GenerationRunner {
           continue;
         }
         outcome.status = 'failed';
-        outcome.error = streamLost(err) ? STREAM_LOST_FAILURE : err instanceof Error ? err.message : String(err);
+        if (streamLost(err)) {
+          outcome.error = STREAM_LOST_FAILURE;
+        } else {
+          const failed = providerFailed(err, { streamId: input.streamId, provider: provider.name });
+          outcome.error = failed.error;
+          outcome.failure = failed.failure;
+        }
         break;
       }
     }

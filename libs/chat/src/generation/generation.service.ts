@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DatabaseService } from '@agents/core';
+import { DatabaseService, retryTransient } from '@agents/core';
 import {
   ChatProviderFactory,
   ContextBudget,
@@ -29,6 +29,7 @@ import type {
   GenerationJob,
 } from './generation-job';
 import { BatchedAppender } from './batched-appender';
+import { providerFailed } from './generation-failure';
 import { GenerationRunner, type GenerationOutcome } from './generation-runner';
 import { whenRedisAvailable } from './redis-outage';
 
@@ -104,7 +105,7 @@ export class GenerationService {
 
   /** A completion: the agent at its version, the request's messages and overrides; the result goes out in the terminal event. */
   private async complete(job: CompletionGenerationJob, signal: AbortSignal): Promise<GenerationOutcome> {
-    const version = await this.versions.find(job.agentId, job.agentVersion);
+    const version = await retryTransient(() => this.versions.find(job.agentId, job.agentVersion));
     // No onText: a completion has no status route to show its text in.
     const outcome = await this.runPinned(job, version, signal, (agent) => ({
       model: agent.model,
@@ -120,6 +121,7 @@ export class GenerationService {
       usage: outcome.usage ?? null,
       model: outcome.model,
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      ...(outcome.failure !== undefined ? { failure: outcome.failure } : {}),
     };
     await this.publishTerminal(
       job.streamId,
@@ -131,9 +133,10 @@ export class GenerationService {
   }
 
   private async generate(job: ConversationGenerationJob, signal: AbortSignal): Promise<PinnedOutcome> {
+    // Reads before the provider call: a dropped database connection is retried, not the generation failed.
     const [version, thread] = await Promise.all([
-      this.versions.find(job.agentId, job.agentVersion),
-      this.messages.threadTo(job.conversationId, job.userMessageId),
+      retryTransient(() => this.versions.find(job.agentId, job.agentVersion)),
+      retryTransient(() => this.messages.threadTo(job.conversationId, job.userMessageId)),
     ]);
     const history: ChatMessage[] = thread.map((m) =>
       m.isCreatedByUser ? { role: 'user', content: m.text } : { role: 'assistant', content: m.text },
@@ -191,7 +194,8 @@ export class GenerationService {
       }
       return { ...outcome, sender: agent.name, model: agent.model };
     } catch (err) {
-      return { ...failed(err instanceof Error ? err.message : String(err)), sender: agent.name, model: agent.model };
+      const { error, failure } = providerFailed(err, { streamId: job.streamId, provider: agent.provider });
+      return { ...failed(error), failure, sender: agent.name, model: agent.model };
     }
   }
 
@@ -202,9 +206,9 @@ export class GenerationService {
    */
   async storeCutOff(state: GenerationState, error: string): Promise<MessageEntity | null> {
     const [conversation, stored, newest] = await Promise.all([
-      this.conversations.findOwned(state.userId, state.conversationId),
-      this.messages.findById(state.responseMessageId),
-      this.versions.listNewestFirst(state.agentId, 1),
+      retryTransient(() => this.conversations.findOwned(state.userId, state.conversationId)),
+      retryTransient(() => this.messages.findById(state.responseMessageId)),
+      retryTransient(() => this.versions.listNewestFirst(state.agentId, 1)),
     ]);
     if (!conversation || stored) return stored;
     const events: StreamEvent[] = [];
@@ -244,10 +248,13 @@ export class GenerationService {
       completionTokens: outcome.usage?.completionTokens ?? null,
       createdAt: now,
     });
-    await this.db.transaction(async (m) => {
-      await this.messages.insert(m, message);
-      await this.conversations.touch(m, job.conversationId, now);
-    });
+    // Retried on a lost connection; idempotent, as the first attempt may have committed unheard.
+    await retryTransient(() =>
+      this.db.transaction(async (m) => {
+        await this.messages.insertIfAbsent(m, message);
+        await this.conversations.touch(m, job.conversationId, now);
+      }),
+    );
     return message;
   }
 
@@ -264,8 +271,8 @@ export class GenerationService {
       return;
     }
     const [conversation, request] = await Promise.all([
-      this.conversations.findOwned(job.userId, job.conversationId),
-      this.messages.findById(job.userMessageId),
+      retryTransient(() => this.conversations.findOwned(job.userId, job.conversationId)),
+      retryTransient(() => this.messages.findById(job.userMessageId)),
     ]);
     await this.publishTerminal(job.streamId, {
       final: true,

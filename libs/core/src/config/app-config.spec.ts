@@ -47,6 +47,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       redisUrl: undefined,
       dbPoolSize: 10,
+      dbIdleTimeoutMs: 0,
       jwtExpiresIn: '24h',
       allowRegistration: true,
       corsOrigins: [],
@@ -80,6 +81,8 @@ describe('loadConfig', () => {
     ['PORT', '70000'],
     ['PORT', '80.5'],
     ['DB_POOL_SIZE', '0'],
+    ['DB_IDLE_TIMEOUT_MS', '-1'],
+    ['DB_IDLE_TIMEOUT_MS', 'soon'],
     ['LOG_LEVEL', 'loud'],
     ['ALLOW_REGISTRATION', 'maybe'],
     ['JWT_EXPIRES_IN', 'forever'],
@@ -98,6 +101,15 @@ describe('loadConfig', () => {
   it('requires JWT_SECRET when DATABASE_URL is set', () => {
     const error = configError(env({ DATABASE_URL: PG_URL }));
     expect(error.message).toContain('JWT_SECRET');
+  });
+
+  it('keeps the embedded connection open forever and closes idle PostgreSQL ones after 30 s, unless DB_IDLE_TIMEOUT_MS says otherwise', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).dbIdleTimeoutMs).toBe(0);
+    expect(loadConfig(env({ DATABASE_URL: PG_URL, JWT_SECRET: SECRET })).dbIdleTimeoutMs).toBe(30_000);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, DB_IDLE_TIMEOUT_MS: '1500' })).dbIdleTimeoutMs).toBe(1500);
+    expect(loadConfig(env({ DATABASE_URL: PG_URL, JWT_SECRET: SECRET, DB_IDLE_TIMEOUT_MS: '0' })).dbIdleTimeoutMs).toBe(
+      0,
+    );
   });
 
   it('switches to the distributed mode when DATABASE_URL and JWT_SECRET are set', () => {

@@ -103,6 +103,17 @@ export class EnvironmentVariables {
   @Max(200)
   DB_POOL_SIZE = 10;
 
+  /**
+   * How long an unused database connection stays open before the pool closes it; 0 keeps it
+   * forever. Unset: 30 s against PostgreSQL, 0 in the embedded mode (see dataSourceOptions).
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  DB_IDLE_TIMEOUT_MS?: number;
+
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
@@ -331,6 +342,8 @@ export class AppConfig {
   readonly mode: RunMode;
   readonly databaseUrl?: string;
   readonly dbPoolSize: number;
+  /** Milliseconds before the pool closes an unused connection, 0 for never (DB_IDLE_TIMEOUT_MS). */
+  readonly dbIdleTimeoutMs: number;
   readonly redisUrl?: string;
   readonly jwtSecret: string;
   readonly jwtExpiresIn: string;
@@ -372,6 +385,7 @@ export class AppConfig {
     this.databaseUrl = env.DATABASE_URL;
     this.mode = env.DATABASE_URL ? 'distributed' : 'embedded';
     this.dbPoolSize = env.DB_POOL_SIZE;
+    this.dbIdleTimeoutMs = env.DB_IDLE_TIMEOUT_MS ?? (this.mode === 'embedded' ? 0 : 30_000);
     this.redisUrl = env.REDIS_URL;
     this.jwtSecret = jwtSecret;
     this.jwtExpiresIn = env.JWT_EXPIRES_IN;

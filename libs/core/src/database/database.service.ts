@@ -3,12 +3,53 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { DataSource, type EntityManager, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { isConnectionLost } from '../errors/database-errors';
 import { ServiceUnavailableError } from '../errors/domain-errors';
 import { EMBEDDED_POSTGRES } from './database.tokens';
 import type { EmbeddedPostgres } from './embedded-postgres';
+import { retryTransient } from './retry-transient';
 
 const MIGRATION_LOCK_KEY = 7_240_111; // pg_advisory_lock key shared by every instance
 const RETRY_MS = 2_000;
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
+
+/** The name getManyPrepared gives the statement of `text`: the same text, the same name, on every connection. */
+export function preparedStatementName(text: string): string {
+  return `q_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * `pg` remembers which statements it prepared per connection object, PostgreSQL per session. When
+ * a session outlives its connection (the embedded server has one session for every connection)
+ * the server may already hold `name` although this connection never prepared it (42P05): drop
+ * the server's copy and prepare again.
+ */
+async function queryPrepared(
+  pool: Pool,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<Record<string, unknown>[]> {
+  const client = await pool.connect();
+  const run = async (): Promise<Record<string, unknown>[]> =>
+    (await client.query<Record<string, unknown>>({ name, text, values })).rows;
+  try {
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await run();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== DUPLICATE_PREPARED_STATEMENT) throw err;
+      await client.query(`DEALLOCATE ${name}`);
+      rows = await run();
+    }
+    client.release();
+    return rows;
+  } catch (err) {
+    // A connection that failed under the query is closed, not handed out again.
+    client.release(isConnectionLost(err) ? (err as Error) : undefined);
+    throw err;
+  }
+}
 
 function reason(err: unknown): string {
   const e = err as { message?: string; code?: string };
@@ -50,19 +91,17 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   /**
    * Runs a SELECT of one entity (no joins) as a named prepared statement, so PostgreSQL plans it
    * once per connection instead of on every call — for hot, structurally complex queries such as
-   * the permission-filtered agent list. Outside any transaction.
+   * the permission-filtered agent list. Outside any transaction; a read, so a lost connection is
+   * retried on another.
    */
   async getManyPrepared<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): Promise<T[]> {
     const { connection } = this.manager;
     const [text, values] = qb.getQueryAndParameters();
-    const name = `q_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
-    const client = await (connection.driver as unknown as { master: Pool }).master.connect();
-    let rows: Record<string, unknown>[];
-    try {
-      rows = (await client.query<Record<string, unknown>>({ name, text, values: values as unknown[] })).rows;
-    } finally {
-      client.release();
-    }
+    const name = preparedStatementName(text);
+    const pool = (connection.driver as unknown as { master: Pool }).master;
+    const rows = await retryTransient(() => queryPrepared(pool, name, text, values as unknown[]), {
+      what: 'A prepared query',
+    });
     const metadata = connection.getMetadata(qb.expressionMap.mainAlias!.target);
     return rows.map((raw) => {
       const entity = metadata.create() as T;

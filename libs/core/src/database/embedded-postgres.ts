@@ -12,6 +12,13 @@ export interface EmbeddedEndpoint {
 }
 
 const SOCKET_PORT = 5432;
+/**
+ * The pool uses one connection, but when it replaces a connection that broke, the new one can
+ * arrive before the server has noticed the old one is gone. A server at its limit turns the
+ * newcomer away and never closes that socket, which then holds the limit for good: every later
+ * connection is refused until a restart. Spare slots let a replacement in.
+ */
+const SOCKET_SLOTS = 4;
 
 function processAlive(pid: number): boolean {
   try {
@@ -24,8 +31,9 @@ function processAlive(pid: number): boolean {
 
 /**
  * PostgreSQL compiled to WASM (PGlite), stored under DATA_DIR and served to the normal `pg` driver
- * over a Unix socket that only this user can reach. PGlite is single-session, so the server takes
- * one connection at a time and the pool in front of it has size 1.
+ * over a Unix socket that only this user can reach. PGlite is single-session: every connection
+ * shares that one session, so the pool in front of it has size 1 and resets the session for each
+ * new connection (see dataSourceOptions).
  */
 export class EmbeddedPostgres {
   private db?: PGlite;
@@ -50,7 +58,7 @@ export class EmbeddedPostgres {
     this.server = new PGLiteSocketServer({
       db: this.db,
       path: join(this.socketDir, `.s.PGSQL.${SOCKET_PORT}`),
-      maxConnections: 1,
+      maxConnections: SOCKET_SLOTS,
     });
     await this.server.start();
     this.started = { host: this.socketDir, port: SOCKET_PORT };

@@ -1,3 +1,5 @@
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
+
 /** Postgres SQLSTATE classes and Node socket errors that mean "the database is not reachable". */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -16,8 +18,40 @@ const UNAVAILABLE_CODES = new Set([
   '53300', // too_many_connections
 ]);
 
+/** SQLSTATEs and socket errors of a connection that was working and was cut. */
+const CONNECTION_LOST_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  '57P01', // admin_shutdown: pg_terminate_backend, a server restart
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: the server is starting or stopping
+  '08003', // connection_does_not_exist
+  '08006', // connection_failure
+]);
+
+/** The `pg` driver's words for a connection that died under it (or one it already gave up for that). */
+const CONNECTION_LOST_MESSAGE =
+  /Connection terminated unexpectedly|Client has encountered a connection error|Client was closed and is not queryable/i;
+
+/**
+ * True when the database connection was lost under a statement (a terminated backend, a reset
+ * socket) rather than the statement being wrong: the same statement on a new connection may well
+ * succeed. A subset of {@link isDatabaseUnavailable}.
+ */
+export function isConnectionLost(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  // TypeORM releases a query runner by itself only when its connection emitted `error`: a
+  // transaction that finds its runner released mid-way has lost the connection under it.
+  if (e instanceof QueryRunnerAlreadyReleasedError || e instanceof QueryRunnerProviderAlreadyReleasedError) return true;
+  const err = e as { code?: unknown; driverError?: unknown; message?: unknown };
+  if (typeof err.code === 'string' && CONNECTION_LOST_CODES.has(err.code)) return true;
+  if (err.driverError) return isConnectionLost(err.driverError);
+  return typeof err.message === 'string' && CONNECTION_LOST_MESSAGE.test(err.message);
+}
+
 export function isDatabaseUnavailable(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;
+  if (isConnectionLost(e)) return true;
   const err = e as { code?: unknown; driverError?: unknown; message?: unknown };
   if (typeof err.code === 'string' && UNAVAILABLE_CODES.has(err.code)) return true;
   if (err.driverError) return isDatabaseUnavailable(err.driverError);

@@ -3,6 +3,12 @@ import type { Request, Response } from 'express';
 import { DomainError, TooManyRequestsError, type FieldProblem } from './domain-errors';
 import { isDatabaseUnavailable } from './database-errors';
 
+/**
+ * What a 503 asks clients to wait before retrying: a dependency that dropped a connection (a
+ * restarted or failed-over database, a terminated backend) is usually back within a second or two.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
 /** The error body of every non-OpenAI route (API.md §0). */
 export interface ErrorBody {
   error: string;
@@ -100,7 +106,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.end();
       return;
     }
-    if (exception instanceof TooManyRequestsError) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    if (exception instanceof TooManyRequestsError) {
+      res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    } else if (status === 503) {
+      res.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+    }
     for (const [name, value] of Object.entries(custom?.headers ?? {})) res.setHeader(name, value);
     res.status(status).json(body);
   }
