@@ -6,6 +6,7 @@ import {
   AppConfig,
   ConflictError,
   DatabaseService,
+  ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
   ValidationFailedError,
@@ -17,7 +18,15 @@ import {
   type Page,
   type PageQueryDto,
 } from '@agents/core';
-import { VersionsRepository, applyPatch, changedFields, takeSnapshot, type AgentSnapshot } from '@agents/versions';
+import {
+  VersionsRepository,
+  applyPatch,
+  changedFields,
+  takeSnapshot,
+  type AgentEdge,
+  type AgentSnapshot,
+  type AgentSupportContact,
+} from '@agents/versions';
 import { AclService, PermissionBits } from '@agents/acl';
 import { AgentAccessPolicy, type AgentAction } from './agent-access.policy';
 import { AgentConfigValidator } from './agent-config.validator';
@@ -52,6 +61,7 @@ export class AgentsService {
     this.validator.checkTools(dto.tools, problems);
     const model_parameters = this.validator.mergeModelParameters(dto, {}, problems);
     this.validator.throwIfAny(problems);
+    assertMayPromote(user, false, dto.is_promoted);
     const snapshot: AgentSnapshot = {
       name: dto.name ?? DEFAULT_AGENT_NAME,
       description: dto.description ?? null,
@@ -64,6 +74,13 @@ export class AgentsService {
       avatar: plain(dto.avatar) ?? null,
       category: dto.category ?? 'general',
       conversation_starters: dto.conversation_starters ?? [],
+      artifacts: dto.artifacts ?? '',
+      recursion_limit: dto.recursion_limit ?? null,
+      support_contact: plain<AgentSupportContact>(dto.support_contact) ?? null,
+      edges: plain<AgentEdge[]>(dto.edges) ?? [],
+      end_after_tools: dto.end_after_tools ?? false,
+      hide_sequential_outputs: dto.hide_sequential_outputs ?? false,
+      is_promoted: dto.is_promoted ?? false,
     };
     return toAgentResponse(await this.insertNew(user, snapshot));
   }
@@ -117,6 +134,7 @@ export class AgentsService {
         ? this.validator.mergeModelParameters(dto, current.model_parameters, problems)
         : undefined;
       this.validator.throwIfAny(problems);
+      assertMayPromote(user, current.is_promoted, dto.is_promoted);
       const next = applyPatch(takeSnapshot(current), {
         name: dto.name,
         description: dto.description,
@@ -129,6 +147,13 @@ export class AgentsService {
         avatar: dto.avatar === null ? null : plain(dto.avatar),
         category: dto.category,
         conversation_starters: dto.conversation_starters,
+        artifacts: dto.artifacts,
+        recursion_limit: dto.recursion_limit,
+        support_contact: dto.support_contact === null ? null : plain(dto.support_contact),
+        edges: plain(dto.edges),
+        end_after_tools: dto.end_after_tools,
+        hide_sequential_outputs: dto.hide_sequential_outputs,
+        is_promoted: dto.is_promoted,
       });
       return this.commitVersion(m, user, current, next);
     });
@@ -142,7 +167,11 @@ export class AgentsService {
       const current = await this.lockForChange(m, user, id, 'edit', expectedVersion);
       const row = await this.versions.find(id, target, m);
       if (!row) throw new NotFoundError(`Version ${target} of agent ${id} does not exist`);
-      return this.commitVersion(m, user, current, row.snapshot);
+      const next = takeSnapshot(row.snapshot);
+      // Promotion is an ADMIN's call: an editor's revert restores the configuration and leaves the
+      // promotion as it is now, so reverting cannot re-promote what an ADMIN withdrew (or the reverse).
+      if (user.role !== 'ADMIN') next.is_promoted = current.is_promoted;
+      return this.commitVersion(m, user, current, next);
     });
     return this.withPublicFlag(agent);
   }
@@ -170,6 +199,8 @@ export class AgentsService {
     const { agent: source, bits } = await this.loadWithBits(user, id, 'view');
     const snapshot = takeSnapshot(source);
     snapshot.name = source.name.slice(0, 256 - COPY_SUFFIX.length) + COPY_SUFFIX;
+    // A copy is a new catalogue entry: whether to feature it is an ADMIN's decision, made afresh.
+    snapshot.is_promoted = false;
     if (source.author !== user.id && (bits & PermissionBits.SHARE) === 0) {
       snapshot.tool_resources = withoutFileIds(snapshot.tool_resources);
     }
@@ -282,6 +313,20 @@ export class AgentsService {
   private assertWellFormed(id: string): void {
     if (!AGENT_ID_PATTERN.test(id)) throw notFound(id);
   }
+}
+
+/**
+ * Promotion features an agent in everyone's catalogue, so only an ADMIN may change it (LibreChat
+ * keeps it to admins too). Sending the value the agent already has changes nothing and is allowed,
+ * so a client that echoes the whole agent back still saves.
+ */
+function assertMayPromote(user: AuthUser, current: boolean, requested: boolean | undefined): void {
+  if (requested === undefined || requested === current || user.role === 'ADMIN') return;
+  throw new ForbiddenError(
+    requested
+      ? 'Only an administrator may promote an agent (is_promoted)'
+      : "Only an administrator may withdraw an agent's promotion (is_promoted)",
+  );
 }
 
 function notFound(id: string): NotFoundError {

@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import type { Response, Test } from 'supertest';
+import { agentInput, createAgent, createUser, type TestUser } from './support/factories';
+import { startTestApp, type TestApp } from './support/test-app';
+
+/** A well-formed agent id that no agent has. */
+const agentId = (): string => `agent_${randomUUID().replace(/-/g, '').slice(0, 21)}`;
+
+/** What LibreChat's agent builder sends on save, beyond the fields every client sends. */
+function libreChatBuilderFields(): Record<string, unknown> {
+  const [a, b, c] = [agentId(), agentId(), agentId()];
+  return {
+    artifacts: 'shadcnui',
+    recursion_limit: 40,
+    support_contact: { name: 'HR team', email: 'hr@example.com' },
+    edges: [
+      { from: a, to: b, edgeType: 'handoff', description: 'Billing questions', prompt: 'Summarise.', promptKey: 'p' },
+      { from: [a, b], to: c, edgeType: 'direct', excludeResults: true },
+    ],
+    end_after_tools: true,
+    hide_sequential_outputs: true,
+    category: 'hr',
+    conversation_starters: ['What is our leave policy?'],
+    is_promoted: false,
+    model_parameters: { temperature: 0.4, maxContextTokens: 128000, resendFiles: true },
+    tool_resources: { context: { file_ids: [randomUUID()] }, file_search: { file_ids: [] } },
+  };
+}
+
+const LIBRECHAT_FIELDS = [
+  'artifacts',
+  'recursion_limit',
+  'support_contact',
+  'edges',
+  'end_after_tools',
+  'hide_sequential_outputs',
+  'category',
+  'conversation_starters',
+  'is_promoted',
+  'model_parameters',
+  'tool_resources',
+] as const;
+
+const pick = (source: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> =>
+  Object.fromEntries(fields.map((f) => [f, source[f]]));
+
+/** The fields a 400 names in `details`, after checking the error shape. */
+function badFields(res: Response): string[] {
+  expect(res.status).toBe(400);
+  expect(res.body).toMatchObject({ error: 'Bad Request', message: expect.any(String) });
+  return (res.body.details as { field: string }[]).map((d) => d.field);
+}
+
+/** LibreChat's web front end, as a client of the agents routes. */
+describe('agents for LibreChat (e2e)', () => {
+  let t: TestApp;
+  let admin: TestUser;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await createUser(t.http, { name: 'LibreChat Admin' });
+    expect(admin.role).toBe('ADMIN');
+  });
+  afterAll(() => t.close());
+
+  const newUser = (): Promise<TestUser> => createUser(t.http);
+  const create = (u: TestUser, body: Record<string, unknown>): Test =>
+    t.http.post('/api/agents').set(u.auth).send(body);
+  const patch = (u: TestUser, id: string, body: Record<string, unknown>): Test =>
+    t.http.patch(`/api/agents/${id}`).set(u.auth).send(body);
+  const get = (u: TestUser, id: string): Test => t.http.get(`/api/agents/${id}`).set(u.auth);
+
+  describe("LibreChat's agent fields", () => {
+    it('stores and returns every field the agent builder saves, on create and on GET', async () => {
+      const u = await newUser();
+      const fields = libreChatBuilderFields();
+      const created = (await create(u, agentInput(fields)).expect(201)).body as Record<string, unknown>;
+      expect(pick(created, LIBRECHAT_FIELDS)).toEqual(fields);
+      expect((await get(u, created.id as string).expect(200)).body).toEqual(created);
+    });
+
+    it('gives an agent created without them LibreChat’s defaults', async () => {
+      const u = await newUser();
+      const created = (await create(u, agentInput()).expect(201)).body as Record<string, unknown>;
+      expect(created).toMatchObject({
+        artifacts: '',
+        recursion_limit: null,
+        support_contact: null,
+        edges: [],
+        end_after_tools: false,
+        hide_sequential_outputs: false,
+        category: 'general',
+        conversation_starters: [],
+        is_promoted: false,
+      });
+    });
+
+    it('changes them with PATCH as a new version; null clears recursion_limit and support_contact', async () => {
+      const u = await newUser();
+      const agent = await createAgent(t.http, u);
+      const fields = libreChatBuilderFields();
+      const v2 = (await patch(u, agent.id, fields).expect(200)).body as Record<string, unknown>;
+      expect(v2.version).toBe(2);
+      expect(pick(v2, LIBRECHAT_FIELDS)).toEqual(fields);
+      const v3 = (await patch(u, agent.id, { recursion_limit: null, support_contact: null }).expect(200)).body;
+      expect(v3).toMatchObject({ version: 3, recursion_limit: null, support_contact: null, artifacts: 'shadcnui' });
+      // Sending the same values again changes nothing and records no version.
+      expect((await patch(u, agent.id, fields).expect(200)).body.version).toBe(4);
+      expect((await patch(u, agent.id, fields).expect(200)).body.version).toBe(4);
+    });
+
+    it('keeps them in every version: the history shows them and a revert restores them', async () => {
+      const u = await newUser();
+      const fields = libreChatBuilderFields();
+      const v1 = (await create(u, agentInput(fields)).expect(201)).body as Record<string, unknown>;
+      const id = v1.id as string;
+      await patch(u, id, {
+        artifacts: '',
+        recursion_limit: 5,
+        support_contact: { name: '', email: '' },
+        edges: [],
+        end_after_tools: false,
+        hide_sequential_outputs: false,
+        model_parameters: { maxContextTokens: 1000 },
+        tool_resources: {},
+      }).expect(200);
+      const history = (await t.http.get(`/api/agents/${id}/versions`).set(u.auth).expect(200)).body.data as Record<
+        string,
+        unknown
+      >[];
+      expect(history.map((v) => v.version)).toEqual([2, 1]);
+      expect(pick(history[1], LIBRECHAT_FIELDS)).toEqual(fields);
+      expect(history[0]).toMatchObject({ artifacts: '', recursion_limit: 5, support_contact: { name: '', email: '' } });
+
+      const reverted = (await t.http.post(`/api/agents/${id}/revert`).set(u.auth).send({ version: 1 }).expect(200))
+        .body as Record<string, unknown>;
+      expect(reverted.version).toBe(3);
+      expect(pick(reverted, LIBRECHAT_FIELDS)).toEqual(fields);
+    });
+
+    it('carries them into a copy', async () => {
+      const u = await newUser();
+      const fields = libreChatBuilderFields();
+      const source = (await create(u, agentInput(fields)).expect(201)).body as Record<string, unknown>;
+      const copy = (
+        await t.http
+          .post(`/api/agents/${source.id as string}/duplicate`)
+          .set(u.auth)
+          .expect(201)
+      ).body as Record<string, unknown>;
+      expect(pick(copy, LIBRECHAT_FIELDS)).toEqual(fields);
+    });
+
+    const rejected: [string, Record<string, unknown>, string][] = [
+      ['an unknown artifacts mode', { artifacts: 'fancy' }, 'artifacts'],
+      ['recursion_limit 0', { recursion_limit: 0 }, 'recursion_limit'],
+      ['recursion_limit above the server maximum', { recursion_limit: 101 }, 'recursion_limit'],
+      ['a fractional recursion_limit', { recursion_limit: 2.5 }, 'recursion_limit'],
+      ['a support email that is not one', { support_contact: { email: 'not-an-email' } }, 'support_contact.email'],
+      ['a support name of 257 characters', { support_contact: { name: 'n'.repeat(257) } }, 'support_contact.name'],
+      ['an unknown support_contact field', { support_contact: { phone: '123' } }, 'support_contact.phone'],
+      ['an edge from something that is not an agent id', { edges: [{ from: 'x', to: agentId() }] }, 'edges[0].from'],
+      ['an edge to an empty list', { edges: [{ from: agentId(), to: [] }] }, 'edges[0].to'],
+      ['an edge without its target', { edges: [{ from: agentId() }] }, 'edges[0].to'],
+      [
+        'an unknown edgeType',
+        { edges: [{ from: agentId(), to: agentId(), edgeType: 'teleport' }] },
+        'edges[0].edgeType',
+      ],
+      [
+        'an edge with a function-like prompt',
+        { edges: [{ from: agentId(), to: agentId(), prompt: 42 }] },
+        'edges[0].prompt',
+      ],
+      ['21 edges', { edges: Array.from({ length: 21 }, () => ({ from: agentId(), to: agentId() })) }, 'edges'],
+      ['end_after_tools that is not a boolean', { end_after_tools: 'yes' }, 'end_after_tools'],
+      ['hide_sequential_outputs that is not a boolean', { hide_sequential_outputs: 1 }, 'hide_sequential_outputs'],
+      ['is_promoted that is not a boolean', { is_promoted: 'true' }, 'is_promoted'],
+      ['maxContextTokens 0', { model_parameters: { maxContextTokens: 0 } }, 'model_parameters.maxContextTokens'],
+      [
+        'resendFiles that is not a boolean',
+        { model_parameters: { resendFiles: 'yes' } },
+        'model_parameters.resendFiles',
+      ],
+      [
+        'a non-UUID file id in tool_resources.context',
+        { tool_resources: { context: { file_ids: ['../etc/passwd'] } } },
+        'tool_resources.context.file_ids',
+      ],
+      ['a category of 65 characters', { category: 'c'.repeat(65) }, 'category'],
+      ['5 conversation starters', { conversation_starters: ['1', '2', '3', '4', '5'] }, 'conversation_starters'],
+    ];
+
+    it.each(rejected)('rejects %s with 400 naming the field, on create and on update', async (_case, body, field) => {
+      const u = await newUser();
+      expect(badFields(await create(u, agentInput(body)))).toContain(field);
+      const agent = await createAgent(t.http, u);
+      expect(badFields(await patch(u, agent.id, body))).toContain(field);
+      expect((await get(u, agent.id).expect(200)).body).toEqual(agent);
+    });
+  });
+
+  describe('is_promoted', () => {
+    it('can be set by an ADMIN only: a user gets 403 and nothing is stored', async () => {
+      const u = await newUser();
+      const res = await create(u, agentInput({ name: 'Self-promoter', is_promoted: true }));
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({ error: 'Forbidden', message: expect.stringContaining('is_promoted') });
+      const mine = (await t.http.get('/api/agents').set(u.auth).expect(200)).body.data as unknown[];
+      expect(mine).toEqual([]);
+
+      const agent = await createAgent(t.http, u);
+      expect((await patch(u, agent.id, { is_promoted: true })).status).toBe(403);
+      expect((await get(u, agent.id).expect(200)).body).toEqual(agent);
+
+      const promoted = (await patch(admin, agent.id, { is_promoted: true }).expect(200)).body;
+      expect(promoted).toMatchObject({ is_promoted: true, version: 2 });
+      const byAdmin = (await create(admin, agentInput({ is_promoted: true })).expect(201)).body;
+      expect(byAdmin.is_promoted).toBe(true);
+    });
+
+    it('cannot be withdrawn by its editors, who may still save the agent with the value it has', async () => {
+      const owner = await newUser();
+      const agent = await createAgent(t.http, owner);
+      await patch(admin, agent.id, { is_promoted: true }).expect(200);
+      expect((await patch(owner, agent.id, { is_promoted: false })).status).toBe(403);
+      const saved = (await patch(owner, agent.id, { is_promoted: true, name: 'Renamed' }).expect(200)).body;
+      expect(saved).toMatchObject({ is_promoted: true, name: 'Renamed', version: 3 });
+    });
+
+    it('survives an editor’s revert to a version before the promotion; an ADMIN’s revert restores it', async () => {
+      const owner = await newUser();
+      const agent = await createAgent(t.http, owner);
+      await patch(admin, agent.id, { is_promoted: true }).expect(200);
+      const byOwner = await t.http.post(`/api/agents/${agent.id}/revert`).set(owner.auth).send({ version: 1 });
+      // Version 1 differs from version 2 only in the promotion, which the owner may not change.
+      expect(byOwner.status).toBe(200);
+      expect(byOwner.body).toMatchObject({ is_promoted: true, version: 2 });
+      const byAdmin = await t.http.post(`/api/agents/${agent.id}/revert`).set(admin.auth).send({ version: 1 });
+      expect(byAdmin.body).toMatchObject({ is_promoted: false, version: 3 });
+    });
+
+    it('is not carried into a copy', async () => {
+      const owner = await newUser();
+      const agent = await createAgent(t.http, owner);
+      await patch(admin, agent.id, { is_promoted: true }).expect(200);
+      const copy = (await t.http.post(`/api/agents/${agent.id}/duplicate`).set(owner.auth).expect(201)).body;
+      expect(copy.is_promoted).toBe(false);
+    });
+  });
+});
