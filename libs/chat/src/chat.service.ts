@@ -23,7 +23,7 @@ import {
 import { assertTextWithinBudget } from './context-limits';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
-import type { AbortChatDto, StartChatDto, StartChatResponseDto } from './dto/chat.dto';
+import { NO_PARENT_MESSAGE_ID, type AbortChatDto, type StartChatDto, type StartChatResponseDto } from './dto/chat.dto';
 import { ChatMessageDto } from './dto/conversation.dto';
 import { IdempotencyRepository } from './idempotency.repository';
 import { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation/generation-queue';
@@ -94,7 +94,7 @@ export class ChatService {
     dto: StartChatDto,
     idempotencyKey: string | undefined,
   ): Promise<StartChatResponseDto> {
-    const existing = dto.conversationId === undefined || dto.conversationId === 'new' ? null : dto.conversationId;
+    const existing = isNewConversation(dto.conversationId) ? null : dto.conversationId!;
     // Independent reads, in parallel: the start path's latency is its round trips.
     const [, agent, conversation] = await Promise.all([
       this.access.assertCan(user, dto.agent_id, 'use'),
@@ -242,6 +242,8 @@ export class ChatService {
     conversation: ConversationEntity | null,
     requested: string | undefined,
   ): Promise<string | null> {
+    // LibreChat's "no parent": the message is a root, in a new conversation or as a new thread of this one.
+    if (requested === NO_PARENT_MESSAGE_ID) return null;
     if (!conversation) {
       if (requested !== undefined) {
         throw new ValidationFailedError([
@@ -259,6 +261,11 @@ export class ChatService {
   }
 }
 
+/** "new", null (LibreChat) and an omitted id all start a conversation. */
+function isNewConversation(conversationId: string | null | undefined): boolean {
+  return conversationId === undefined || conversationId === null || conversationId === 'new';
+}
+
 function idempotencyKeyOf(dto: StartChatDto, header: string | undefined): string | undefined {
   if (header !== undefined && dto.clientRequestId !== undefined && header !== dto.clientRequestId) {
     throw new ValidationFailedError([
@@ -273,7 +280,7 @@ function fingerprintOf(dto: StartChatDto): string {
   const canonical = JSON.stringify([
     dto.agent_id,
     dto.text,
-    dto.conversationId ?? 'new',
+    isNewConversation(dto.conversationId) ? 'new' : dto.conversationId,
     dto.parentMessageId ?? null,
     dto.messageId ?? null,
     (dto.files ?? []).map((f) => f.file_id),
