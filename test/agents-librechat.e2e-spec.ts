@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Response, Test } from 'supertest';
 import { agentInput, createAgent, createUser, type TestUser } from './support/factories';
+import { share } from './support/sharing';
 import { startTestApp, type TestApp } from './support/test-app';
 
 /** A well-formed agent id that no agent has. */
@@ -246,6 +247,116 @@ describe('agents for LibreChat (e2e)', () => {
       await patch(admin, agent.id, { is_promoted: true }).expect(200);
       const copy = (await t.http.post(`/api/agents/${agent.id}/duplicate`).set(owner.auth).expect(201)).body;
       expect(copy.is_promoted).toBe(false);
+    });
+  });
+
+  describe('GET /api/agents/categories', () => {
+    const categories = async (u: TestUser): Promise<{ value: string; label: string; count: number }[]> =>
+      (await t.http.get('/api/agents/categories').set(u.auth).expect(200)).body as {
+        value: string;
+        label: string;
+        count: number;
+      }[];
+
+    it('answers general alone, with count 0, to a user who sees no agent', async () => {
+      expect(await categories(await newUser())).toEqual([{ value: 'general', label: 'General', count: 0 }]);
+    });
+
+    it('counts the agents the caller can see in each category, sorted by value', async () => {
+      const owner = await newUser();
+      const viewer = await newUser();
+      const tag = randomUUID().slice(0, 8);
+      await createAgent(t.http, owner, { category: `hr_${tag}` });
+      await createAgent(t.http, owner, { category: `hr_${tag}` });
+      const shared = await createAgent(t.http, owner, { category: `customer-support_${tag}` });
+      await createAgent(t.http, owner);
+      await share(t.http, owner, shared.id, {
+        updated: [{ type: 'user', id: viewer.id, accessRoleId: 'agent_viewer' }],
+      });
+
+      expect(await categories(owner)).toEqual([
+        { value: `customer-support_${tag}`, label: `Customer support ${tag}`, count: 1 },
+        { value: 'general', label: 'General', count: 1 },
+        { value: `hr_${tag}`, label: `Hr ${tag}`, count: 2 },
+      ]);
+      expect(await categories(viewer)).toEqual([
+        { value: `customer-support_${tag}`, label: `Customer support ${tag}`, count: 1 },
+        { value: 'general', label: 'General', count: 0 },
+      ]);
+      // An ADMIN sees every agent.
+      const all = await categories(admin);
+      expect(all).toEqual(expect.arrayContaining([{ value: `hr_${tag}`, label: `Hr ${tag}`, count: 2 }]));
+    });
+
+    it('answers 401 without a token', async () => {
+      await t.http.get('/api/agents/categories').expect(401);
+    });
+  });
+
+  describe('GET /api/agents?promoted=', () => {
+    it('filters promoted agents in and out, among those the caller can see', async () => {
+      const owner = await newUser();
+      const tag = `promo-${randomUUID().slice(0, 8)}`;
+      const [top, plain, hidden] = [
+        await createAgent(t.http, owner, { name: `${tag} top` }),
+        await createAgent(t.http, owner, { name: `${tag} plain` }),
+        await createAgent(t.http, admin, { name: `${tag} hidden` }),
+      ];
+      await patch(admin, top.id, { is_promoted: true }).expect(200);
+      await patch(admin, hidden.id, { is_promoted: true }).expect(200);
+      const ids = async (u: TestUser, promoted?: string): Promise<string[]> => {
+        const query = { search: tag, ...(promoted === undefined ? {} : { promoted }) };
+        const res = await t.http.get('/api/agents').query(query).set(u.auth).expect(200);
+        return (res.body.data as { id: string }[]).map((a) => a.id);
+      };
+      expect(await ids(owner, '1')).toEqual([top.id]);
+      expect(await ids(owner, 'true')).toEqual([top.id]);
+      expect(await ids(owner, '0')).toEqual([plain.id]);
+      expect(await ids(owner, 'false')).toEqual([plain.id]);
+      expect(await ids(owner)).toEqual([top.id, plain.id]);
+      expect((await ids(admin, '1')).sort()).toEqual([top.id, hidden.id].sort());
+      // Without a search, too (the unfiltered page takes another path through the grants).
+      const page = await t.http.get('/api/agents').query({ promoted: 1, limit: 100 }).set(owner.auth).expect(200);
+      expect((page.body.data as { id: string }[]).map((a) => a.id)).toEqual([top.id]);
+    });
+
+    it.each(['yes', '2', ''])('answers 400 naming promoted to promoted=%p', async (value) => {
+      const res = await t.http.get('/api/agents').query({ promoted: value }).set(admin.auth);
+      expect(badFields(res)).toEqual(['promoted']);
+    });
+  });
+
+  describe('GET /api/agents/:id/expanded', () => {
+    it('answers the full configuration, with its ETag, to a caller with EDIT', async () => {
+      const owner = await newUser();
+      const editor = await newUser();
+      const agent = await createAgent(t.http, owner, libreChatBuilderFields());
+      await share(t.http, owner, agent.id, {
+        updated: [{ type: 'user', id: editor.id, accessRoleId: 'agent_editor' }],
+      });
+      const res = await t.http.get(`/api/agents/${agent.id}/expanded`).set(owner.auth).expect(200);
+      expect(res.body).toEqual(agent);
+      expect(res.headers.etag).toBe('"1"');
+      expect((await t.http.get(`/api/agents/${agent.id}/expanded`).set(editor.auth).expect(200)).body).toEqual(agent);
+      expect((await t.http.get(`/api/agents/${agent.id}/expanded`).set(admin.auth).expect(200)).body).toEqual(agent);
+    });
+
+    it('answers 403 to a viewer or user without EDIT and 404 to a stranger or an unknown id', async () => {
+      const owner = await newUser();
+      const [viewer, user, stranger] = [await newUser(), await newUser(), await newUser()];
+      const agent = await createAgent(t.http, owner);
+      await share(t.http, owner, agent.id, {
+        updated: [
+          { type: 'user', id: viewer.id, accessRoleId: 'agent_viewer' },
+          { type: 'user', id: user.id, accessRoleId: 'agent_user' },
+        ],
+      });
+      const expanded = (u: TestUser, id = agent.id) => t.http.get(`/api/agents/${id}/expanded`).set(u.auth);
+      expect((await expanded(viewer)).status).toBe(403);
+      expect((await expanded(user)).status).toBe(403);
+      expect((await expanded(stranger)).status).toBe(404);
+      expect((await expanded(owner, agentId())).status).toBe(404);
+      expect((await expanded(owner, 'categories')).status).toBe(404);
     });
   });
 });

@@ -6,6 +6,7 @@ import { ApiErrors, PageQueryDto } from '@agents/core';
 import { ToolRegistry } from '@agents/tools';
 import { AgentsService } from './agents.service';
 import {
+  AgentCategoryDto,
   AgentListResponseDto,
   AgentResponseDto,
   AgentVersionListResponseDto,
@@ -41,6 +42,15 @@ export class AgentsController {
     return this.tools.list();
   }
 
+  /**
+   * The categories of the agents the caller can see, with how many each holds, plus `general`;
+   * sorted by value. Declared before `:id`, which would otherwise take "categories" for an agent id.
+   */
+  @Get('categories')
+  categories(@CurrentUser() user: AuthUser): Promise<AgentCategoryDto[]> {
+    return this.agents.categories(user);
+  }
+
   /** Agents the caller can see, newest `updatedAt` first, cursor-paginated. */
   @Get()
   @ApiErrors(400)
@@ -68,6 +78,17 @@ export class AgentsController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<AgentResponseDto> {
     return withEtag(res, await this.agents.get(user, id));
+  }
+
+  /** The agent's full configuration (needs EDIT), what an agent builder loads. The ETag header carries its version. */
+  @Get(':id/expanded')
+  @ApiErrors(403, 404)
+  async expanded(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AgentResponseDto> {
+    return withEtag(res, await this.agents.expanded(user, id));
   }
 
   /** Changes the fields present (needs EDIT). A change creates a new version; no change creates none. */

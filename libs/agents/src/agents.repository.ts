@@ -12,6 +12,13 @@ export interface AgentListFilter {
   after?: KeysetPosition;
   search?: string;
   category?: string;
+  /** Only promoted agents (true) or only the others (false). */
+  promoted?: boolean;
+}
+
+export interface CategoryCount {
+  value: string;
+  count: number;
 }
 
 @Injectable()
@@ -67,6 +74,7 @@ export class AgentsRepository {
    * ordered range per principal, so it costs the same whether the caller sees 1% or 90% of a
    * million agents. Searches, categories and multi-bit requirements filter agents with EXISTS
    * probes instead, which the planner runs from whichever side is cheaper.
+   * So do `promoted` filters, which the partial index of promoted agents serves.
    */
   listVisibleTo(viewer: { id: string; isAdmin: boolean }, filter: AgentListFilter): Promise<AgentEntity[]> {
     const qb = this.db.manager
@@ -81,6 +89,7 @@ export class AgentsRepository {
       });
     }
     if (filter.category !== undefined) qb.andWhere('a.category = :category', { category: filter.category });
+    if (filter.promoted !== undefined) qb.andWhere('a.is_promoted = :promoted', { promoted: filter.promoted });
     if (filter.search !== undefined) {
       qb.andWhere(`(a.name ILIKE :pattern OR a.description ILIKE :pattern)`, {
         pattern: containsPattern(filter.search),
@@ -89,7 +98,8 @@ export class AgentsRepository {
     if (viewer.isAdmin) return qb.getMany();
 
     const bit = singleRequiredBit(filter.requiredBits);
-    if (bit === undefined || filter.category !== undefined || filter.search !== undefined) {
+    const filtered = filter.category !== undefined || filter.search !== undefined || filter.promoted !== undefined;
+    if (bit === undefined || filtered) {
       return this.acl.restrictToGranted(qb, 'agent', 'a.id', viewer.id, filter.requiredBits).getMany();
     }
     qb.andWhere(`a.id IN (${this.acl.firstGrantedIdsSql(bit, filter.after !== undefined)})`, {
@@ -100,6 +110,24 @@ export class AgentsRepository {
       aclAfterId: filter.after?.id,
     });
     return this.db.getManyPrepared(qb);
+  }
+
+  /**
+   * The categories of the agents a user may see, each with how many of them it holds: one GROUP BY
+   * in SQL over the same visibility rule as the list. Categories are free text, so the answer is
+   * capped at the `limit` most used ones.
+   */
+  async categoryCounts(viewer: { id: string; isAdmin: boolean }, limit: number): Promise<CategoryCount[]> {
+    const qb = this.db.manager
+      .createQueryBuilder(AgentEntity, 'a')
+      .select('a.category', 'value')
+      .addSelect('count(*)::int', 'count')
+      .groupBy('a.category')
+      .orderBy('count(*)', 'DESC')
+      .addOrderBy('a.category', 'ASC')
+      .limit(limit);
+    if (!viewer.isAdmin) this.acl.restrictToGranted(qb, 'agent', 'a.id', viewer.id, PermissionBits.VIEW);
+    return qb.getRawMany<CategoryCount>();
   }
 }
 

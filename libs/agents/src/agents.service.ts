@@ -33,7 +33,7 @@ import { AgentConfigValidator } from './agent-config.validator';
 import { AgentEntity } from './agent.entity';
 import { toAgentResponse, toVersionResponse } from './agent.mapper';
 import { AgentsRepository } from './agents.repository';
-import type { AgentResponseDto, AgentVersionResponseDto } from './dto/agent-response.dto';
+import type { AgentCategoryDto, AgentResponseDto, AgentVersionResponseDto } from './dto/agent-response.dto';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 import type { ListAgentsQueryDto } from './dto/list-agents-query.dto';
 import type { RevertAgentDto } from './dto/revert-agent.dto';
@@ -41,6 +41,9 @@ import type { UpdateAgentDto } from './dto/update-agent.dto';
 import { decodeVersionCursor, encodeVersionCursor } from './version-cursor';
 
 export const DEFAULT_AGENT_NAME = 'New Agent';
+export const DEFAULT_CATEGORY = 'general';
+/** Categories are free text: a catalogue lists at most this many, the most used first. */
+export const MAX_LISTED_CATEGORIES = 200;
 const COPY_SUFFIX = ' (copy)';
 
 @Injectable()
@@ -72,7 +75,7 @@ export class AgentsService {
       tools: dto.tools ?? [],
       tool_resources: plain(dto.tool_resources) ?? {},
       avatar: plain(dto.avatar) ?? null,
-      category: dto.category ?? 'general',
+      category: dto.category ?? DEFAULT_CATEGORY,
       conversation_starters: dto.conversation_starters ?? [],
       artifacts: dto.artifacts ?? '',
       recursion_limit: dto.recursion_limit ?? null,
@@ -89,6 +92,26 @@ export class AgentsService {
     return this.withPublicFlag(await this.load(user, id, 'view'));
   }
 
+  /** The full configuration (needs EDIT): what an agent builder loads. */
+  async expanded(user: AuthUser, id: string): Promise<AgentResponseDto> {
+    return this.withPublicFlag(await this.load(user, id, 'edit'));
+  }
+
+  /**
+   * The categories of the agents the caller can see, with their counts, plus `general` (where new
+   * agents go) even when empty; sorted by value.
+   */
+  async categories(user: AuthUser): Promise<AgentCategoryDto[]> {
+    const counts = await this.agents.categoryCounts(
+      { id: user.id, isAdmin: user.role === 'ADMIN' },
+      MAX_LISTED_CATEGORIES,
+    );
+    if (!counts.some((c) => c.value === DEFAULT_CATEGORY)) counts.push({ value: DEFAULT_CATEGORY, count: 0 });
+    return counts
+      .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+      .map(({ value, count }) => ({ value, label: categoryLabel(value), count }));
+  }
+
   async list(user: AuthUser, query: ListAgentsQueryDto): Promise<Page<AgentResponseDto>> {
     const rows = await this.agents.listVisibleTo(
       { id: user.id, isAdmin: user.role === 'ADMIN' },
@@ -98,6 +121,7 @@ export class AgentsService {
         after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
         search: query.search,
         category: query.category,
+        promoted: query.promoted,
       },
     );
     const publicIds = await this.acl.publicIds(
@@ -327,6 +351,12 @@ function assertMayPromote(user: AuthUser, current: boolean, requested: boolean |
       ? 'Only an administrator may promote an agent (is_promoted)'
       : "Only an administrator may withdraw an agent's promotion (is_promoted)",
   );
+}
+
+/** A category's value made readable: `customer_support` → `Customer support`. */
+export function categoryLabel(value: string): string {
+  const words = value.replace(/[_-]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 function notFound(id: string): NotFoundError {
