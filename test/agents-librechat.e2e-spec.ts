@@ -45,6 +45,25 @@ const LIBRECHAT_FIELDS = [
 const pick = (source: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> =>
   Object.fromEntries(fields.map((f) => [f, source[f]]));
 
+/** What a caller who can see or use an agent, but not EDIT it, gets (API.md §2); `author` only to the author. */
+const CARD_FIELDS = [
+  'id',
+  'name',
+  'description',
+  'avatar',
+  'category',
+  'conversation_starters',
+  'support_contact',
+  'provider',
+  'model',
+  'is_promoted',
+  'version',
+  'isPublic',
+  'createdAt',
+  'updatedAt',
+].sort();
+const CONFIGURATION = ['instructions', 'tools', 'tool_resources', 'model_parameters', 'edges', 'recursion_limit'];
+
 /** The fields a 400 names in `details`, after checking the error shape. */
 function badFields(res: Response): string[] {
   expect(res.status).toBe(400);
@@ -357,6 +376,98 @@ describe('agents for LibreChat (e2e)', () => {
       expect((await expanded(stranger)).status).toBe(404);
       expect((await expanded(owner, agentId())).status).toBe(404);
       expect((await expanded(owner, 'categories')).status).toBe(404);
+    });
+  });
+
+  describe('what a caller without EDIT sees: the catalogue card', () => {
+    /** An agent with a secret configuration, shared with a viewer, a user (USE) and an editor. */
+    async function sharedAgent(): Promise<{
+      agent: Record<string, unknown> & { id: string };
+      owner: TestUser;
+      viewer: TestUser;
+      user: TestUser;
+      editor: TestUser;
+    }> {
+      const [owner, viewer, user, editor] = [await newUser(), await newUser(), await newUser(), await newUser()];
+      const agent = await createAgent(t.http, owner, {
+        ...libreChatBuilderFields(),
+        name: `card-${randomUUID()}`,
+        instructions: 'The secret sauce is paprika.',
+        tools: ['calculator'],
+        tool_resources: { file_search: { file_ids: [randomUUID()] } },
+      });
+      await share(t.http, owner, agent.id, {
+        updated: [
+          { type: 'user', id: viewer.id, accessRoleId: 'agent_viewer' },
+          { type: 'user', id: user.id, accessRoleId: 'agent_user' },
+          { type: 'user', id: editor.id, accessRoleId: 'agent_editor' },
+        ],
+      });
+      return { agent, owner, viewer, user, editor };
+    }
+    const cardOf = (agent: Record<string, unknown>): Record<string, unknown> => pick(agent, CARD_FIELDS);
+
+    it('GET /api/agents/:id answers a viewer and a USE-only user the card, an editor and the owner the full agent', async () => {
+      const { agent, owner, viewer, user, editor } = await sharedAgent();
+      for (const u of [viewer, user]) {
+        const res = await get(u, agent.id).expect(200);
+        expect(Object.keys(res.body).sort()).toEqual(CARD_FIELDS);
+        expect(res.body).toEqual(cardOf(agent));
+        expect(JSON.stringify(res.body)).not.toContain('paprika');
+        expect(res.headers.etag).toBe('"1"');
+      }
+      for (const u of [owner, editor, admin]) expect((await get(u, agent.id).expect(200)).body).toEqual(agent);
+    });
+
+    it('lists decide per row: the card where the caller lacks EDIT, the full agent where they hold it', async () => {
+      const { agent, viewer, user } = await sharedAgent();
+      const own = await createAgent(t.http, viewer, { instructions: 'Mine to read.' });
+      const byId = (data: Record<string, unknown>[]) => new Map(data.map((a) => [a.id, a]));
+      // The plain page (taken from the grants index) and a filtered one (EXISTS probes) alike.
+      for (const query of [{ limit: 100 }, { limit: 100, search: 'e' }, { limit: 100, requiredPermission: 1 }]) {
+        const rows = byId((await t.http.get('/api/agents').query(query).set(viewer.auth).expect(200)).body.data);
+        expect(rows.get(agent.id)).toEqual(cardOf(agent));
+        expect(rows.get(own.id)).toEqual(own);
+      }
+      const used = byId(
+        (await t.http.get('/api/agents').query({ requiredPermission: 16 }).set(user.auth).expect(200)).body.data,
+      );
+      expect(used.get(agent.id)).toEqual(cardOf(agent));
+    });
+
+    it('lists show the full agent to an editor and to an ADMIN', async () => {
+      const { agent, editor } = await sharedAgent();
+      for (const u of [editor, admin]) {
+        const res = await t.http
+          .get('/api/agents')
+          .query({ search: agent.name as string })
+          .set(u.auth)
+          .expect(200);
+        expect(res.body.data).toEqual([agent]);
+      }
+    });
+
+    it('keeps the configuration, and the versions holding it, from callers without EDIT', async () => {
+      const { agent, viewer, user } = await sharedAgent();
+      for (const u of [viewer, user]) {
+        const res = await get(u, agent.id).expect(200);
+        for (const field of CONFIGURATION) expect(res.body).not.toHaveProperty(field);
+        expect((await t.http.get(`/api/agents/${agent.id}/versions`).set(u.auth)).status).toBe(403);
+        expect((await t.http.get(`/api/agents/${agent.id}/expanded`).set(u.auth)).status).toBe(403);
+      }
+    });
+
+    it('shows the author’s id on the card to the author alone', async () => {
+      const { agent, owner, editor, viewer } = await sharedAgent();
+      // The author hands the agent over and keeps only VIEW.
+      await share(t.http, owner, agent.id, {
+        updated: [
+          { type: 'user', id: editor.id, accessRoleId: 'agent_owner' },
+          { type: 'user', id: owner.id, accessRoleId: 'agent_viewer' },
+        ],
+      });
+      expect((await get(owner, agent.id).expect(200)).body).toEqual({ ...cardOf(agent), author: owner.id });
+      expect((await get(viewer, agent.id).expect(200)).body).not.toHaveProperty('author');
     });
   });
 });

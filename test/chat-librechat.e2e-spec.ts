@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Response } from 'supertest';
 import { createAgent, createUser, type TestUser } from './support/factories';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
+import { share } from './support/sharing';
 import { readSse } from './support/sse';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -187,6 +188,23 @@ describe('chat for LibreChat (e2e)', () => {
         libreChatBody(agent.id, { parentMessageId: randomUUID(), conversationId: one.body.conversationId }),
       );
       expect(badFields(res)).toEqual(['parentMessageId']);
+    });
+  });
+
+  it('lets a USE-only user chat with an agent whose instructions they cannot read: the worker applies them', async () => {
+    fake.script({ tokens: ['Paprika-free answer'] });
+    const owner = await createUser(t.http);
+    const user = await createUser(t.http);
+    const agent = await createAgent(t.http, owner, { instructions: 'The secret sauce is paprika.' });
+    await share(t.http, owner, agent.id, { updated: [{ type: 'user', id: user.id, accessRoleId: 'agent_user' }] });
+    expect((await t.http.get(`/api/agents/${agent.id}`).set(user.auth).expect(200)).body).not.toHaveProperty(
+      'instructions',
+    );
+    const started = await send(user, libreChatBody(agent.id)).expect(200);
+    await finish(user, started.body.streamId as string);
+    expect(fake.requests[fake.requests.length - 1].body?.messages?.[0]).toEqual({
+      role: 'system',
+      content: 'The secret sauce is paprika.',
     });
   });
 });

@@ -1,17 +1,20 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, type AuthUser } from '@agents/auth';
 import { ApiErrors, PageQueryDto } from '@agents/core';
 import { ToolRegistry } from '@agents/tools';
 import { AgentsService } from './agents.service';
 import {
+  AGENT_VIEW_SCHEMA,
+  AgentCardResponseDto,
   AgentCategoryDto,
   AgentListResponseDto,
   AgentResponseDto,
   AgentVersionListResponseDto,
   MessageResponseDto,
   ToolResponseDto,
+  type AgentViewDto,
 } from './dto/agent-response.dto';
 import { CreateAgentDto } from './dto/create-agent.dto';
 import { ListAgentsQueryDto } from './dto/list-agents-query.dto';
@@ -51,8 +54,12 @@ export class AgentsController {
     return this.agents.categories(user);
   }
 
-  /** Agents the caller can see, newest `updatedAt` first, cursor-paginated. */
+  /**
+   * Agents the caller can see, newest `updatedAt` first, cursor-paginated; each in full where the
+   * caller holds EDIT, as its card elsewhere.
+   */
   @Get()
+  @ApiExtraModels(AgentResponseDto, AgentCardResponseDto)
   @ApiErrors(400)
   list(@CurrentUser() user: AuthUser, @Query() query: ListAgentsQueryDto): Promise<AgentListResponseDto> {
     return this.agents.list(user, query);
@@ -69,14 +76,20 @@ export class AgentsController {
     return withEtag(res, await this.agents.create(user, dto));
   }
 
-  /** One agent (needs VIEW). The ETag header carries its version. */
+  /**
+   * One agent (needs VIEW). A caller with EDIT gets it in full; one who may only see or use it gets
+   * the catalogue card, without instructions, tools, tool_resources and the rest of the configuration.
+   * The ETag header carries its version.
+   */
   @Get(':id')
+  @ApiExtraModels(AgentResponseDto, AgentCardResponseDto)
+  @ApiOkResponse({ description: 'The agent in full (caller holds EDIT) or its card', schema: AGENT_VIEW_SCHEMA })
   @ApiErrors(404)
   async get(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<AgentResponseDto> {
+  ): Promise<AgentViewDto> {
     return withEtag(res, await this.agents.get(user, id));
   }
 
@@ -151,7 +164,7 @@ export class AgentsController {
   }
 }
 
-function withEtag(res: Response, agent: AgentResponseDto): AgentResponseDto {
+function withEtag<T extends { version: number }>(res: Response, agent: T): T {
   res.setHeader('ETag', etagOf(agent.version));
   return agent;
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AclRepository, PermissionBits } from '@agents/acl';
 import { DatabaseService, containsPattern, type KeysetPosition } from '@agents/core';
@@ -64,19 +64,46 @@ export class AgentsRepository {
     await m.delete(AgentEntity, { id });
   }
 
+  /** One page of the agents a user may see; see {@link visibleQuery}. */
+  async listVisibleTo(viewer: { id: string; isAdmin: boolean }, filter: AgentListFilter): Promise<AgentEntity[]> {
+    const { qb, prepared } = this.visibleQuery(viewer, filter);
+    return prepared ? this.db.getManyPrepared(qb) : qb.getMany();
+  }
+
   /**
-   * One page of the agents a user may see (through their own, their groups' or public grants;
-   * ADMIN sees all), newest `updatedAt` first, filtered and paginated in SQL with a keyset on
-   * (updated_at, id) — never OFFSET, never in memory. Fetches `limit + 1` rows so the caller knows
-   * whether another page exists.
-   *
-   * A plain page (one permission bit, no search or category) is taken from the grants index, one
-   * ordered range per principal, so it costs the same whether the caller sees 1% or 90% of a
-   * million agents. Searches, categories and multi-bit requirements filter agents with EXISTS
-   * probes instead, which the planner runs from whichever side is cheaper.
-   * So do `promoted` filters, which the partial index of promoted agents serves.
+   * {@link listVisibleTo}, with whether the user holds EDIT on each agent, decided in the same query
+   * (an EXISTS per row of the page): the list shows each agent in full or as its card accordingly.
    */
-  listVisibleTo(viewer: { id: string; isAdmin: boolean }, filter: AgentListFilter): Promise<AgentEntity[]> {
+  async pageVisibleTo(
+    viewer: { id: string; isAdmin: boolean },
+    filter: AgentListFilter,
+  ): Promise<{ agent: AgentEntity; canEdit: boolean }[]> {
+    const { qb, prepared } = this.visibleQuery(viewer, filter);
+    if (viewer.isAdmin) return (await qb.getMany()).map((agent) => ({ agent, canEdit: true }));
+    qb.addSelect(this.acl.holdsBitSql('a.id', PermissionBits.EDIT), 'can_edit').setParameters({
+      aclUserId: viewer.id,
+      aclResourceType: 'agent',
+    });
+    const { entities, raw } = prepared ? await this.db.getRawAndManyPrepared(qb) : await qb.getRawAndEntities();
+    const canEdit = new Map(raw.map((row: Record<string, unknown>) => [row.a_id, row.can_edit === true]));
+    return entities.map((agent) => ({ agent, canEdit: canEdit.get(agent.id) === true }));
+  }
+
+  /**
+   * The query of one page of the agents a user may see (through their own, their groups' or public
+   * grants; ADMIN sees all), newest `updatedAt` first, filtered and paginated in SQL with a keyset on
+   * (updated_at, id) — never OFFSET, never in memory. Fetches `limit + 1` rows so the caller knows
+   * whether another page exists. `prepared`: run it as a prepared statement.
+   *
+   * A plain page (one permission bit, no search, category or promoted filter) is taken from the
+   * grants index, one ordered range per principal, so it costs the same whether the caller sees 1%
+   * or 90% of a million agents. Filtered pages and multi-bit requirements filter agents with EXISTS
+   * probes instead, which the planner runs from whichever side is cheaper.
+   */
+  private visibleQuery(
+    viewer: { id: string; isAdmin: boolean },
+    filter: AgentListFilter,
+  ): { qb: SelectQueryBuilder<AgentEntity>; prepared: boolean } {
     const qb = this.db.manager
       .createQueryBuilder(AgentEntity, 'a')
       .orderBy('a.updated_at', 'DESC')
@@ -95,12 +122,12 @@ export class AgentsRepository {
         pattern: containsPattern(filter.search),
       });
     }
-    if (viewer.isAdmin) return qb.getMany();
+    if (viewer.isAdmin) return { qb, prepared: false };
 
     const bit = singleRequiredBit(filter.requiredBits);
     const filtered = filter.category !== undefined || filter.search !== undefined || filter.promoted !== undefined;
     if (bit === undefined || filtered) {
-      return this.acl.restrictToGranted(qb, 'agent', 'a.id', viewer.id, filter.requiredBits).getMany();
+      return { qb: this.acl.restrictToGranted(qb, 'agent', 'a.id', viewer.id, filter.requiredBits), prepared: false };
     }
     qb.andWhere(`a.id IN (${this.acl.firstGrantedIdsSql(bit, filter.after !== undefined)})`, {
       aclUserId: viewer.id,
@@ -109,7 +136,7 @@ export class AgentsRepository {
       aclAfterAt: filter.after?.at,
       aclAfterId: filter.after?.id,
     });
-    return this.db.getManyPrepared(qb);
+    return { qb, prepared: true };
   }
 
   /**

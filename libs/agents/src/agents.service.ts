@@ -31,9 +31,14 @@ import { AclService, PermissionBits } from '@agents/acl';
 import { AgentAccessPolicy, type AgentAction } from './agent-access.policy';
 import { AgentConfigValidator } from './agent-config.validator';
 import { AgentEntity } from './agent.entity';
-import { toAgentResponse, toVersionResponse } from './agent.mapper';
+import { toAgentResponse, toAgentView, toVersionResponse } from './agent.mapper';
 import { AgentsRepository } from './agents.repository';
-import type { AgentCategoryDto, AgentResponseDto, AgentVersionResponseDto } from './dto/agent-response.dto';
+import type {
+  AgentCategoryDto,
+  AgentResponseDto,
+  AgentVersionResponseDto,
+  AgentViewDto,
+} from './dto/agent-response.dto';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 import type { ListAgentsQueryDto } from './dto/list-agents-query.dto';
 import type { RevertAgentDto } from './dto/revert-agent.dto';
@@ -88,8 +93,18 @@ export class AgentsService {
     return toAgentResponse(await this.insertNew(user, snapshot));
   }
 
-  async get(user: AuthUser, id: string): Promise<AgentResponseDto> {
-    return this.withPublicFlag(await this.load(user, id, 'view'));
+  /**
+   * One agent (needs VIEW): in full to a caller who holds EDIT on it, as its catalogue card to one
+   * who may only see or use it (API.md §2).
+   */
+  async get(user: AuthUser, id: string): Promise<AgentViewDto> {
+    const { agent, bits } = await this.loadWithBits(user, id, 'view');
+    const publicIds = await this.acl.publicIds('Agent', [agent.id]);
+    return toAgentView(agent, {
+      isPublic: publicIds.has(agent.id),
+      canEdit: (bits & PermissionBits.EDIT) !== 0,
+      viewerId: user.id,
+    });
   }
 
   /** The full configuration (needs EDIT): what an agent builder loads. */
@@ -112,8 +127,9 @@ export class AgentsService {
       .map(({ value, count }) => ({ value, label: categoryLabel(value), count }));
   }
 
-  async list(user: AuthUser, query: ListAgentsQueryDto): Promise<Page<AgentResponseDto>> {
-    const rows = await this.agents.listVisibleTo(
+  /** One page of the agents the caller can see, each in full or as its card, as `get` decides. */
+  async list(user: AuthUser, query: ListAgentsQueryDto): Promise<Page<AgentViewDto>> {
+    const rows = await this.agents.pageVisibleTo(
       { id: user.id, isAdmin: user.role === 'ADMIN' },
       {
         limit: query.limit,
@@ -126,14 +142,14 @@ export class AgentsService {
     );
     const publicIds = await this.acl.publicIds(
       'Agent',
-      rows.slice(0, query.limit).map((a) => a.id),
+      rows.slice(0, query.limit).map((r) => r.agent.id),
     );
     return toPage(
       rows,
       query.limit,
-      (a) => toAgentResponse(a, publicIds.has(a.id)),
-      (a) => a.id,
-      (a) => encodeCursor({ at: a.updatedAt, id: a.id }),
+      ({ agent, canEdit }) => toAgentView(agent, { isPublic: publicIds.has(agent.id), canEdit, viewerId: user.id }),
+      ({ agent }) => agent.id,
+      ({ agent }) => encodeCursor({ at: agent.updatedAt, id: agent.id }),
     );
   }
 
