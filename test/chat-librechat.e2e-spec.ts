@@ -207,4 +207,66 @@ describe('chat for LibreChat (e2e)', () => {
       content: 'The secret sauce is paprika.',
     });
   });
+
+  describe('GET /api/agents/chat/status/:conversationId', () => {
+    const status = async (u: TestUser, conversationId: string) =>
+      (await t.http.get(`/api/agents/chat/status/${conversationId}`).set(u.auth).expect(200)).body as Record<
+        string,
+        unknown
+      > & {
+        aggregatedContent: { type: string; text?: string; think?: string }[];
+        resumeState: Record<string, unknown>;
+      };
+
+    it('answers content parts and the resume state of a running generation, like the resume=true sync frame', async () => {
+      const tokens = Array.from({ length: 60 }, (_, i) => `s${i} `);
+      fake.script({ reasoning: ['Let me', ' think.'], tokens, tokenDelayMs: 20 });
+      const me = await createUser(t.http);
+      const agent = await createAgent(t.http, me);
+      const started = await send(me, libreChatBody(agent.id)).expect(200);
+      const conversationId = started.body.conversationId as string;
+      const url = `${base}/api/agents/chat/stream/${conversationId}`;
+      await readSse(url, me.auth, { stopAfter: 8 }); // the run step, the reasoning and some text are out
+
+      const running = await status(me, conversationId);
+      expect(Object.keys(running).sort()).toEqual(
+        ['active', 'aggregatedContent', 'createdAt', 'resumeState', 'status', 'streamId'].sort(),
+      );
+      expect(running).toMatchObject({ active: true, status: 'running', streamId: conversationId });
+      expect(running.aggregatedContent[0]).toEqual({ type: 'think', think: 'Let me think.' });
+      expect(running.aggregatedContent[1]).toMatchObject({ type: 'text', text: expect.stringMatching(/^s0 /) });
+      expect(Object.keys(running.resumeState).sort()).toEqual(
+        ['aggregatedContent', 'conversationId', 'responseMessageId', 'runSteps', 'userMessage'].sort(),
+      );
+      expect(running.resumeState).toMatchObject({
+        aggregatedContent: running.aggregatedContent,
+        conversationId,
+        responseMessageId: started.body.responseMessageId,
+        userMessage: { messageId: started.body.userMessageId, text: 'Hello there', parentMessageId: null },
+        runSteps: [expect.objectContaining({ index: 0, type: 'message_creation' })],
+      });
+
+      await readSse(url, me.auth); // to the end
+      const done = await status(me, conversationId);
+      expect(done).toMatchObject({ active: false, status: 'completed' });
+      expect(done.aggregatedContent).toEqual([
+        { type: 'think', think: 'Let me think.' },
+        { type: 'text', text: tokens.join('') },
+      ]);
+      const sync = (await readSse(`${url}?resume=true`, me.auth)).frames[0];
+      expect(sync.data.sync).toBe(true);
+      expect(done.resumeState).toEqual(sync.data.resumeState);
+    });
+
+    it('answers {active: false} to a stranger and for an unknown conversation', async () => {
+      fake.script({ tokens: ['private'] });
+      const me = await createUser(t.http);
+      const stranger = await createUser(t.http);
+      const agent = await createAgent(t.http, me);
+      const started = await send(me, libreChatBody(agent.id)).expect(200);
+      await finish(me, started.body.streamId as string);
+      expect(await status(stranger, started.body.conversationId as string)).toEqual({ active: false });
+      expect(await status(me, randomUUID())).toEqual({ active: false });
+    });
+  });
 });

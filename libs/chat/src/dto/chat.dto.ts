@@ -18,6 +18,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { AGENT_ID_PATTERN, OptionalNotNull } from '@agents/core';
+import type { ContentPart } from '../message.entity';
+import { ChatMessageDto } from './conversation.dto';
 
 /** An idempotency key: 1..255 printable ASCII characters, no spaces. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
@@ -303,6 +305,20 @@ export class ActiveJobsDto {
   activeJobIds!: string[];
 }
 
+/** Where an answer stands: the `resumeState` of a `resume=true` stream's sync frame (API.md §4). */
+export class ResumeStateDto {
+  /** The run steps so far, as their `on_run_step` events carried them. */
+  runSteps!: Record<string, unknown>[];
+  /** The answer so far as content parts, in order. @example [{"type": "think", "think": "The user asks…"}, {"type": "text", "text": "Our leave policy"}] */
+  aggregatedContent!: ContentPart[];
+  /** The message being answered; null when it can no longer be read. */
+  userMessage!: ChatMessageDto | null;
+  /** @example "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed" */
+  responseMessageId!: string | null;
+  /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
+  conversationId!: string;
+}
+
 export class GenerationStatusDto {
   /** Whether a generation is running now. @example true */
   active!: boolean;
@@ -310,10 +326,13 @@ export class GenerationStatusDto {
   streamId?: string;
   /** @example "running" */
   status?: 'running' | 'completed' | 'failed' | 'aborted';
-  /** The answer's text so far. @example "Our leave policy" */
-  aggregatedContent?: string;
+  /**
+   * The answer so far as content parts, as LibreChat renders them (text, reasoning as `think`,
+   * tool calls). @example [{"type": "text", "text": "Our leave policy"}]
+   */
+  aggregatedContent?: ContentPart[];
   /** @example "2026-11-29T12:00:00.000Z" */
   createdAt?: string;
-  /** What a client needs to pick the stream up again. */
-  resumeState?: { conversationId: string; userMessageId: string; responseMessageId: string; aggregatedContent: string };
+  /** What a client needs to redraw the answer and pick the stream up again. */
+  resumeState?: ResumeStateDto;
 }
