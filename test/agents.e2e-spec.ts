@@ -19,6 +19,13 @@ const SNAPSHOT_FIELDS = [
   'avatar',
   'category',
   'conversation_starters',
+  'artifacts',
+  'recursion_limit',
+  'support_contact',
+  'edges',
+  'end_after_tools',
+  'hide_sequential_outputs',
+  'is_promoted',
 ] as const;
 const AGENT_FIELDS = [...SNAPSHOT_FIELDS, 'id', 'author', 'version', 'isPublic', 'createdAt', 'updatedAt'].sort();
 const VERSION_FIELDS = [...SNAPSHOT_FIELDS, 'version', 'createdAt', 'updatedBy'].sort();
@@ -153,6 +160,13 @@ describe('agents (e2e)', () => {
         avatar: null,
         category: 'general',
         conversation_starters: [],
+        artifacts: '',
+        recursion_limit: null,
+        support_contact: null,
+        edges: [],
+        end_after_tools: false,
+        hide_sequential_outputs: false,
+        is_promoted: false,
         version: 1,
         isPublic: false,
         createdAt: expect.stringMatching(ISO),
@@ -174,6 +188,13 @@ describe('agents (e2e)', () => {
         avatar: { filepath: '/images/a.png', source: 'local' },
         category: 'hr',
         conversation_starters: ['What is our leave policy?'],
+        artifacts: 'default',
+        recursion_limit: 10,
+        support_contact: { name: 'HR', email: 'hr@example.com' },
+        edges: [{ from: unknownId(), to: [unknownId()], edgeType: 'direct' }],
+        end_after_tools: true,
+        hide_sequential_outputs: true,
+        is_promoted: false,
       });
       const created = (await create(u, input).expect(201)).body as Agent;
       expect(snapshotOf(created)).toEqual(snapshotOf(input));

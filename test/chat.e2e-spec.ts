@@ -141,7 +141,7 @@ describe('chat', () => {
       await readSse(`${base}/api/agents/chat/stream/${one.body.streamId}`, me.auth, { stopAfter: 5 });
       const running = await t.http.get(`/api/agents/chat/status/${one.body.conversationId}`).set(me.auth).expect(200);
       expect(running.body).toMatchObject({ active: true, status: 'running', streamId: one.body.streamId });
-      expect((running.body.aggregatedContent as string).startsWith('s0 ')).toBe(true);
+      expect(running.body.aggregatedContent).toEqual([{ type: 'text', text: expect.stringMatching(/^s0 /) }]);
 
       for (const s of [one, two]) {
         await t.http.post('/api/agents/chat/abort').set(me.auth).send({ streamId: s.body.streamId }).expect(200);

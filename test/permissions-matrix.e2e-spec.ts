@@ -81,6 +81,25 @@ const LIST: Record<Exclude<Caller, 'anonymous'>, { VIEW: Listed[]; USE: Listed[]
   admin:    { VIEW: ['private', 'public', 'shared'], USE: ['private', 'public', 'shared'], EDIT: ['private', 'public', 'shared'] },
 };
 
+/** The catalogue card of an agent: what callers without EDIT see of it (its author is not among them). */
+const CARD_FIELDS = [
+  'id',
+  'name',
+  'description',
+  'avatar',
+  'category',
+  'conversation_starters',
+  'support_contact',
+  'provider',
+  'model',
+  'is_promoted',
+  'version',
+  'isPublic',
+  'createdAt',
+  'updatedAt',
+];
+const cardOf = (agent: Agent): Record<string, unknown> => Object.fromEntries(CARD_FIELDS.map((f) => [f, agent[f]]));
+
 const ERROR_TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' };
 
 interface Agent {
@@ -185,7 +204,10 @@ describe('permission matrix (e2e)', () => {
     'GET /api/agents/:id': {
       send: (c, a) => call(c, 'get', `/api/agents/${a.id}`),
       allowed: (res, caller, agent) => {
-        expect(res.body).toEqual(agent);
+        // Callers with EDIT get the agent in full; the others its catalogue card (API.md §2).
+        expect(res.body).toEqual(
+          (EFFECTIVE[caller as keyof typeof EFFECTIVE].permissionBits & 2) !== 0 ? agent : cardOf(agent),
+        );
         expect(res.body.isPublic).toBe(caller === 'public');
       },
     },

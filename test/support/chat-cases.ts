@@ -152,7 +152,7 @@ export function coreChatCases(deployment: () => ChatDeployment): void {
     expect(after.body).toMatchObject({
       active: false,
       status: 'completed',
-      aggregatedContent: words(100, 's').join(''),
+      aggregatedContent: [{ type: 'text', text: words(100, 's').join('') }],
     });
     await request(ctx().apiA).get('/api/agents/chat/active').set(me.auth).expect(200, { activeJobIds: [] });
   });

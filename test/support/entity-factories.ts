@@ -33,6 +33,13 @@ export function snapshot(overrides: Partial<AgentSnapshot> = {}): AgentSnapshot 
     avatar: { filepath: '/images/a.png', source: 'local' },
     category: 'general',
     conversation_starters: ['Hello?', 'What can you do?'],
+    artifacts: '',
+    recursion_limit: null,
+    support_contact: null,
+    edges: [],
+    end_after_tools: false,
+    hide_sequential_outputs: false,
+    is_promoted: false,
     ...overrides,
   };
 }

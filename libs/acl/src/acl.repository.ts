@@ -88,6 +88,18 @@ export class AclRepository {
   }
 
   /**
+   * SQL for a boolean column: whether user `:aclUserId` holds `bit` on the resource of type
+   * `:aclResourceType` whose id is `idColumn`, through any of their grants. For lists that decide
+   * per row, in the same query, what each row shows (one index probe per row of the page).
+   */
+  holdsBitSql(idColumn: string, bit: number): string {
+    if (!Number.isInteger(bit) || bit <= 0) throw new RangeError(`not a permission bit: ${bit}`);
+    return `EXISTS (SELECT 1 FROM acl_entries held
+      WHERE held.resource_type = :aclResourceType AND held.resource_id = ${idColumn}
+        AND (held.perm_bits & ${bit}) <> 0 AND ${principalMatch('held')})`;
+  }
+
+  /**
    * SQL selecting the ids of the first `:aclLimit` resources (newest `updated_at`, then id, first;
    * after the keyset position when `after`) on which user `:aclUserId` holds `bit` through any
    * grant. Each principal that applies (the user, each of their groups, the public) contributes one

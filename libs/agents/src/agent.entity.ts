@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { AgentEdge, AgentSupportContact } from '@agents/versions';
 
 @Entity({ name: 'agents' })
 export class AgentEntity {
@@ -40,6 +41,27 @@ export class AgentEntity {
 
   @Column({ name: 'conversation_starters', type: 'jsonb' })
   conversation_starters!: string[];
+
+  @Column({ type: 'varchar', length: 16 })
+  artifacts!: string;
+
+  @Column({ name: 'recursion_limit', type: 'integer', nullable: true })
+  recursion_limit!: number | null;
+
+  @Column({ name: 'support_contact', type: 'jsonb', nullable: true })
+  support_contact!: AgentSupportContact | null;
+
+  @Column({ type: 'jsonb' })
+  edges!: AgentEdge[];
+
+  @Column({ name: 'end_after_tools', type: 'boolean' })
+  end_after_tools!: boolean;
+
+  @Column({ name: 'hide_sequential_outputs', type: 'boolean' })
+  hide_sequential_outputs!: boolean;
+
+  @Column({ name: 'is_promoted', type: 'boolean' })
+  is_promoted!: boolean;
 
   @Column({ type: 'integer' })
   version!: number;

@@ -1,16 +1,20 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, type AuthUser } from '@agents/auth';
 import { ApiErrors, PageQueryDto } from '@agents/core';
 import { ToolRegistry } from '@agents/tools';
 import { AgentsService } from './agents.service';
 import {
+  AGENT_VIEW_SCHEMA,
+  AgentCardResponseDto,
+  AgentCategoryDto,
   AgentListResponseDto,
   AgentResponseDto,
   AgentVersionListResponseDto,
   MessageResponseDto,
   ToolResponseDto,
+  type AgentViewDto,
 } from './dto/agent-response.dto';
 import { CreateAgentDto } from './dto/create-agent.dto';
 import { ListAgentsQueryDto } from './dto/list-agents-query.dto';
@@ -41,8 +45,21 @@ export class AgentsController {
     return this.tools.list();
   }
 
-  /** Agents the caller can see, newest `updatedAt` first, cursor-paginated. */
+  /**
+   * The categories of the agents the caller can see, with how many each holds, plus `general`;
+   * sorted by value. Declared before `:id`, which would otherwise take "categories" for an agent id.
+   */
+  @Get('categories')
+  categories(@CurrentUser() user: AuthUser): Promise<AgentCategoryDto[]> {
+    return this.agents.categories(user);
+  }
+
+  /**
+   * Agents the caller can see, newest `updatedAt` first, cursor-paginated; each in full where the
+   * caller holds EDIT, as its card elsewhere.
+   */
   @Get()
+  @ApiExtraModels(AgentResponseDto, AgentCardResponseDto)
   @ApiErrors(400)
   list(@CurrentUser() user: AuthUser, @Query() query: ListAgentsQueryDto): Promise<AgentListResponseDto> {
     return this.agents.list(user, query);
@@ -59,15 +76,32 @@ export class AgentsController {
     return withEtag(res, await this.agents.create(user, dto));
   }
 
-  /** One agent (needs VIEW). The ETag header carries its version. */
+  /**
+   * One agent (needs VIEW). A caller with EDIT gets it in full; one who may only see or use it gets
+   * the catalogue card, without instructions, tools, tool_resources and the rest of the configuration.
+   * The ETag header carries its version.
+   */
   @Get(':id')
+  @ApiExtraModels(AgentResponseDto, AgentCardResponseDto)
+  @ApiOkResponse({ description: 'The agent in full (caller holds EDIT) or its card', schema: AGENT_VIEW_SCHEMA })
   @ApiErrors(404)
   async get(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<AgentResponseDto> {
+  ): Promise<AgentViewDto> {
     return withEtag(res, await this.agents.get(user, id));
+  }
+
+  /** The agent's full configuration (needs EDIT), what an agent builder loads. The ETag header carries its version. */
+  @Get(':id/expanded')
+  @ApiErrors(403, 404)
+  async expanded(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AgentResponseDto> {
+    return withEtag(res, await this.agents.expanded(user, id));
   }
 
   /** Changes the fields present (needs EDIT). A change creates a new version; no change creates none. */
@@ -130,7 +164,7 @@ export class AgentsController {
   }
 }
 
-function withEtag(res: Response, agent: AgentResponseDto): AgentResponseDto {
+function withEtag<T extends { version: number }>(res: Response, agent: T): T {
   res.setHeader('ETag', etagOf(agent.version));
   return agent;
 }

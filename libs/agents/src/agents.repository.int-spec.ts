@@ -5,6 +5,9 @@ import { decodeCursor, encodeCursor } from '@agents/core';
 import { agentEntity, at, orderedAgentId, T0 } from '../../../test/support/entity-factories';
 import {
   type IntegrationDatabase,
+  addGroupMembers,
+  insertGrant,
+  insertGroup,
   insertUser,
   openIntegrationDatabase,
 } from '../../../test/support/integration-database';
@@ -177,6 +180,61 @@ describe('AgentsRepository.listVisibleTo', () => {
       after: { at: first[0].updatedAt, id: first[0].id },
     });
     expect(ids(next)).toEqual([match[1].id, match[0].id]);
+  });
+});
+
+describe('AgentsRepository.pageVisibleTo', () => {
+  it('tells per row whether the user holds EDIT, through their own, a group or the public grant, on every query path', async () => {
+    const owner = await insertUser(database.dataSource);
+    const reader = await insertUser(database.dataSource);
+    const group = await insertGroup(database.dataSource, owner.id);
+    await addGroupMembers(database.dataSource, group.id, reader.id);
+    const own = await insertAgent(reader.id, { updatedAt: at(1) });
+    const viaUser = await insertAgent(owner.id, { updatedAt: at(2) });
+    const viaGroup = await insertAgent(owner.id, { updatedAt: at(3) });
+    const viaPublic = await insertAgent(owner.id, { updatedAt: at(4) });
+    const viewOnly = await insertAgent(owner.id, { updatedAt: at(5) }, { category: 'hr' });
+    await insertGrant(database.dataSource, {
+      principalType: 'user',
+      principalId: reader.id,
+      resourceId: viaUser.id,
+      roleId: 'agent_editor',
+    });
+    await insertGrant(database.dataSource, {
+      principalType: 'group',
+      principalId: group.id,
+      resourceId: viaGroup.id,
+      roleId: 'agent_editor',
+    });
+    await insertGrant(database.dataSource, {
+      principalType: 'public',
+      resourceId: viaPublic.id,
+      roleId: 'agent_editor',
+    });
+    await insertGrant(database.dataSource, {
+      principalType: 'user',
+      principalId: reader.id,
+      resourceId: viewOnly.id,
+      roleId: 'agent_user',
+    });
+    const expected = [
+      [viewOnly.id, false],
+      [viaPublic.id, true],
+      [viaGroup.id, true],
+      [viaUser.id, true],
+      [own.id, true],
+    ];
+    const page = async (filter: Partial<AgentListFilter>) =>
+      (await repo.pageVisibleTo({ id: reader.id, isAdmin: false }, { limit: 50, requiredBits: 1, ...filter })).map(
+        (r) => [r.agent.id, r.canEdit],
+      );
+    expect(await page({})).toEqual(expected); // from the grants index, as a prepared statement
+    expect(await page({ search: 'Agent' })).toEqual(expected); // EXISTS probes
+    expect(await page({ requiredBits: 17 })).toEqual(expected); // USE, from the grants index
+    expect(await page({ requiredBits: 19 })).toEqual(expected.slice(1)); // USE and EDIT: EXISTS probes
+    expect(await page({ category: 'hr' })).toEqual([[viewOnly.id, false]]);
+    const asAdmin = await repo.pageVisibleTo({ id: reader.id, isAdmin: true }, { limit: 50, requiredBits: 1 });
+    expect(asAdmin.every((r) => r.canEdit)).toBe(true);
   });
 });
 

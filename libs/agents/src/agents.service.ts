@@ -6,6 +6,7 @@ import {
   AppConfig,
   ConflictError,
   DatabaseService,
+  ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
   ValidationFailedError,
@@ -17,14 +18,27 @@ import {
   type Page,
   type PageQueryDto,
 } from '@agents/core';
-import { VersionsRepository, applyPatch, changedFields, takeSnapshot, type AgentSnapshot } from '@agents/versions';
+import {
+  VersionsRepository,
+  applyPatch,
+  changedFields,
+  takeSnapshot,
+  type AgentEdge,
+  type AgentSnapshot,
+  type AgentSupportContact,
+} from '@agents/versions';
 import { AclService, PermissionBits } from '@agents/acl';
 import { AgentAccessPolicy, type AgentAction } from './agent-access.policy';
 import { AgentConfigValidator } from './agent-config.validator';
 import { AgentEntity } from './agent.entity';
-import { toAgentResponse, toVersionResponse } from './agent.mapper';
+import { toAgentResponse, toAgentView, toVersionResponse } from './agent.mapper';
 import { AgentsRepository } from './agents.repository';
-import type { AgentResponseDto, AgentVersionResponseDto } from './dto/agent-response.dto';
+import type {
+  AgentCategoryDto,
+  AgentResponseDto,
+  AgentVersionResponseDto,
+  AgentViewDto,
+} from './dto/agent-response.dto';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 import type { ListAgentsQueryDto } from './dto/list-agents-query.dto';
 import type { RevertAgentDto } from './dto/revert-agent.dto';
@@ -32,6 +46,9 @@ import type { UpdateAgentDto } from './dto/update-agent.dto';
 import { decodeVersionCursor, encodeVersionCursor } from './version-cursor';
 
 export const DEFAULT_AGENT_NAME = 'New Agent';
+export const DEFAULT_CATEGORY = 'general';
+/** Categories are free text: a catalogue lists at most this many, the most used first. */
+export const MAX_LISTED_CATEGORIES = 200;
 const COPY_SUFFIX = ' (copy)';
 
 @Injectable()
@@ -52,6 +69,7 @@ export class AgentsService {
     this.validator.checkTools(dto.tools, problems);
     const model_parameters = this.validator.mergeModelParameters(dto, {}, problems);
     this.validator.throwIfAny(problems);
+    assertMayPromote(user, false, dto.is_promoted);
     const snapshot: AgentSnapshot = {
       name: dto.name ?? DEFAULT_AGENT_NAME,
       description: dto.description ?? null,
@@ -62,18 +80,56 @@ export class AgentsService {
       tools: dto.tools ?? [],
       tool_resources: plain(dto.tool_resources) ?? {},
       avatar: plain(dto.avatar) ?? null,
-      category: dto.category ?? 'general',
+      category: dto.category ?? DEFAULT_CATEGORY,
       conversation_starters: dto.conversation_starters ?? [],
+      artifacts: dto.artifacts ?? '',
+      recursion_limit: dto.recursion_limit ?? null,
+      support_contact: plain<AgentSupportContact>(dto.support_contact) ?? null,
+      edges: plain<AgentEdge[]>(dto.edges) ?? [],
+      end_after_tools: dto.end_after_tools ?? false,
+      hide_sequential_outputs: dto.hide_sequential_outputs ?? false,
+      is_promoted: dto.is_promoted ?? false,
     };
     return toAgentResponse(await this.insertNew(user, snapshot));
   }
 
-  async get(user: AuthUser, id: string): Promise<AgentResponseDto> {
-    return this.withPublicFlag(await this.load(user, id, 'view'));
+  /**
+   * One agent (needs VIEW): in full to a caller who holds EDIT on it, as its catalogue card to one
+   * who may only see or use it (API.md §2).
+   */
+  async get(user: AuthUser, id: string): Promise<AgentViewDto> {
+    const { agent, bits } = await this.loadWithBits(user, id, 'view');
+    const publicIds = await this.acl.publicIds('Agent', [agent.id]);
+    return toAgentView(agent, {
+      isPublic: publicIds.has(agent.id),
+      canEdit: (bits & PermissionBits.EDIT) !== 0,
+      viewerId: user.id,
+    });
   }
 
-  async list(user: AuthUser, query: ListAgentsQueryDto): Promise<Page<AgentResponseDto>> {
-    const rows = await this.agents.listVisibleTo(
+  /** The full configuration (needs EDIT): what an agent builder loads. */
+  async expanded(user: AuthUser, id: string): Promise<AgentResponseDto> {
+    return this.withPublicFlag(await this.load(user, id, 'edit'));
+  }
+
+  /**
+   * The categories of the agents the caller can see, with their counts, plus `general` (where new
+   * agents go) even when empty; sorted by value.
+   */
+  async categories(user: AuthUser): Promise<AgentCategoryDto[]> {
+    const counts = await this.agents.categoryCounts(
+      { id: user.id, isAdmin: user.role === 'ADMIN' },
+      MAX_LISTED_CATEGORIES,
+    );
+    if (!counts.some((c) => c.value === DEFAULT_CATEGORY)) counts.push({ value: DEFAULT_CATEGORY, count: 0 });
+    return counts
+      .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+      .map(({ value, count }) => ({ value, label: categoryLabel(value), count }));
+  }
+
+  /** One page of the agents the caller can see, each in full or as its card, as `get` decides. */
+  async list(user: AuthUser, query: ListAgentsQueryDto): Promise<Page<AgentViewDto>> {
+    const rows = await this.agents.pageVisibleTo(
       { id: user.id, isAdmin: user.role === 'ADMIN' },
       {
         limit: query.limit,
@@ -81,18 +137,19 @@ export class AgentsService {
         after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
         search: query.search,
         category: query.category,
+        promoted: query.promoted,
       },
     );
     const publicIds = await this.acl.publicIds(
       'Agent',
-      rows.slice(0, query.limit).map((a) => a.id),
+      rows.slice(0, query.limit).map((r) => r.agent.id),
     );
     return toPage(
       rows,
       query.limit,
-      (a) => toAgentResponse(a, publicIds.has(a.id)),
-      (a) => a.id,
-      (a) => encodeCursor({ at: a.updatedAt, id: a.id }),
+      ({ agent, canEdit }) => toAgentView(agent, { isPublic: publicIds.has(agent.id), canEdit, viewerId: user.id }),
+      ({ agent }) => agent.id,
+      ({ agent }) => encodeCursor({ at: agent.updatedAt, id: agent.id }),
     );
   }
 
@@ -117,6 +174,7 @@ export class AgentsService {
         ? this.validator.mergeModelParameters(dto, current.model_parameters, problems)
         : undefined;
       this.validator.throwIfAny(problems);
+      assertMayPromote(user, current.is_promoted, dto.is_promoted);
       const next = applyPatch(takeSnapshot(current), {
         name: dto.name,
         description: dto.description,
@@ -129,6 +187,13 @@ export class AgentsService {
         avatar: dto.avatar === null ? null : plain(dto.avatar),
         category: dto.category,
         conversation_starters: dto.conversation_starters,
+        artifacts: dto.artifacts,
+        recursion_limit: dto.recursion_limit,
+        support_contact: dto.support_contact === null ? null : plain(dto.support_contact),
+        edges: plain(dto.edges),
+        end_after_tools: dto.end_after_tools,
+        hide_sequential_outputs: dto.hide_sequential_outputs,
+        is_promoted: dto.is_promoted,
       });
       return this.commitVersion(m, user, current, next);
     });
@@ -142,7 +207,11 @@ export class AgentsService {
       const current = await this.lockForChange(m, user, id, 'edit', expectedVersion);
       const row = await this.versions.find(id, target, m);
       if (!row) throw new NotFoundError(`Version ${target} of agent ${id} does not exist`);
-      return this.commitVersion(m, user, current, row.snapshot);
+      const next = takeSnapshot(row.snapshot);
+      // Promotion is an ADMIN's call: an editor's revert restores the configuration and leaves the
+      // promotion as it is now, so reverting cannot re-promote what an ADMIN withdrew (or the reverse).
+      if (user.role !== 'ADMIN') next.is_promoted = current.is_promoted;
+      return this.commitVersion(m, user, current, next);
     });
     return this.withPublicFlag(agent);
   }
@@ -170,6 +239,8 @@ export class AgentsService {
     const { agent: source, bits } = await this.loadWithBits(user, id, 'view');
     const snapshot = takeSnapshot(source);
     snapshot.name = source.name.slice(0, 256 - COPY_SUFFIX.length) + COPY_SUFFIX;
+    // A copy is a new catalogue entry: whether to feature it is an ADMIN's decision, made afresh.
+    snapshot.is_promoted = false;
     if (source.author !== user.id && (bits & PermissionBits.SHARE) === 0) {
       snapshot.tool_resources = withoutFileIds(snapshot.tool_resources);
     }
@@ -282,6 +353,26 @@ export class AgentsService {
   private assertWellFormed(id: string): void {
     if (!AGENT_ID_PATTERN.test(id)) throw notFound(id);
   }
+}
+
+/**
+ * Promotion features an agent in everyone's catalogue, so only an ADMIN may change it (LibreChat
+ * keeps it to admins too). Sending the value the agent already has changes nothing and is allowed,
+ * so a client that echoes the whole agent back still saves.
+ */
+function assertMayPromote(user: AuthUser, current: boolean, requested: boolean | undefined): void {
+  if (requested === undefined || requested === current || user.role === 'ADMIN') return;
+  throw new ForbiddenError(
+    requested
+      ? 'Only an administrator may promote an agent (is_promoted)'
+      : "Only an administrator may withdraw an agent's promotion (is_promoted)",
+  );
+}
+
+/** A category's value made readable: `customer_support` → `Customer support`. */
+export function categoryLabel(value: string): string {
+  const words = value.replace(/[_-]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 function notFound(id: string): NotFoundError {

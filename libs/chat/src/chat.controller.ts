@@ -108,25 +108,8 @@ export class ChatController {
 
   /** The latest generation of one of the caller's conversations: running, completed, failed or aborted. */
   @Get('status/:conversationId')
-  async status(
-    @CurrentUser() user: AuthUser,
-    @Param('conversationId') conversationId: string,
-  ): Promise<GenerationStatusDto> {
-    const state = await this.chat.status(user, conversationId);
-    if (!state) return { active: false };
-    return {
-      active: state.status === 'running',
-      streamId: state.streamId,
-      status: state.status,
-      aggregatedContent: state.aggregatedContent,
-      createdAt: state.createdAt,
-      resumeState: {
-        conversationId: state.conversationId,
-        userMessageId: state.userMessageId,
-        responseMessageId: state.responseMessageId,
-        aggregatedContent: state.aggregatedContent,
-      },
-    };
+  status(@CurrentUser() user: AuthUser, @Param('conversationId') conversationId: string): Promise<GenerationStatusDto> {
+    return this.chat.status(user, conversationId);
   }
 
   private ticketFor(req: Request, user: AuthUser, streamId: string): StreamTicketDto {

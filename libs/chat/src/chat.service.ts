@@ -19,17 +19,26 @@ import {
   type EventBus,
   type GenerationState,
   type GenerationStateStore,
+  type StreamEvent,
 } from '@agents/streaming';
 import { assertTextWithinBudget } from './context-limits';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
-import type { AbortChatDto, StartChatDto, StartChatResponseDto } from './dto/chat.dto';
+import {
+  NO_PARENT_MESSAGE_ID,
+  type AbortChatDto,
+  type GenerationStatusDto,
+  type ResumeStateDto,
+  type StartChatDto,
+  type StartChatResponseDto,
+} from './dto/chat.dto';
 import { ChatMessageDto } from './dto/conversation.dto';
 import { IdempotencyRepository } from './idempotency.repository';
 import { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation/generation-queue';
 import type { GenerationJob } from './generation/generation-job';
 import { MessageEntity } from './message.entity';
 import { MESSAGE_ID_CONSTRAINT, MessagesRepository } from './messages.repository';
+import { resumeSnapshot } from './resume-snapshot';
 
 const TITLE_LENGTH = 60;
 /** How long a retry waits for a concurrent request with the same idempotency key: 20 × 100 ms. */
@@ -94,7 +103,7 @@ export class ChatService {
     dto: StartChatDto,
     idempotencyKey: string | undefined,
   ): Promise<StartChatResponseDto> {
-    const existing = dto.conversationId === undefined || dto.conversationId === 'new' ? null : dto.conversationId;
+    const existing = isNewConversation(dto.conversationId) ? null : dto.conversationId!;
     // Independent reads, in parallel: the start path's latency is its round trips.
     const [, agent, conversation] = await Promise.all([
       this.access.assertCan(user, dto.agent_id, 'use'),
@@ -226,11 +235,72 @@ export class ChatService {
     return this.state.activeFor(user.id);
   }
 
-  /** The generation of one of the caller's conversations; another's is as unknown as none. */
-  async status(user: AuthUser, conversationId: string): Promise<GenerationState | null> {
-    if (!(await this.conversations.findOwned(user.id, conversationId))) return null;
+  /**
+   * The latest generation of one of the caller's conversations (API.md §4); another's is as unknown
+   * as none. Its content and resume state are folded from the stream's events, exactly like the
+   * `resume=true` sync frame.
+   */
+  async status(user: AuthUser, conversationId: string): Promise<GenerationStatusDto> {
+    if (!(await this.conversations.findOwned(user.id, conversationId))) return { active: false };
     const state = await this.state.get(conversationId);
-    return state?.userId === user.id ? state : null;
+    if (state?.userId !== user.id) return { active: false };
+    const resumeState = await this.resumeStateOf(state);
+    return {
+      active: state.status === 'running',
+      streamId: state.streamId,
+      status: state.status,
+      aggregatedContent: resumeState.aggregatedContent,
+      createdAt: state.createdAt,
+      resumeState,
+    };
+  }
+
+  /**
+   * The generation's resume state, from its stream's log when that log still holds the whole
+   * generation (it begins with this generation's `created` event); otherwise — the log expired,
+   * was capped, or is not yet this generation's — from the state's text as one text part and the
+   * stored user message.
+   */
+  private async resumeStateOf(state: GenerationState): Promise<ResumeStateDto> {
+    const events = await this.backlogOf(state.streamId);
+    if (events) {
+      const snapshot = resumeSnapshot(state.streamId, events).resumeState;
+      // The created event carries ChatMessageDto.from(the user message), as published by start().
+      const userMessage = snapshot.userMessage as ChatMessageDto | null;
+      if (userMessage?.messageId === state.userMessageId) {
+        return {
+          runSteps: snapshot.runSteps as Record<string, unknown>[],
+          aggregatedContent: snapshot.aggregatedContent,
+          userMessage,
+          responseMessageId: snapshot.responseMessageId ?? state.responseMessageId,
+          conversationId: state.conversationId,
+        };
+      }
+    }
+    const stored = await this.messages.findById(state.userMessageId);
+    return {
+      runSteps: [],
+      aggregatedContent: state.aggregatedContent === '' ? [] : [{ type: 'text', text: state.aggregatedContent }],
+      userMessage: stored ? ChatMessageDto.from(stored) : null,
+      responseMessageId: state.responseMessageId,
+      conversationId: state.conversationId,
+    };
+  }
+
+  /**
+   * The events a stream's log holds now, or null once the log is gone. Both bus adapters hand a
+   * subscription its backlog before `subscribe` resolves, so subscribing from the start and closing
+   * at once reads exactly the log.
+   */
+  private async backlogOf(streamId: string): Promise<StreamEvent[] | null> {
+    const events: StreamEvent[] = [];
+    const subscription = await this.bus.subscribe(streamId, '0', (event) => {
+      events.push(event);
+    });
+    if (!subscription) return null;
+    const backlog = [...events];
+    await subscription.close();
+    return backlog;
   }
 
   /** Owner check for the SSE route: a stranger's stream does not exist. */
@@ -242,6 +312,8 @@ export class ChatService {
     conversation: ConversationEntity | null,
     requested: string | undefined,
   ): Promise<string | null> {
+    // LibreChat's "no parent": the message is a root, in a new conversation or as a new thread of this one.
+    if (requested === NO_PARENT_MESSAGE_ID) return null;
     if (!conversation) {
       if (requested !== undefined) {
         throw new ValidationFailedError([
@@ -259,6 +331,11 @@ export class ChatService {
   }
 }
 
+/** "new", null (LibreChat) and an omitted id all start a conversation. */
+function isNewConversation(conversationId: string | null | undefined): boolean {
+  return conversationId === undefined || conversationId === null || conversationId === 'new';
+}
+
 function idempotencyKeyOf(dto: StartChatDto, header: string | undefined): string | undefined {
   if (header !== undefined && dto.clientRequestId !== undefined && header !== dto.clientRequestId) {
     throw new ValidationFailedError([
@@ -273,7 +350,7 @@ function fingerprintOf(dto: StartChatDto): string {
   const canonical = JSON.stringify([
     dto.agent_id,
     dto.text,
-    dto.conversationId ?? 'new',
+    isNewConversation(dto.conversationId) ? 'new' : dto.conversationId,
     dto.parentMessageId ?? null,
     dto.messageId ?? null,
     (dto.files ?? []).map((f) => f.file_id),

@@ -117,6 +117,30 @@ describe('takeSnapshot', () => {
     expect(taken).toEqual(fields);
     expect(taken).not.toBe(agentLike);
   });
+
+  it('gives the fields a version recorded before they existed their defaults', () => {
+    const older = snapshot() as Partial<ReturnType<typeof snapshot>>;
+    for (const field of [
+      'artifacts',
+      'recursion_limit',
+      'support_contact',
+      'edges',
+      'end_after_tools',
+      'hide_sequential_outputs',
+      'is_promoted',
+    ] as const) {
+      delete older[field];
+    }
+    expect(takeSnapshot(older as ReturnType<typeof snapshot>)).toMatchObject({
+      artifacts: '',
+      recursion_limit: null,
+      support_contact: null,
+      edges: [],
+      end_after_tools: false,
+      hide_sequential_outputs: false,
+      is_promoted: false,
+    });
+  });
 });
 
 describe('canonicalJson', () => {

@@ -1,3 +1,20 @@
+/** Who to contact about an agent, shown on its catalogue card (LibreChat's `support_contact`). */
+export interface AgentSupportContact {
+  name?: string;
+  email?: string;
+}
+
+/** One edge of an agent graph (LibreChat's `edges`): which agents hand off to, or run after, which. */
+export interface AgentEdge {
+  from: string | string[];
+  to: string | string[];
+  description?: string;
+  edgeType?: 'handoff' | 'direct';
+  prompt?: string;
+  excludeResults?: boolean;
+  promptKey?: string;
+}
+
 /** The configurable fields of an agent: what a version captures and what a change is measured on. */
 export interface AgentSnapshot {
   name: string;
@@ -11,7 +28,30 @@ export interface AgentSnapshot {
   avatar: { filepath: string; source: string } | null;
   category: string;
   conversation_starters: string[];
+  /** `''` (off), `default`, `shadcnui` or `custom`. */
+  artifacts: string;
+  /** Null: the server's default. */
+  recursion_limit: number | null;
+  support_contact: AgentSupportContact | null;
+  edges: AgentEdge[];
+  end_after_tools: boolean;
+  hide_sequential_outputs: boolean;
+  is_promoted: boolean;
 }
+
+/**
+ * What a field holds when a snapshot does not have it: versions recorded before the field existed
+ * read as if the agent had the default then (which is what it behaved like).
+ */
+const SNAPSHOT_DEFAULTS: Partial<AgentSnapshot> = {
+  artifacts: '',
+  recursion_limit: null,
+  support_contact: null,
+  edges: [],
+  end_after_tools: false,
+  hide_sequential_outputs: false,
+  is_promoted: false,
+};
 
 export const SNAPSHOT_FIELDS = [
   'name',
@@ -25,12 +65,25 @@ export const SNAPSHOT_FIELDS = [
   'avatar',
   'category',
   'conversation_starters',
+  'artifacts',
+  'recursion_limit',
+  'support_contact',
+  'edges',
+  'end_after_tools',
+  'hide_sequential_outputs',
+  'is_promoted',
 ] as const satisfies readonly (keyof AgentSnapshot)[];
 
-/** Copies exactly the snapshot fields out of anything shaped like an agent. */
+/**
+ * Copies exactly the snapshot fields out of anything shaped like an agent; a field an older
+ * snapshot lacks gets its default.
+ */
 export function takeSnapshot(source: AgentSnapshot): AgentSnapshot {
   const snapshot = {} as Record<keyof AgentSnapshot, unknown>;
-  for (const field of SNAPSHOT_FIELDS) snapshot[field] = source[field];
+  for (const field of SNAPSHOT_FIELDS) {
+    const value = source[field];
+    snapshot[field] = value === undefined && field in SNAPSHOT_DEFAULTS ? SNAPSHOT_DEFAULTS[field] : value;
+  }
   return snapshot as AgentSnapshot;
 }
 

@@ -3,6 +3,9 @@ import {
   ArrayMaxSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
   IsNumber,
   IsObject,
   IsOptional,
@@ -15,7 +18,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { OptionalNotNull } from '@agents/core';
-import { AvatarDto, ModelParametersDto, ToolResourcesDto } from './agent-parts.dto';
+import { ARTIFACT_MODES, MAX_AGENT_EDGES, MAX_RECURSION_LIMIT } from '../agent-limits';
+import { AgentEdgeDto, AvatarDto, ModelParametersDto, SupportContactDto, ToolResourcesDto } from './agent-parts.dto';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
 
@@ -108,4 +112,69 @@ export class AgentFieldsDto {
   @MinLength(1, { each: true })
   @MaxLength(1000, { each: true })
   conversation_starters?: string[];
+
+  /**
+   * LibreChat's artifacts mode: `""` (off), `default`, `shadcnui` or `custom`. Stored, versioned
+   * and returned; artifacts are not rendered by this service yet.
+   * @example "default"
+   */
+  @OptionalNotNull()
+  @IsIn(ARTIFACT_MODES)
+  artifacts?: (typeof ARTIFACT_MODES)[number];
+
+  /**
+   * The most steps one run may take (1..100); null returns to the server's default. Stored,
+   * versioned and returned; the tool loop will take its step cap from it.
+   * @example 25
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RECURSION_LIMIT)
+  recursion_limit?: number | null;
+
+  /** Who to contact about the agent, shown on its card to everyone who can see it; null removes it. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SupportContactDto)
+  support_contact?: SupportContactDto | null;
+
+  /**
+   * LibreChat's agent graph: at most 20 edges between agents. Stored, versioned and returned;
+   * multi-agent runs (handoffs, chains) are not built yet, so they do not change a chat today.
+   */
+  @OptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(MAX_AGENT_EDGES)
+  @ValidateNested({ each: true })
+  @Type(() => AgentEdgeDto)
+  edges?: AgentEdgeDto[];
+
+  /**
+   * Whether a run ends right after the agent's tool calls, without a final answer. Stored,
+   * versioned and returned; not applied yet.
+   * @example false
+   */
+  @OptionalNotNull()
+  @IsBoolean()
+  end_after_tools?: boolean;
+
+  /**
+   * Whether only the last agent's output of a sequential (multi-agent) run is shown. Stored,
+   * versioned and returned; not applied yet (there are no multi-agent runs).
+   * @example false
+   */
+  @OptionalNotNull()
+  @IsBoolean()
+  hide_sequential_outputs?: boolean;
+
+  /**
+   * Featured in the catalogue (`GET /api/agents?promoted=1`). Only an ADMIN may change it (403
+   * otherwise); sending the current value is always fine. A copy starts unpromoted.
+   * @example false
+   */
+  @OptionalNotNull()
+  @IsBoolean()
+  is_promoted?: boolean;
 }

@@ -1,3 +1,6 @@
+import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
+import { AgentEdgeDto } from './agent-parts.dto';
+
 export class AvatarResponseDto {
   /** An http(s) URL or a path on this server starting with `/`. @example "/images/avatars/agent.png" */
   filepath!: string;
@@ -5,36 +8,36 @@ export class AvatarResponseDto {
   source!: string;
 }
 
+export class SupportContactResponseDto {
+  /** @example "HR team" */
+  name?: string;
+  /** @example "hr@example.com" */
+  email?: string;
+}
+
 /**
- * An agent, as every route returns it (API.md §2). Text fields (name, description, instructions,
- * conversation starters) are returned exactly as stored, HTML included: escape them when rendering.
+ * The fields every caller who can see an agent gets: what a catalogue shows. Text fields are
+ * returned exactly as stored, HTML included: escape them when rendering.
  */
-export class AgentResponseDto {
+export class AgentCatalogueFieldsDto {
   /** @example "agent_V1StGXR8_Z5jdHi6B-myT" */
   id!: string;
   /** @example "HR Helper" */
   name!: string;
   /** @example "Answers questions about our HR policies" */
   description!: string | null;
-  /** @example "You are a concise, friendly HR assistant." */
-  instructions!: string | null;
-  /** @example "openai" */
-  provider!: string;
-  /** @example "gpt-4o" */
-  model!: string;
-  /** @example {"temperature": 0.7} */
-  model_parameters!: Record<string, unknown>;
-  /** @example ["calculator"] */
-  tools!: string[];
-  /** @example {"file_search": {"file_ids": []}} */
-  tool_resources!: Record<string, unknown>;
-  /** User id of the creator. @example "0b6f3c1e-6f2a-4c55-9d7e-2f1c8a1f4b21" */
-  author!: string;
   avatar!: AvatarResponseDto | null;
   /** @example "general" */
   category!: string;
   /** @example ["What is our leave policy?"] */
   conversation_starters!: string[];
+  support_contact!: SupportContactResponseDto | null;
+  /** @example "openai" */
+  provider!: string;
+  /** @example "gpt-4o" */
+  model!: string;
+  /** Featured in the catalogue by an ADMIN. @example false */
+  is_promoted!: boolean;
   /** Current version number, 1 when created. @example 3 */
   version!: number;
   /** Whether a public grant exists. @example false */
@@ -45,10 +48,56 @@ export class AgentResponseDto {
   updatedAt!: string;
 }
 
+/**
+ * What a caller who can see or use an agent but not EDIT it gets (API.md §2): the catalogue card.
+ * The configuration (instructions, tools, tool_resources, model_parameters, edges, …) is left out;
+ * chats still use it, server-side.
+ */
+export class AgentCardResponseDto extends AgentCatalogueFieldsDto {
+  /** User id of the creator; present only when the caller is the creator. */
+  author?: string;
+}
+
+/**
+ * An agent with its full configuration, as callers with EDIT get it (API.md §2): from create,
+ * update, revert and duplicate, from GET /api/agents/:id/expanded, and from reads and lists.
+ */
+export class AgentResponseDto extends AgentCatalogueFieldsDto {
+  /** @example "You are a concise, friendly HR assistant." */
+  instructions!: string | null;
+  /** @example {"temperature": 0.7} */
+  model_parameters!: Record<string, unknown>;
+  /** @example ["calculator"] */
+  tools!: string[];
+  /** @example {"file_search": {"file_ids": []}} */
+  tool_resources!: Record<string, unknown>;
+  /** User id of the creator. @example "0b6f3c1e-6f2a-4c55-9d7e-2f1c8a1f4b21" */
+  author!: string;
+  /** `""` (off), `default`, `shadcnui` or `custom`. @example "" */
+  artifacts!: string;
+  /** Null: the server's default. @example 25 */
+  recursion_limit!: number | null;
+  edges!: AgentEdgeDto[];
+  /** @example false */
+  end_after_tools!: boolean;
+  /** @example false */
+  hide_sequential_outputs!: boolean;
+}
+
+/** An agent as reads and lists return it: the full configuration to callers with EDIT, the card to others. */
+export type AgentViewDto = AgentResponseDto | AgentCardResponseDto;
+
+/** The OpenAPI schema of {@link AgentViewDto}; the models need `@ApiExtraModels` where it is used. */
+export const AGENT_VIEW_SCHEMA = {
+  oneOf: [{ $ref: getSchemaPath(AgentResponseDto) }, { $ref: getSchemaPath(AgentCardResponseDto) }],
+};
+
 export class AgentListResponseDto {
   /** @example "list" */
   object!: 'list';
-  data!: AgentResponseDto[];
+  /** Each agent in full when the caller holds EDIT on it, as its card otherwise. */
+  @ApiProperty({ type: 'array', items: AGENT_VIEW_SCHEMA })
+  data!: AgentViewDto[];
   /** @example "agent_V1StGXR8_Z5jdHi6B-myT" */
   first_id!: string | null;
   /** @example "agent_3ZtG8hB4ZkqP0xY2nL9aQ" */
@@ -81,6 +130,13 @@ export class AgentVersionResponseDto {
   avatar!: AvatarResponseDto | null;
   category!: string;
   conversation_starters!: string[];
+  artifacts!: string;
+  recursion_limit!: number | null;
+  support_contact!: SupportContactResponseDto | null;
+  edges!: AgentEdgeDto[];
+  end_after_tools!: boolean;
+  hide_sequential_outputs!: boolean;
+  is_promoted!: boolean;
 }
 
 export class AgentVersionListResponseDto {
@@ -109,4 +165,14 @@ export class ToolResponseDto {
 export class MessageResponseDto {
   /** @example "Agent deleted" */
   message!: string;
+}
+
+/** One catalogue category and how many agents the caller can see in it. */
+export class AgentCategoryDto {
+  /** What agents store in `category` and what `GET /api/agents?category=` takes. @example "hr" */
+  value!: string;
+  /** The value made readable. @example "Hr" */
+  label!: string;
+  /** Agents in this category the caller can see. @example 3 */
+  count!: number;
 }

@@ -1,6 +1,15 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { OptionalNotNull, PageQueryDto } from '@agents/core';
+
+/** How a query string spells a boolean; anything else stays as it is and fails validation. */
+const QUERY_BOOLEANS = new Map<unknown, boolean>([
+  ['1', true],
+  ['true', true],
+  ['0', false],
+  ['false', false],
+]);
 
 export class ListAgentsQueryDto extends PageQueryDto {
   /** Case-insensitive match on name or description. @example "hr" */
@@ -24,4 +33,15 @@ export class ListAgentsQueryDto extends PageQueryDto {
   @Min(1)
   @Max(31)
   requiredPermission?: number;
+
+  /**
+   * `1`/`true`: only agents an ADMIN promoted; `0`/`false`: only the others (LibreChat's
+   * marketplace sends `promoted=1` for its "Top picks").
+   * @example "1"
+   */
+  @ApiPropertyOptional({ enum: ['1', 'true', '0', 'false'] })
+  @OptionalNotNull()
+  @Transform(({ value }: { value: unknown }) => QUERY_BOOLEANS.get(value) ?? value)
+  @IsBoolean({ message: 'promoted must be 1, true, 0 or false' })
+  promoted?: boolean;
 }

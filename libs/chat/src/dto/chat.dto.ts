@@ -1,23 +1,101 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  Equals,
   IsArray,
+  IsBoolean,
+  IsInt,
+  IsObject,
+  IsOptional,
   IsString,
   IsUUID,
   Matches,
+  Max,
   MaxLength,
+  Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
 import { AGENT_ID_PATTERN, OptionalNotNull } from '@agents/core';
+import type { ContentPart } from '../message.entity';
+import { ChatMessageDto } from './conversation.dto';
 
 /** An idempotency key: 1..255 printable ASCII characters, no spaces. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
+
+/** LibreChat's `Constants.NO_PARENT`: the message has no parent, it starts the conversation's thread. */
+export const NO_PARENT_MESSAGE_ID = '00000000-0000-0000-0000-000000000000';
+
+const NOT_SUPPORTED = (what: string): { message: string } => ({
+  message: `${what} is not supported; send the text as a new message instead`,
+});
 
 export class ChatFileDto {
   /** @example "5f0c7d2e-8a4b-4c1d-9e3f-1a2b3c4d5e6f" */
   @IsUUID('all')
   file_id!: string;
+
+  /** What LibreChat's client also sends about the file; accepted and ignored (the stored file is used). */
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(2048)
+  filepath?: string;
+
+  /** Accepted and ignored, like `filepath`. @example "image/png" */
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(256)
+  type?: string;
+
+  /** Accepted and ignored, like `filepath`. @example 512 */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  height?: number | null;
+
+  /** Accepted and ignored, like `filepath`. @example 512 */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  width?: number | null;
+}
+
+/**
+ * LibreChat's settings for an agent made up on the fly (no saved agent). This service chats with
+ * saved agents only; as LibreChat does for a saved agent, it uses the agent's own tools and ignores these.
+ */
+export class EphemeralAgentDto {
+  /** MCP servers to enable, at most 64. */
+  @OptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  @MaxLength(256, { each: true })
+  mcp?: string[];
+
+  /** @example false */
+  @OptionalNotNull()
+  @IsBoolean()
+  web_search?: boolean;
+
+  /** @example false */
+  @OptionalNotNull()
+  @IsBoolean()
+  file_search?: boolean;
+
+  /** @example false */
+  @OptionalNotNull()
+  @IsBoolean()
+  execute_code?: boolean;
+
+  /** @example "" */
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(16)
+  artifacts?: string;
 }
 
 export class StartChatDto {
@@ -32,13 +110,20 @@ export class StartChatDto {
   @MaxLength(100_000)
   text!: string;
 
-  /** "new" (or omitted) starts a conversation; a UUID continues one of the caller's. @example "new" */
-  @OptionalNotNull()
+  /**
+   * "new", null (what LibreChat's client sends) or omitted starts a conversation; a UUID continues
+   * one of the caller's. @example "new"
+   */
+  @IsOptional()
   @IsString()
-  @Matches(/^(new|[0-9a-fA-F-]{36})$/, { message: 'conversationId must be "new" or a UUID' })
-  conversationId?: string;
+  @Matches(/^(new|[0-9a-fA-F-]{36})$/, { message: 'conversationId must be "new", null or a UUID' })
+  conversationId?: string | null;
 
-  /** The message to reply under; defaults to the conversation's latest message. */
+  /**
+   * The message to reply under; defaults to the conversation's latest message. The all-zeros UUID
+   * (LibreChat's "no parent") makes the message a root: the start of a new thread, with no earlier
+   * messages as its context.
+   */
   @OptionalNotNull()
   @IsUUID('all')
   parentMessageId?: string;
@@ -64,6 +149,117 @@ export class StartChatDto {
   @IsString()
   @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'clientRequestId must be 1..255 printable ASCII characters' })
   clientRequestId?: string;
+
+  // What LibreChat's web client sends besides: accepted when it changes nothing here, refused with a
+  // 400 naming the field when it asks for something this service does not do (regenerate, edit,
+  // continue, temporary chats).
+
+  /** LibreChat's endpoint name; accepted and ignored (this route is the agents endpoint). @example "agents" */
+  @OptionalNotNull()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  endpoint?: string;
+
+  /** Accepted and ignored. @example "agents" */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  endpointType?: string | null;
+
+  /** Accepted and ignored: the agent's own model answers. @example "gpt-4o" */
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  model?: string | null;
+
+  /** LibreChat's user-key expiry; accepted and ignored (providers use the server's keys). @example "2026-11-29T13:00:00.000Z" */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  key?: string | null;
+
+  /** Accepted and ignored: a stored user message's sender is always "User". @example "User" */
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(256)
+  sender?: string;
+
+  /** Only `true` (a user's message). @example true */
+  @OptionalNotNull()
+  @IsBoolean()
+  @Equals(true, { message: 'isCreatedByUser must be true: this route takes user messages' })
+  isCreatedByUser?: boolean;
+
+  /** The client's local time; accepted and ignored (the server's clock dates messages). @example "2026-11-29T13:00:00" */
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(64)
+  clientTimestamp?: string;
+
+  /** Only `false`. @example false */
+  @OptionalNotNull()
+  @IsBoolean()
+  @Equals(false, { message: 'error must be false' })
+  error?: boolean;
+
+  /** The text of the client's latest message, used by LibreChat only to continue an answer; accepted and ignored. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(1_048_576)
+  generation?: string | null;
+
+  /**
+   * The client's latest message id, used by LibreChat only to continue an answer; accepted and
+   * ignored (the answer gets a new id, returned as `responseMessageId`).
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  responseMessageId?: string | null;
+
+  /** Only null: a value means "regenerate", which is not supported. */
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Only null (regenerating is not supported)' })
+  @IsOptional()
+  @Equals(null, NOT_SUPPORTED('regenerating an answer (overrideParentMessageId)'))
+  overrideParentMessageId?: null;
+
+  /** Only `false`: regenerating an answer is not supported. @example false */
+  @OptionalNotNull()
+  @IsBoolean()
+  @Equals(false, NOT_SUPPORTED('regenerating an answer'))
+  isRegenerate?: boolean;
+
+  /** Only `false`: editing a sent message is not supported. @example false */
+  @OptionalNotNull()
+  @IsBoolean()
+  @Equals(false, NOT_SUPPORTED('editing a message'))
+  isEdited?: boolean;
+
+  /** Only `false`: continuing an answer is not supported. @example false */
+  @OptionalNotNull()
+  @IsBoolean()
+  @Equals(false, NOT_SUPPORTED('continuing an answer'))
+  isContinued?: boolean;
+
+  /** Only `false`: temporary (unsaved) chats are not supported. @example false */
+  @OptionalNotNull()
+  @IsBoolean()
+  @Equals(false, NOT_SUPPORTED('a temporary chat'))
+  isTemporary?: boolean;
+
+  /** Only null: edited content belongs to editing a message, which is not supported. */
+  @ApiPropertyOptional({ type: Object, nullable: true, description: 'Only null (editing is not supported)' })
+  @IsOptional()
+  @Equals(null, NOT_SUPPORTED('editing a message (editedContent)'))
+  editedContent?: null;
+
+  /** LibreChat's settings for an unsaved agent; accepted and ignored (the saved agent's tools apply). */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => EphemeralAgentDto)
+  ephemeralAgent?: EphemeralAgentDto | null;
 }
 
 export class StartChatResponseDto {
@@ -129,6 +325,20 @@ export class ActiveJobsDto {
   activeJobIds!: string[];
 }
 
+/** Where an answer stands: the `resumeState` of a `resume=true` stream's sync frame (API.md §4). */
+export class ResumeStateDto {
+  /** The run steps so far, as their `on_run_step` events carried them. */
+  runSteps!: Record<string, unknown>[];
+  /** The answer so far as content parts, in order. @example [{"type": "think", "think": "The user asks…"}, {"type": "text", "text": "Our leave policy"}] */
+  aggregatedContent!: ContentPart[];
+  /** The message being answered; null when it can no longer be read. */
+  userMessage!: ChatMessageDto | null;
+  /** @example "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed" */
+  responseMessageId!: string | null;
+  /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
+  conversationId!: string;
+}
+
 export class GenerationStatusDto {
   /** Whether a generation is running now. @example true */
   active!: boolean;
@@ -136,10 +346,13 @@ export class GenerationStatusDto {
   streamId?: string;
   /** @example "running" */
   status?: 'running' | 'completed' | 'failed' | 'aborted';
-  /** The answer's text so far. @example "Our leave policy" */
-  aggregatedContent?: string;
+  /**
+   * The answer so far as content parts, as LibreChat renders them (text, reasoning as `think`,
+   * tool calls). @example [{"type": "text", "text": "Our leave policy"}]
+   */
+  aggregatedContent?: ContentPart[];
   /** @example "2026-11-29T12:00:00.000Z" */
   createdAt?: string;
-  /** What a client needs to pick the stream up again. */
-  resumeState?: { conversationId: string; userMessageId: string; responseMessageId: string; aggregatedContent: string };
+  /** What a client needs to redraw the answer and pick the stream up again. */
+  resumeState?: ResumeStateDto;
 }

@@ -95,6 +95,16 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
    * retried on another.
    */
   async getManyPrepared<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): Promise<T[]> {
+    return (await this.getRawAndManyPrepared(qb)).entities;
+  }
+
+  /**
+   * {@link getManyPrepared}, also answering the raw rows (in the same order as the entities), for
+   * queries that select computed columns beside the entity's.
+   */
+  async getRawAndManyPrepared<T extends ObjectLiteral>(
+    qb: SelectQueryBuilder<T>,
+  ): Promise<{ entities: T[]; raw: Record<string, unknown>[] }> {
     const { connection } = this.manager;
     const [text, values] = qb.getQueryAndParameters();
     const name = preparedStatementName(text);
@@ -103,7 +113,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
       what: 'A prepared query',
     });
     const metadata = connection.getMetadata(qb.expressionMap.mainAlias!.target);
-    return rows.map((raw) => {
+    const entities = rows.map((raw) => {
       const entity = metadata.create() as T;
       for (const column of metadata.columns) {
         const value = raw[`${qb.alias}_${column.databaseName}`];
@@ -114,6 +124,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
       }
       return entity;
     });
+    return { entities, raw: rows };
   }
 
   async onModuleInit(): Promise<void> {
