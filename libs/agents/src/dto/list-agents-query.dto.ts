@@ -3,6 +3,11 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { OptionalNotNull, PageQueryDto } from '@agents/core';
 
+/*
+ * No filter carries an `example`: Swagger UI's "Try it out" fills examples in, and a new user would
+ * see an empty list filtered by them.
+ */
+
 /** How a query string spells a boolean; anything else stays as it is and fails validation. */
 const QUERY_BOOLEANS = new Map<unknown, boolean>([
   ['1', true],
@@ -12,21 +17,21 @@ const QUERY_BOOLEANS = new Map<unknown, boolean>([
 ]);
 
 export class ListAgentsQueryDto extends PageQueryDto {
-  /** Case-insensitive match on name or description. @example "hr" */
+  /** Case-insensitive match on name or description, e.g. `hr`. */
   @OptionalNotNull()
   @IsString()
   @MinLength(1)
   @MaxLength(256)
   search?: string;
 
-  /** Only agents of this category. @example "general" */
+  /** Only agents of this category, e.g. `general`. */
   @OptionalNotNull()
   @IsString()
   @MinLength(1)
   @MaxLength(64)
   category?: string;
 
-  /** Only agents on which the caller holds all of these permission bits (VIEW=1 … USE=16). @example 1 */
+  /** Only agents on which the caller holds all of these permission bits (VIEW=1 … USE=16), e.g. `16` for the ones you may chat with. */
   @OptionalNotNull()
   @Type(() => Number)
   @IsInt()
@@ -37,7 +42,6 @@ export class ListAgentsQueryDto extends PageQueryDto {
   /**
    * `1`/`true`: only agents an ADMIN promoted; `0`/`false`: only the others (LibreChat's
    * marketplace sends `promoted=1` for its "Top picks").
-   * @example "1"
    */
   @ApiPropertyOptional({ enum: ['1', 'true', '0', 'false'] })
   @OptionalNotNull()
