@@ -1,8 +1,8 @@
 /** Three tiers: unit (mocks only), integration (real PostgreSQL), e2e (the real app over HTTP). */
 const moduleNameMapper = {
-  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat)$':
+  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat|generation)$':
     '<rootDir>/libs/$1/src',
-  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat)/(.*)$':
+  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat|generation)/(.*)$':
     '<rootDir>/libs/$1/src/$2',
 };
 const transform = {

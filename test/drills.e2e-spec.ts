@@ -174,17 +174,22 @@ describe('fault drills, distributed', () => {
           }
         }),
       );
+      // Readers, too, retry what the api refuses with 503 (a read that kept losing its connection).
       const ends = await Promise.all(
-        started.map((chat, i) =>
-          readSse(`${(i % 2 ? api1 : api2).baseUrl}/api/agents/chat/stream/${chat.streamId}`, me.auth, {
-            timeoutMs: 40_000,
-          }),
-        ),
+        started.map(async (chat, i) => {
+          for (let attempt = 0; ; attempt++) {
+            const url = `${(i % 2 ? api1 : api2).baseUrl}/api/agents/chat/stream/${chat.streamId}`;
+            const sse = await readSse(url, me.auth, { timeoutMs: 40_000 });
+            if (sse.status !== 503 || attempt >= 20) return sse;
+            await sleep(150);
+          }
+        }),
       );
       storming = false;
       await storm;
       expect(terminated).toBeGreaterThan(0);
       for (const [i, sse] of ends.entries()) {
+        expect({ chat: i, status: sse.status }).toEqual({ chat: i, status: 200 });
         const last = expectOneTerminalLast(sse);
         expect({ chat: i, last: last.data }).toMatchObject({
           last: { final: true, responseMessage: { text: streamedText(sse.frames), error: false } },

@@ -12,7 +12,7 @@ import { loadConfig } from '@agents/core';
 import { ChatProviderFactory, ContextBudget, ProviderRegistry } from '@agents/providers';
 import type { EventBus, GenerationStateStore } from '@agents/streaming';
 import { VersionsRepository, takeSnapshot } from '@agents/versions';
-import { GenerationService } from '../../libs/chat/src/generation/generation.service';
+import { GenerationService } from '@agents/generation';
 import { agentEntity } from './entity-factories';
 import { insertUser, type IntegrationDatabase } from './integration-database';
 

@@ -4,15 +4,19 @@ import { AgentsModule } from '@agents/agents';
 import { AuthModule } from '@agents/auth';
 import { ChatModule } from '@agents/chat';
 import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig, type EmbeddedPostgres } from '@agents/core';
+import { GenerationModule } from '@agents/generation';
 import { OpenAICompatModule } from '@agents/openai-compat';
 import { HealthController } from './health.controller';
 import { RedisHealth } from './redis-health';
 
-/** The HTTP process: REST routes, Swagger UI, health. */
+/**
+ * The HTTP process: REST routes, Swagger UI, health. In the embedded mode (no REDIS_URL) it runs
+ * the generations too — the in-process queue has no other consumer; a distributed api never
+ * builds the worker side, so no provider client exists in it.
+ */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, embedded: EmbeddedPostgres | null = null): DynamicModule {
-    const chat = ChatModule.forRoot({ consumeJobs: !config.redisUrl }); // the in-process queue has no other consumer
     return {
       module: AppModule,
       imports: [
@@ -22,8 +26,9 @@ export class AppModule {
         TerminusModule.forRoot({ logger: false }),
         AuthModule,
         AgentsModule,
-        chat,
-        OpenAICompatModule.forRoot(chat), // shares chat's queue
+        ChatModule,
+        OpenAICompatModule,
+        ...(config.redisUrl ? [] : [GenerationModule]),
       ],
       controllers: [HealthController],
       providers: [RedisHealth],

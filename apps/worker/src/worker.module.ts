@@ -1,19 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ChatModule } from '@agents/chat';
 import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig } from '@agents/core';
+import { GenerationModule } from '@agents/generation';
 
-/** The worker process: no HTTP; consumes the generation queue. */
+/** The worker process: no HTTP, no controller; consumes the generation queue. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [
-        ConfigModule.forRoot(config),
-        LoggingModule,
-        DatabaseModule.forRoot(),
-        ChatModule.forRoot({ consumeJobs: true }),
-      ],
+      imports: [ConfigModule.forRoot(config), LoggingModule, DatabaseModule.forRoot(), GenerationModule],
     };
   }
 }

@@ -34,8 +34,8 @@ import {
 } from './dto/chat.dto';
 import { ChatMessageDto } from './dto/conversation.dto';
 import { IdempotencyRepository } from './idempotency.repository';
-import { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation/generation-queue';
-import type { GenerationJob } from './generation/generation-job';
+import { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation-queue';
+import type { GenerationJob } from './generation-job';
 import { MessageEntity } from './message.entity';
 import { MESSAGE_ID_CONSTRAINT, MessagesRepository } from './messages.repository';
 import { resumeSnapshot } from './resume-snapshot';

@@ -1,10 +1,14 @@
 export * from './chat.module';
+export * from './chat-data.module';
 export * from './conversation.entity';
 export * from './conversations.repository';
 export * from './message.entity';
 export * from './messages.repository';
-export * from './generation/generation-job';
-export { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation/generation-queue';
+export * from './generation-job';
+export { GENERATION_JOBS, generationJobId, streamIdOfJob, type GenerationJobs } from './generation-queue';
+export { ChatMessageDto, ConversationDto } from './dto/conversation.dto';
+export { IdempotencyRepository } from './idempotency.repository';
+export { resumeSnapshot, type SyncPayload } from './resume-snapshot';
 export { SseConnections } from './sse-connections';
 export { ChatAvailabilityGuard } from './chat-availability.guard';
 export { SSE_HEADERS, SSE_PING } from './stream-responder';

@@ -1,6 +1,7 @@
-import { Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '@agents/agents';
+import { ChatDataModule } from '@agents/chat';
 import { AppConfig, formatErrorsUnder } from '@agents/core';
 import { ProvidersModule } from '@agents/providers';
 import { StreamingModule } from '@agents/streaming';
@@ -15,30 +16,25 @@ import { ResponsesJanitor, ResponsesRepository } from './responses.repository';
 import { ResponsesService } from './responses.service';
 
 /**
- * The OpenAI-compatible API under `/api/agents/v1` (API.md §5). Generations go through the chat
- * module's queue, so `chat` must be the very ChatModule the app imports (one queue per process).
+ * The OpenAI-compatible API under `/api/agents/v1` (API.md §5). Completions are generations like
+ * chat's, on the same queue (ChatDataModule) and the same workers.
  */
-@Module({})
+@Module({
+  imports: [TypeOrmModule.forFeature([ResponseEntity]), AgentsModule, ProvidersModule, StreamingModule, ChatDataModule],
+  controllers: [OpenAICompatController],
+  providers: [
+    CompletionGenerations,
+    ModelsService,
+    ChatCompletionsService,
+    ResponsesRepository,
+    ResponsesJanitor,
+    ResponsesService,
+    OpenAIRateLimitGuard,
+    { provide: OPENAI_RATE_LIMITER, inject: [AppConfig], useFactory: createRateLimiter },
+    RateLimiterShutdown,
+  ],
+})
 export class OpenAICompatModule implements OnModuleInit {
-  static forRoot(chat: DynamicModule): DynamicModule {
-    return {
-      module: OpenAICompatModule,
-      imports: [TypeOrmModule.forFeature([ResponseEntity]), AgentsModule, ProvidersModule, StreamingModule, chat],
-      controllers: [OpenAICompatController],
-      providers: [
-        CompletionGenerations,
-        ModelsService,
-        ChatCompletionsService,
-        ResponsesRepository,
-        ResponsesJanitor,
-        ResponsesService,
-        OpenAIRateLimitGuard,
-        { provide: OPENAI_RATE_LIMITER, inject: [AppConfig], useFactory: createRateLimiter },
-        RateLimiterShutdown,
-      ],
-    };
-  }
-
   /** Every error under the prefix — from guards, pipes, services or the body parser — uses OpenAI's envelope. */
   onModuleInit(): void {
     formatErrorsUnder(OPENAI_COMPAT_PREFIX, formatOpenAIError);

@@ -8,6 +8,7 @@ import { ServiceUnavailableError } from '../errors/domain-errors';
 import { EMBEDDED_POSTGRES } from './database.tokens';
 import type { EmbeddedPostgres } from './embedded-postgres';
 import { retryTransient } from './retry-transient';
+import { retryingReads } from './retrying-reads';
 
 const MIGRATION_LOCK_KEY = 7_240_111; // pg_advisory_lock key shared by every instance
 const RETRY_MS = 2_000;
@@ -68,6 +69,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   private connecting?: Promise<boolean>;
   private lastError?: string;
   private stopped = false;
+  private reads?: EntityManager;
 
   constructor(
     @InjectDataSource() readonly dataSource: DataSource,
@@ -78,10 +80,14 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
     return this.dataSource.isInitialized;
   }
 
-  /** The entity manager, or a 503 when the database is not connected. */
+  /**
+   * The entity manager (its reads retried on a lost connection, see retryingReads), or a 503 when
+   * the database is not connected.
+   */
   get manager(): EntityManager {
     if (!this.ready) throw new ServiceUnavailableError('The database is unavailable; try again shortly');
-    return this.dataSource.manager;
+    this.reads ??= retryingReads(this.dataSource.manager);
+    return this.reads;
   }
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ProviderError, type ChatProvider, type ChatRequest, type FinishReason } from '@agents/providers';
 import { RedisUnavailableError, StreamNotFoundError, type EventBus } from '@agents/streaming';
-import type { ContentPart } from '../message.entity';
+import type { ContentPart } from '@agents/chat';
 import { whenRedisAvailable } from './redis-outage';
 
 /** Why a generation failed when its stream could not take its events (Redis lost them, or stayed down). */

@@ -11,18 +11,18 @@ import {
   type StreamEvent,
 } from '@agents/streaming';
 import { VersionsRepository, takeSnapshot } from '@agents/versions';
-import { agentEntity } from '../../../../test/support/entity-factories';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../../test/support/fake-openai';
+import { agentEntity } from '../../../test/support/entity-factories';
+import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai';
 import {
   type IntegrationDatabase,
   insertUser,
   openIntegrationDatabase,
-} from '../../../../test/support/integration-database';
-import { ConversationEntity } from '../conversation.entity';
-import { ConversationsRepository } from '../conversations.repository';
-import { MessageEntity } from '../message.entity';
-import { MessagesRepository } from '../messages.repository';
-import type { CompletionGenerationJob, ConversationGenerationJob } from './generation-job';
+} from '../../../test/support/integration-database';
+import { ConversationEntity } from '@agents/chat';
+import { ConversationsRepository } from '@agents/chat';
+import { MessageEntity } from '@agents/chat';
+import { MessagesRepository } from '@agents/chat';
+import type { CompletionGenerationJob, ConversationGenerationJob } from '@agents/chat';
 import { STREAM_LOST_FAILURE } from './generation-runner';
 import { GenerationService, SHUTDOWN_FAILURE } from './generation.service';
 

@@ -1,7 +1,7 @@
 import type { AppConfig } from '@agents/core';
 import { InProcessJobQueue } from '@agents/jobs';
 import { InMemoryEventBus, InMemoryGenerationState, type StreamEvent } from '@agents/streaming';
-import type { ConversationGenerationJob, GenerationJob } from './generation-job';
+import type { ConversationGenerationJob, GenerationJob } from '@agents/chat';
 import { GenerationProcessor, SHUTDOWN_FAILURE } from './generation.processor';
 import type { GenerationService } from './generation.service';
 
@@ -46,7 +46,7 @@ describe('GenerationProcessor shutdown', () => {
 
   function processor(service: GenerationService, drainMs: number): GenerationProcessor {
     const config = { workerConcurrency: 4, shutdownDrainMs: drainMs } as AppConfig;
-    const made = new GenerationProcessor(jobs, bus, state, true, service, config);
+    const made = new GenerationProcessor(jobs, bus, state, service, config);
     made.onApplicationBootstrap();
     return made;
   }

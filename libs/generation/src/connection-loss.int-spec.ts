@@ -7,11 +7,11 @@ import {
   insertUser,
   openIntegrationDatabase,
 } from '../../../test/support/integration-database';
-import { IdempotencyRepository } from './idempotency.repository';
-import { MessageEntity } from './message.entity';
-import { MessagesRepository } from './messages.repository';
-import type { ConversationGenerationJob } from './generation/generation-job';
-import type { GenerationService } from './generation/generation.service';
+import { IdempotencyRepository } from '@agents/chat';
+import { MessageEntity } from '@agents/chat';
+import { MessagesRepository } from '@agents/chat';
+import type { ConversationGenerationJob } from '@agents/chat';
+import type { GenerationService } from './generation.service';
 
 /**
  * Database connections terminated (pg_terminate_backend) under the statements of a chat: the

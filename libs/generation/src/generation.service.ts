@@ -17,17 +17,12 @@ import {
   StreamNotFoundError,
 } from '@agents/streaming';
 import { VersionsRepository, type AgentSnapshot, type AgentVersionEntity } from '@agents/versions';
-import { ConversationsRepository } from '../conversations.repository';
-import { ChatMessageDto, ConversationDto } from '../dto/conversation.dto';
-import { MessageEntity } from '../message.entity';
-import { MessagesRepository } from '../messages.repository';
-import { resumeSnapshot } from '../resume-snapshot';
-import type {
-  CompletionGenerationJob,
-  CompletionResult,
-  ConversationGenerationJob,
-  GenerationJob,
-} from './generation-job';
+import { ConversationsRepository } from '@agents/chat';
+import { ChatMessageDto, ConversationDto } from '@agents/chat';
+import { MessageEntity } from '@agents/chat';
+import { MessagesRepository } from '@agents/chat';
+import { resumeSnapshot } from '@agents/chat';
+import type { CompletionGenerationJob, CompletionResult, ConversationGenerationJob, GenerationJob } from '@agents/chat';
 import { BatchedAppender } from './batched-appender';
 import { providerFailed } from './generation-failure';
 import { GenerationRunner, type GenerationOutcome } from './generation-runner';

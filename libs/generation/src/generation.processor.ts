@@ -7,12 +7,10 @@ import {
 } from '@nestjs/common';
 import { AppConfig, settlesWithin } from '@agents/core';
 import { EVENT_BUS, GENERATION_STATE, type EventBus, type GenerationStateStore } from '@agents/streaming';
-import { ChatMessageDto } from '../dto/conversation.dto';
-import type { GenerationJob } from './generation-job';
-import { GENERATION_JOBS, streamIdOfJob, type GenerationJobs } from './generation-queue';
+import { ChatMessageDto } from '@agents/chat';
+import type { GenerationJob } from '@agents/chat';
+import { GENERATION_JOBS, streamIdOfJob, type GenerationJobs } from '@agents/chat';
 import { GenerationService, SHUTDOWN_FAILURE } from './generation.service';
-
-export const CONSUME_GENERATION_JOBS = Symbol('CONSUME_GENERATION_JOBS');
 
 /** After the drain timeout, how long cut-off generations get to store and announce their end. */
 const ABANDON_GRACE_MS = 5_000;
@@ -53,13 +51,11 @@ export class GenerationProcessor implements OnApplicationBootstrap, BeforeApplic
     @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
-    @Inject(CONSUME_GENERATION_JOBS) private readonly consume: boolean,
     private readonly generation: GenerationService,
     private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.consume) return;
     this.jobs.onFailed((jobId, reason) => void this.endFailed(streamIdOfJob(jobId), reason));
     this.jobs.process(
       async (job) => {
@@ -77,7 +73,6 @@ export class GenerationProcessor implements OnApplicationBootstrap, BeforeApplic
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (!this.consume) return;
     const drainMs = this.config.shutdownDrainMs;
     if (this.running.size > 0) this.logger.log(`Draining ${this.running.size} running generation(s)`);
     const closed = this.jobs.close(drainMs + ABANDON_GRACE_MS); // stops taking jobs at once

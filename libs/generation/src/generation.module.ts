@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { ChatDataModule } from '@agents/chat';
+import { ProviderClientsModule } from '@agents/providers';
+import { StreamingModule } from '@agents/streaming';
+import { VersionsModule } from '@agents/versions';
+import { GenerationProcessor } from './generation.processor';
+import { GenerationService } from './generation.service';
+
+/**
+ * The worker side: takes generation jobs off the queue, runs the agent (its pinned version, the
+ * provider's stream), publishes the events and stores the answer. Importing it means consuming
+ * jobs: the worker process imports it, the api only in the embedded mode (one process does
+ * everything). It serves no HTTP, and it is the only module that builds provider clients.
+ */
+@Module({
+  imports: [ChatDataModule, VersionsModule, ProviderClientsModule, StreamingModule],
+  providers: [GenerationService, GenerationProcessor],
+})
+export class GenerationModule {}
