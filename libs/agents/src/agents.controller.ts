@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { CurrentUser, type AuthUser } from '@agents/auth';
 import { ApiErrors, PageQueryDto } from '@agents/core';
 import { ToolRegistry } from '@agents/tools';
+import { RequireAgentPermission } from './agent-permission.guard';
 import { AgentsService } from './agents.service';
 import {
   AGENT_VIEW_SCHEMA,
@@ -82,6 +83,7 @@ export class AgentsController {
    * The ETag header carries its version.
    */
   @Get(':id')
+  @RequireAgentPermission('view')
   @ApiExtraModels(AgentResponseDto, AgentCardResponseDto)
   @ApiOkResponse({ description: 'The agent in full (caller holds EDIT) or its card', schema: AGENT_VIEW_SCHEMA })
   @ApiErrors(404)
@@ -95,6 +97,7 @@ export class AgentsController {
 
   /** The agent's full configuration (needs EDIT), what an agent builder loads. The ETag header carries its version. */
   @Get(':id/expanded')
+  @RequireAgentPermission('edit')
   @ApiErrors(403, 404)
   async expanded(
     @CurrentUser() user: AuthUser,
@@ -106,6 +109,7 @@ export class AgentsController {
 
   /** Changes the fields present (needs EDIT). A change creates a new version; no change creates none. */
   @Patch(':id')
+  @RequireAgentPermission('edit')
   @ApiHeader(IF_MATCH)
   @ApiErrors(400, 403, 404, 409, 412, 413)
   async update(
@@ -120,6 +124,7 @@ export class AgentsController {
 
   /** Deletes the agent (needs DELETE). */
   @Delete(':id')
+  @RequireAgentPermission('delete')
   @ApiErrors(403, 404)
   async delete(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<MessageResponseDto> {
     await this.agents.delete(user, id);
@@ -128,6 +133,7 @@ export class AgentsController {
 
   /** Copies the agent (needs VIEW); the copy is owned by the caller and starts at version 1. */
   @Post(':id/duplicate')
+  @RequireAgentPermission('view')
   @ApiErrors(404, 409)
   async duplicate(
     @CurrentUser() user: AuthUser,
@@ -139,6 +145,7 @@ export class AgentsController {
 
   /** The agent's history, newest first (needs EDIT). */
   @Get(':id/versions')
+  @RequireAgentPermission('edit')
   @ApiErrors(400, 403, 404)
   listVersions(
     @CurrentUser() user: AuthUser,
@@ -150,6 +157,7 @@ export class AgentsController {
 
   /** Returns the agent's fields to those of an earlier version, recorded as a new version (needs EDIT). */
   @Post(':id/revert')
+  @RequireAgentPermission('edit')
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   @ApiErrors(400, 403, 404, 409, 412)

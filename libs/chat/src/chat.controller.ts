@@ -2,15 +2,15 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res,
 import { ApiBearerAuth, ApiHeader, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AcceptsStreamTicket, CurrentUser, StreamTickets, type AuthUser } from '@agents/auth';
-import { ApiErrors, ValidationFailedError } from '@agents/core';
+import { ApiErrors } from '@agents/core';
 import { ChatAvailabilityGuard } from './chat-availability.guard';
 import { ChatService } from './chat.service';
+import { IdempotencyKey, IdempotencyKeyPipe } from './idempotency-key.pipe';
 import {
   AbortChatDto,
   AbortChatResponseDto,
   ActiveJobsDto,
   GenerationStatusDto,
-  IDEMPOTENCY_KEY_PATTERN,
   StartChatDto,
   StartChatResultDto,
   StreamTicketDto,
@@ -46,14 +46,9 @@ export class ChatController {
   async start(
     @CurrentUser() user: AuthUser,
     @Body() dto: StartChatDto,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @IdempotencyKey(IdempotencyKeyPipe) idempotencyKey: string | undefined,
     @Req() req: Request,
   ): Promise<StartChatResultDto> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new ValidationFailedError([
-        { field: 'Idempotency-Key', message: 'the Idempotency-Key header must be 1..255 printable ASCII characters' },
-      ]);
-    }
     const started = await this.chat.start(user, dto, idempotencyKey);
     return { ...started, ...this.ticketFor(req, user, started.streamId) };
   }
