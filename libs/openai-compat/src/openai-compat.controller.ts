@@ -18,6 +18,7 @@ import { ModelDto, ModelListDto } from './dto/model.dto';
 import { ModelsService } from './models.service';
 import { OpenAIBodyPipe } from './openai-body.pipe';
 import { OpenAIRateLimitGuard } from './rate-limiter';
+import type { ResponseObject } from './response-events';
 import { ResponsesService } from './responses.service';
 
 /** Documents OpenAI's error envelope for the statuses these routes answer. */
@@ -111,7 +112,7 @@ export class OpenAICompatController {
   @Get('responses/:id')
   @ApiOperation({ summary: 'A stored response of the caller' })
   @ApiOkResponse({ description: 'The response object as it was returned' })
-  getResponse(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<Record<string, unknown>> {
+  getResponse(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<ResponseObject> {
     return this.responses.get(user, id);
   }
 }

@@ -8,6 +8,14 @@ import type {
 } from 'openai/resources/responses/responses';
 import type { GenerationEvent } from './generation-events';
 
+/**
+ * A Responses API object as this service returns it: OpenAI's `Response` plus `store`, which
+ * OpenAI's own responses carry (see its examples) though its schema leaves it undeclared.
+ */
+export interface ResponseObject extends Response {
+  store: boolean;
+}
+
 /** The request's settings echoed on the response object. */
 export interface ResponseSettings {
   id: string;
@@ -65,7 +73,7 @@ export class ResponseEvents {
   }
 
   /** The closing events and the final response object (completed, or incomplete when cut by max_output_tokens). */
-  finish(result: CompletionResult): { events: ResponseStreamEvent[]; response: Response } {
+  finish(result: CompletionResult): { events: ResponseStreamEvent[]; response: ResponseObject } {
     const events = this.openItem();
     const part = this.part();
     const item = this.item('completed');
@@ -99,13 +107,13 @@ export class ResponseEvents {
   }
 
   /** The one terminal event of a failed generation. */
-  fail(message: string, result?: CompletionResult): { events: ResponseStreamEvent[]; response: Response } {
+  fail(message: string, result?: CompletionResult): { events: ResponseStreamEvent[]; response: ResponseObject } {
     const response = this.snapshot('failed', result, message);
     return { events: [{ type: 'response.failed', response, sequence_number: this.next() }], response };
   }
 
   /** The response object as it stands. */
-  snapshot(status: ResponseStatus, result?: CompletionResult, error?: string): Response {
+  snapshot(status: ResponseStatus, result?: CompletionResult, error?: string): ResponseObject {
     const s = this.settings;
     const output = this.itemOpen || status === 'completed' || status === 'incomplete' ? [this.item(status)] : [];
     const inputTokens = result?.usage?.promptTokens ?? 0;
@@ -137,12 +145,13 @@ export class ResponseEvents {
           ? undefined
           : {
               input_tokens: inputTokens,
-              input_tokens_details: { cached_tokens: 0 },
+              // Providers do not report prompt caching to the worker: nothing is known to be cached.
+              input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
               output_tokens: outputTokens,
               output_tokens_details: { reasoning_tokens: 0 },
               total_tokens: inputTokens + outputTokens,
             },
-    } as Response;
+    };
   }
 
   private openItem(): ResponseStreamEvent[] {

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Response as ExpressResponse } from 'express';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'openai/resources/responses/responses';
 import type { AuthUser } from '@agents/auth';
 import type { CompletionResult } from '@agents/chat';
 import { AppConfig } from '@agents/core';
@@ -13,7 +12,7 @@ import type { GenerationEvent } from './generation-events';
 import { OpenAIError, generationFailed } from './openai-error';
 import { definedOnly, joinInstructions, responseInputFrom, withinContextBudget } from './request-mapping';
 import { ResponseEntity } from './response.entity';
-import { ResponseEvents } from './response-events';
+import { ResponseEvents, type ResponseObject } from './response-events';
 import { ResponsesRepository } from './responses.repository';
 import { SseStream, sendOpenAIError } from './sse-stream';
 
@@ -21,6 +20,19 @@ const hex = (): string => randomUUID().replace(/-/g, '');
 
 function responseNotFound(id: string, param: string | null): OpenAIError {
   return new OpenAIError(404, `Response with id '${id}' not found.`, 'invalid_request_error', 'not_found', param);
+}
+
+/**
+ * OpenAI's schema requires `usage.input_tokens_details.cache_write_tokens`; responses stored before
+ * it was sent lack it, and nothing was written to a cache then either.
+ */
+function withCacheWriteTokens(response: ResponseObject): ResponseObject {
+  const usage = response.usage;
+  if (!usage || usage.input_tokens_details.cache_write_tokens !== undefined) return response;
+  return {
+    ...response,
+    usage: { ...usage, input_tokens_details: { ...usage.input_tokens_details, cache_write_tokens: 0 } },
+  };
 }
 
 /**
@@ -52,10 +64,10 @@ export class ResponsesService {
     private readonly budget: ContextBudget,
   ) {}
 
-  async get(user: AuthUser, id: string): Promise<Record<string, unknown>> {
+  async get(user: AuthUser, id: string): Promise<ResponseObject> {
     const stored = await this.responses.findOwned(user.id, id);
     if (!stored) throw responseNotFound(id, null);
-    return stored.body;
+    return withCacheWriteTokens(stored.body);
   }
 
   async respond(user: AuthUser, dto: CreateResponseDto, res: ExpressResponse): Promise<void> {
@@ -103,7 +115,7 @@ export class ResponsesService {
     let ready = false;
     const watch = new ClientWatch(res, () => sse.stop());
 
-    const save = async (response: Response, text: string): Promise<void> => {
+    const save = async (response: ResponseObject, text: string): Promise<void> => {
       if (!store) return;
       const turn: ChatMessage[] = [...input.messages, { role: 'assistant', content: text }];
       await this.responses.insert(
@@ -112,7 +124,7 @@ export class ResponsesService {
           userId: user.id,
           agentId: agent.id,
           status: response.status ?? 'completed',
-          body: response as unknown as Record<string, unknown>,
+          body: response,
           // Only this turn: the conversation before it is reached through previousResponseId.
           previousResponseId: dto.previous_response_id ?? null,
           messages: turn,
