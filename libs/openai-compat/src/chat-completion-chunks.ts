@@ -107,6 +107,7 @@ export class ChatCompletionChunks {
             role: 'assistant',
             content: this.text,
             refusal: null,
+            annotations: [],
             ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
           },
           logprobs: null,

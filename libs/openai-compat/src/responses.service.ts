@@ -10,7 +10,15 @@ import { MAX_MESSAGES } from './dto/chat-completion-request.dto';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import type { GenerationEvent } from './generation-events';
 import { OpenAIError, generationFailed } from './openai-error';
-import { definedOnly, joinInstructions, responseInputFrom, withinContextBudget } from './request-mapping';
+import {
+  conversationFrom,
+  definedOnly,
+  joinInstructions,
+  responseInputFrom,
+  storedMessageText,
+  withinContextBudget,
+  type ResponseInputEntry,
+} from './request-mapping';
 import { ResponseEntity } from './response.entity';
 import { ResponseEvents, type ResponseObject } from './response-events';
 import { ResponsesRepository } from './responses.repository';
@@ -70,6 +78,36 @@ export class ResponsesService {
     return withCacheWriteTokens(stored.body);
   }
 
+  /**
+   * The input's messages, `item_reference`s replaced by the items they name. Only output items of
+   * the caller's own stored responses can be named; any other id is a 404, as at OpenAI.
+   */
+  private async conversationOf(
+    user: AuthUser,
+    entries: ResponseInputEntry[],
+  ): Promise<{ messages: ChatMessage[]; system: string[] }> {
+    const references = entries.filter((e) => e.type === 'item_reference');
+    const items = await this.responses.findOwnedOutputItems(
+      user.id,
+      references.map((r) => r.id),
+    );
+    const texts = new Map<string, string>();
+    for (const reference of references) {
+      const text = storedMessageText(items.get(reference.id));
+      if (text === undefined) {
+        throw new OpenAIError(
+          404,
+          `Item with id '${reference.id}' not found.`,
+          'invalid_request_error',
+          'not_found',
+          reference.param,
+        );
+      }
+      texts.set(reference.id, text);
+    }
+    return conversationFrom(entries, texts);
+  }
+
   async respond(user: AuthUser, dto: CreateResponseDto, res: ExpressResponse): Promise<void> {
     const agent = await this.generations.usableAgent(user, dto.model);
     let history: ChatMessage[] = [];
@@ -79,7 +117,7 @@ export class ResponsesService {
       if (!previous) throw responseNotFound(dto.previous_response_id, 'previous_response_id');
       history = previous;
     }
-    const input = responseInputFrom(dto.input);
+    const input = await this.conversationOf(user, responseInputFrom(dto.input));
     const completion = withinContextBudget(
       {
         messages: newestMessages([...history, ...input.messages]),
@@ -96,11 +134,13 @@ export class ResponsesService {
       'input',
     );
     const store = dto.store !== false;
+    // The message item shares its response's id, so an item_reference to it finds its response by key.
+    const key = hex();
     const builder = new ResponseEvents({
-      id: `resp_${hex()}`,
+      id: `resp_${key}`,
       createdAt: Math.floor(Date.now() / 1000),
       model: dto.model,
-      messageId: `msg_${hex()}`,
+      messageId: `msg_${key}`,
       instructions: dto.instructions ?? null,
       previousResponseId: dto.previous_response_id ?? null,
       temperature: dto.temperature ?? null,

@@ -22,6 +22,35 @@ import { IsMessageContent, IsStopSequences, Unsupported } from '../openai-valida
 export const MAX_MESSAGES = 1000;
 export const MAX_MESSAGE_CHARS = 200_000;
 
+export class ToolCallFunctionDto {
+  /** @example "calculator" */
+  @IsString()
+  @MaxLength(256)
+  name!: string;
+
+  /** The call's JSON arguments, as text. @example "{\"expression\": \"6*7\"}" */
+  @IsString()
+  @MaxLength(MAX_MESSAGE_CHARS)
+  arguments!: string;
+}
+
+/** A tool call as a returned assistant message carries it. */
+export class ChatCompletionMessageToolCallDto {
+  /** @example "call_abc123" */
+  @IsString()
+  @MaxLength(256)
+  id!: string;
+
+  /** @example "function" */
+  @IsIn(['function'])
+  type!: 'function';
+
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ToolCallFunctionDto)
+  function!: ToolCallFunctionDto;
+}
+
 export class ChatCompletionMessageDto {
   /**
    * `system`/`developer` text is appended to the agent's instructions; `user` and `assistant`
@@ -34,8 +63,12 @@ export class ChatCompletionMessageDto {
   })
   role!: 'system' | 'developer' | 'user' | 'assistant';
 
-  /** A string, or text parts `[{"type": "text", "text": "…"}]`. @example "What is 6 x 7?" */
+  /**
+   * A string, or text parts `[{"type": "text", "text": "…"}]`; `null` on an assistant message (as
+   * in a returned `choices[0].message` that carries a refusal or tool calls). @example "What is 6 x 7?"
+   */
   @ApiProperty({
+    nullable: true,
     oneOf: [
       { type: 'string' },
       {
@@ -45,13 +78,47 @@ export class ChatCompletionMessageDto {
     ],
   })
   @IsMessageContent(MAX_MESSAGE_CHARS)
-  content!: string | { type: 'text'; text: string }[];
+  content!: string | { type: 'text'; text: string }[] | null;
 
   /** An optional participant name. @example "alice" */
   @IsOptional()
   @IsString()
   @MaxLength(64)
   name?: string;
+
+  /**
+   * An assistant's refusal, as a returned message carries it (`null` when there is none); stands
+   * for the turn's text when `content` is null. @example null
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_MESSAGE_CHARS)
+  refusal?: string | null;
+
+  /** A returned message's annotations (e.g. URL citations): accepted so it can be sent back, and not used. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  annotations?: unknown[] | null;
+
+  /**
+   * A returned message's tool calls: the agent's server-side tools, already run. Accepted so the
+   * message can be sent back; the turn's text is what the model is given again.
+   */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(128)
+  @ValidateNested({ each: true })
+  @Type(() => ChatCompletionMessageToolCallDto)
+  tool_calls?: ChatCompletionMessageToolCallDto[] | null;
+
+  /** Only null: audio answers are never produced, so there is none to refer to. */
+  @Unsupported('audio is not supported', (v) => v === null)
+  audio?: null;
+
+  /** Only null (the deprecated form of tool calls; the service returns none). */
+  @Unsupported("client-side functions are not supported; the agent's own tools run on the server", (v) => v === null)
+  function_call?: null;
 }
 
 export class StreamOptionsDto {
