@@ -1,4 +1,6 @@
-import OpenAI, { APIError, NotFoundError } from 'openai-v7';
+import { HumanMessage } from '@langchain/core/messages';
+import { ChatOpenAI } from '@langchain/openai';
+import OpenAI, { APIError, BadRequestError, NotFoundError } from 'openai-v7';
 import { runAiSdk } from './support/ai-sdk';
 import { createAgent, createUser, type TestUser } from './support/factories';
 import { startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from './support/fake-openai';
@@ -132,6 +134,198 @@ describe('OpenAI client libraries (e2e)', () => {
         expect(error).toMatchObject({ status: 404, type: 'invalid_request_error', param: 'input[0].id' });
         expect(error.message).toContain(id);
       }
+    });
+  });
+
+  describe('parameters real clients send', () => {
+    /** A fetch that records the JSON bodies a client library posts, so a test sees what it really sent. */
+    function recordingFetch(): { fetch: typeof fetch; bodies: Record<string, unknown>[] } {
+      const bodies: Record<string, unknown>[] = [];
+      return {
+        bodies,
+        fetch: async (input, init) => {
+          if (typeof init?.body === 'string') bodies.push(JSON.parse(init.body));
+          return fetch(input, init);
+        },
+      };
+    }
+
+    const harmless = {
+      metadata: { ticket: 'T-1', team: 'support' },
+      safety_identifier: 'end-user-42',
+      prompt_cache_key: 'faq-bot',
+      service_tier: 'auto',
+      user: 'end-user-42',
+    } as const;
+
+    it('LangChain ChatOpenAI over chat completions, multi-turn, with the parameters it passes', async () => {
+      fake.script({ tokens: ['L1'] }, { tokens: ['L2'] });
+      const recorder = recordingFetch();
+      const llm = new ChatOpenAI({
+        model: agent.id,
+        apiKey: key,
+        configuration: { baseURL: baseURL(), fetch: recorder.fetch },
+        maxRetries: 0,
+        temperature: 0.3,
+        verbosity: 'low',
+        promptCacheKey: harmless.prompt_cache_key,
+        service_tier: 'auto',
+        modelKwargs: { metadata: harmless.metadata, safety_identifier: harmless.safety_identifier, logit_bias: {} },
+      });
+      const first = await llm.invoke([new HumanMessage('Q1')]);
+      const second = await llm.invoke([new HumanMessage('Q1'), first, new HumanMessage('Q2')]);
+      expect([first.content, second.content]).toEqual(['L1', 'L2']);
+      expect(recorder.bodies[1]).toMatchObject({
+        verbosity: 'low',
+        prompt_cache_key: 'faq-bot',
+        service_tier: 'auto',
+        metadata: harmless.metadata,
+        safety_identifier: harmless.safety_identifier,
+        logit_bias: {},
+      });
+      expect(lastRequest().body).toMatchObject({ verbosity: 'low', temperature: 0.3 });
+      expect(sentMessages()).toEqual([
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Q1' },
+        { role: 'assistant', content: 'L1' },
+        { role: 'user', content: 'Q2' },
+      ]);
+    });
+
+    it('LangChain ChatOpenAI with useResponsesApi (text: {} on every call), multi-turn and streamed', async () => {
+      fake.script({ tokens: ['R1'] }, { tokens: ['R', '2'] });
+      const recorder = recordingFetch();
+      const llm = new ChatOpenAI({
+        model: agent.id,
+        apiKey: key,
+        configuration: { baseURL: baseURL(), fetch: recorder.fetch },
+        maxRetries: 0,
+        useResponsesApi: true,
+        promptCacheKey: harmless.prompt_cache_key,
+        // LangChain sends `reasoning` itself only for model names it knows to reason; an agent id is none.
+        modelKwargs: {
+          metadata: harmless.metadata,
+          truncation: 'disabled',
+          include: [],
+          reasoning: { effort: 'low', summary: 'auto' },
+        },
+      });
+      const first = await llm.invoke([new HumanMessage('Q1')]);
+      let streamed = '';
+      for await (const chunk of await llm.stream([new HumanMessage('Q1'), first, new HumanMessage('Q2')])) {
+        streamed += typeof chunk.content === 'string' ? chunk.content : chunk.text;
+      }
+      expect(first.text).toBe('R1');
+      expect(streamed).toBe('R2');
+      expect(recorder.bodies).toHaveLength(2);
+      for (const body of recorder.bodies) {
+        expect(body).toMatchObject({
+          text: {},
+          truncation: 'disabled',
+          include: [],
+          reasoning: { effort: 'low', summary: 'auto' },
+          metadata: harmless.metadata,
+        });
+      }
+      expect(lastRequest().body).toMatchObject({ reasoning_effort: 'low' });
+      expect(sentMessages()).toEqual([
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Q1' },
+        { role: 'assistant', content: 'R1' },
+        { role: 'user', content: 'Q2' },
+      ]);
+    });
+
+    it('openai SDK: chat completions take every harmless parameter; the tier that applied is echoed', async () => {
+      fake.script({ tokens: ['ok'] }, { tokens: ['ok'] });
+      const completion = await sdk().chat.completions.create({
+        model: agent.id,
+        messages: [{ role: 'user', content: 'Hi' }],
+        ...harmless,
+        verbosity: 'high',
+        reasoning_effort: 'minimal',
+        logit_bias: {},
+        top_logprobs: 0,
+        tool_choice: 'none',
+        parallel_tool_calls: true,
+        prompt_cache_retention: '24h',
+      });
+      expect(completion.service_tier).toBe('default');
+      expect(lastRequest().body).toMatchObject({ verbosity: 'high', reasoning_effort: 'minimal' });
+
+      const stream = await sdk().chat.completions.create({
+        model: agent.id,
+        messages: [{ role: 'user', content: 'Hi' }],
+        stream: true,
+        stream_options: { include_usage: true, include_obfuscation: false },
+        service_tier: 'flex',
+      });
+      for await (const chunk of stream) expect(chunk.service_tier).toBe('default');
+    });
+
+    it('openai SDK: Responses take every harmless parameter and echo them; metadata is stored with the response', async () => {
+      fake.script({ tokens: ['ok'] });
+      const response = await sdk().responses.create({
+        model: agent.id,
+        input: 'Hi',
+        ...harmless,
+        text: { verbosity: 'low' },
+        truncation: 'disabled',
+        include: ['reasoning.encrypted_content'],
+        reasoning: { effort: 'low', summary: 'concise' },
+        tool_choice: 'none',
+        parallel_tool_calls: false,
+        max_tool_calls: 4,
+        top_logprobs: 0,
+        prompt_cache_retention: 'in_memory',
+      });
+      const echoed = {
+        metadata: harmless.metadata,
+        safety_identifier: harmless.safety_identifier,
+        prompt_cache_key: harmless.prompt_cache_key,
+        prompt_cache_retention: 'in_memory',
+        user: harmless.user,
+        service_tier: 'default',
+        text: { format: { type: 'text' }, verbosity: 'low' },
+        truncation: 'disabled',
+        reasoning: { effort: 'low', summary: 'concise' },
+        tool_choice: 'none',
+        parallel_tool_calls: false,
+        max_tool_calls: 4,
+        top_logprobs: 0,
+      };
+      expect(response).toMatchObject(echoed);
+      expect(await sdk().responses.retrieve(response.id)).toMatchObject(echoed);
+      expect(lastRequest().body).toMatchObject({ reasoning_effort: 'low', verbosity: 'low' });
+
+      fake.script({ tokens: ['streamed'] });
+      const stream = await sdk().responses.create({
+        model: agent.id,
+        input: 'Hi',
+        stream: true,
+        stream_options: { include_obfuscation: false },
+        metadata: { run: '7' },
+      });
+      const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of stream) events.push(event);
+      const completed = events.find((e) => e.type === 'response.completed');
+      expect(completed?.response.metadata).toEqual({ run: '7' });
+    });
+
+    it('openai SDK: what would change the answer and cannot be honoured is refused as unsupported_parameter', async () => {
+      const refused = await caught(() =>
+        sdk().responses.create({ model: agent.id, input: 'Hi', include: ['message.output_text.logprobs'] }),
+      );
+      expect(refused).toBeInstanceOf(BadRequestError);
+      expect(refused).toMatchObject({ param: 'include', code: 'unsupported_parameter' });
+      const bias = await caught(() =>
+        sdk().chat.completions.create({
+          model: agent.id,
+          messages: [{ role: 'user', content: 'Hi' }],
+          logit_bias: { '1234': 100 },
+        }),
+      );
+      expect(bias).toMatchObject({ status: 400, param: 'logit_bias', code: 'unsupported_parameter' });
     });
   });
 });

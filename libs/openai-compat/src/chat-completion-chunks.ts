@@ -13,6 +13,8 @@ export interface CompletionIdentity {
   created: number;
   /** The agent id the client asked for. */
   model: string;
+  /** Echoed on every chunk when the request named a service tier: the tier that applied. */
+  serviceTier?: 'default';
 }
 
 interface ToolCallState {
@@ -100,6 +102,7 @@ export class ChatCompletionChunks {
       object: 'chat.completion',
       created: this.identity.created,
       model: this.identity.model,
+      ...this.tier(),
       choices: [
         {
           index: 0,
@@ -124,7 +127,12 @@ export class ChatCompletionChunks {
       object: 'chat.completion.chunk',
       created: this.identity.created,
       model: this.identity.model,
+      ...this.tier(),
     };
+  }
+
+  private tier(): { service_tier?: 'default' } {
+    return this.identity.serviceTier ? { service_tier: this.identity.serviceTier } : {};
   }
 
   private chunk(

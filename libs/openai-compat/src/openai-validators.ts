@@ -3,6 +3,12 @@ import { ValidateBy, buildMessage, type ValidationOptions } from 'class-validato
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** An `allowed` test for {@link Unsupported}: the value is one of `values`. */
+export const oneOf =
+  (...values: unknown[]) =>
+  (value: unknown): boolean =>
+    values.includes(value);
+
 /** Name of the rule that marks a parameter this service cannot honour (→ `unsupported_parameter`). */
 export const UNSUPPORTED_RULE = 'unsupportedParameter';
 
@@ -48,6 +54,28 @@ export function IsMessageContent(maxChars: number, options?: ValidationOptions):
     },
     options,
   );
+}
+
+/** OpenAI's bounds on `metadata`: at most 16 pairs, keys up to 64 characters, string values up to 512. */
+export const METADATA_LIMITS = { pairs: 16, keyChars: 64, valueChars: 512 } as const;
+
+/** `metadata`: string pairs within {@link METADATA_LIMITS} (OpenAI's own bounds). */
+export function IsMetadata(): PropertyDecorator {
+  const { pairs, keyChars, valueChars } = METADATA_LIMITS;
+  return ValidateBy({
+    name: 'isMetadata',
+    validator: {
+      validate: (value: unknown) =>
+        isRecord(value) &&
+        Object.keys(value).length <= pairs &&
+        Object.entries(value).every(
+          ([key, v]) => key.length <= keyChars && typeof v === 'string' && v.length <= valueChars,
+        ),
+      defaultMessage: () =>
+        `$property must be an object of at most ${pairs} string values, keys of at most ${keyChars} ` +
+        `characters and values of at most ${valueChars}`,
+    },
+  });
 }
 
 /** `stop`: a string or up to `maxItems` strings, each at most `maxLength` characters. */

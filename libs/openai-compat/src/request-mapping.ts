@@ -59,6 +59,7 @@ export function completionInputFrom(dto: ChatCompletionRequestDto): CompletionIn
       presence_penalty: dto.presence_penalty,
       stop: typeof dto.stop === 'string' ? [dto.stop] : dto.stop,
       reasoning_effort: dto.reasoning_effort,
+      verbosity: dto.verbosity,
     }),
   };
 }

@@ -12,6 +12,13 @@ const settings: ResponseSettings = {
   topP: null,
   maxOutputTokens: null,
   store: true,
+  echo: {
+    metadata: { ticket: 'T-1' },
+    parallel_tool_calls: true,
+    tool_choice: 'auto',
+    truncation: 'auto',
+    text: { format: { type: 'text' } },
+  },
 };
 const result = (overrides: Partial<CompletionResult> = {}): CompletionResult => ({
   status: 'completed',

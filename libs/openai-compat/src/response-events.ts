@@ -9,12 +9,36 @@ import type {
 import type { GenerationEvent } from './generation-events';
 
 /**
- * A Responses API object as this service returns it: OpenAI's `Response` plus `store`, which
- * OpenAI's own responses carry (see its examples) though its schema leaves it undeclared.
+ * A Responses API object as this service returns it: OpenAI's `Response` (the `openai` package's
+ * type) plus what OpenAI's published schema and responses carry beyond it: `store` (in OpenAI's own
+ * examples, though its schema leaves it undeclared) and `max_tool_calls` (declared there).
  */
 export interface ResponseObject extends Response {
   store: boolean;
+  max_tool_calls?: number | null;
 }
+
+/**
+ * Request parameters a response object repeats as given (or as they applied), the way OpenAI's
+ * do; the optional ones appear only when the request named them.
+ */
+export type ResponseEcho = Pick<
+  ResponseObject,
+  'metadata' | 'parallel_tool_calls' | 'tool_choice' | 'truncation' | 'text'
+> &
+  Partial<
+    Pick<
+      ResponseObject,
+      | 'user'
+      | 'safety_identifier'
+      | 'prompt_cache_key'
+      | 'prompt_cache_retention'
+      | 'service_tier'
+      | 'top_logprobs'
+      | 'max_tool_calls'
+      | 'reasoning'
+    >
+  >;
 
 /** The request's settings echoed on the response object. */
 export interface ResponseSettings {
@@ -30,6 +54,7 @@ export interface ResponseSettings {
   topP: number | null;
   maxOutputTokens: number | null;
   store: boolean;
+  echo: ResponseEcho;
 }
 
 /**
@@ -127,19 +152,15 @@ export class ResponseEvents {
       incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
       instructions: s.instructions,
       max_output_tokens: s.maxOutputTokens,
-      metadata: {},
       model: s.model,
       output,
       output_text: this.text,
-      parallel_tool_calls: false,
       previous_response_id: s.previousResponseId,
       store: s.store,
       temperature: s.temperature,
-      text: { format: { type: 'text' } },
-      tool_choice: 'auto',
       tools: [],
       top_p: s.topP,
-      truncation: 'disabled',
+      ...s.echo,
       usage:
         result === undefined
           ? undefined

@@ -20,7 +20,8 @@ import {
   type ResponseInputEntry,
 } from './request-mapping';
 import { ResponseEntity } from './response.entity';
-import { ResponseEvents, type ResponseObject } from './response-events';
+import { ResponseEvents, type ResponseEcho, type ResponseObject } from './response-events';
+import { APPLIED_SERVICE_TIER } from './dto/shared-parameters.dto';
 import { ResponsesRepository } from './responses.repository';
 import { SseStream, sendOpenAIError } from './sse-stream';
 
@@ -40,6 +41,34 @@ function withCacheWriteTokens(response: ResponseObject): ResponseObject {
   return {
     ...response,
     usage: { ...usage, input_tokens_details: { ...usage.input_tokens_details, cache_write_tokens: 0 } },
+  };
+}
+
+/** What the response object repeats of the request, as OpenAI's does. */
+function echoOf(dto: CreateResponseDto, truncation: 'auto' | 'disabled'): ResponseEcho {
+  const verbosity = dto.text?.verbosity;
+  const reasoning = dto.reasoning;
+  return {
+    metadata: dto.metadata ?? {},
+    parallel_tool_calls: dto.parallel_tool_calls ?? true,
+    tool_choice: dto.tool_choice ?? 'auto',
+    truncation,
+    text: { format: { type: 'text' }, ...(verbosity ? { verbosity } : {}) },
+    ...(dto.user !== undefined ? { user: dto.user } : {}),
+    ...(dto.safety_identifier != null ? { safety_identifier: dto.safety_identifier } : {}),
+    ...(dto.prompt_cache_key != null ? { prompt_cache_key: dto.prompt_cache_key } : {}),
+    ...(dto.prompt_cache_retention != null ? { prompt_cache_retention: dto.prompt_cache_retention } : {}),
+    ...(dto.service_tier != null ? { service_tier: APPLIED_SERVICE_TIER } : {}),
+    ...(dto.top_logprobs != null ? { top_logprobs: dto.top_logprobs } : {}),
+    ...(dto.max_tool_calls != null ? { max_tool_calls: dto.max_tool_calls } : {}),
+    ...(reasoning
+      ? {
+          reasoning: {
+            effort: reasoning.effort ?? null,
+            summary: reasoning.summary ?? reasoning.generate_summary ?? null,
+          },
+        }
+      : {}),
   };
 }
 
@@ -111,28 +140,41 @@ export class ResponsesService {
   async respond(user: AuthUser, dto: CreateResponseDto, res: ExpressResponse): Promise<void> {
     const agent = await this.generations.usableAgent(user, dto.model);
     let history: ChatMessage[] = [];
-    if (dto.previous_response_id !== undefined) {
+    // null is "not given", as everywhere in OpenAI's API.
+    if (dto.previous_response_id !== undefined && dto.previous_response_id !== null) {
       // Read back no further than the context budget: anything older would not be sent.
       const previous = await this.responses.conversationEndingAt(user.id, dto.previous_response_id, this.budget.chars);
       if (!previous) throw responseNotFound(dto.previous_response_id, 'previous_response_id');
       history = previous;
     }
     const input = await this.conversationOf(user, responseInputFrom(dto.input));
+    const conversation = [...history, ...input.messages];
     const completion = withinContextBudget(
       {
-        messages: newestMessages([...history, ...input.messages]),
+        messages: newestMessages(conversation),
         extraInstructions: joinInstructions([dto.instructions ?? '', ...input.system]),
         overrides: definedOnly({
           temperature: dto.temperature,
           top_p: dto.top_p,
           max_tokens: dto.max_output_tokens,
           reasoning_effort: dto.reasoning?.effort,
+          verbosity: dto.text?.verbosity,
         }),
       },
       agent.instructions,
       this.budget,
       'input',
     );
+    const truncation = dto.truncation ?? 'auto';
+    // Cutting only ever drops the oldest messages, so a shorter conversation is a cut one.
+    if (truncation === 'disabled' && completion.messages.length < conversation.length) {
+      throw OpenAIError.invalidRequest(
+        `The conversation is over this model's context budget of ${this.budget.chars} characters and ` +
+          "truncation is 'disabled'. Send a shorter input, or set truncation to 'auto' to have the oldest turns left out.",
+        'input',
+        'context_length_exceeded',
+      );
+    }
     const store = dto.store !== false;
     // The message item shares its response's id, so an item_reference to it finds its response by key.
     const key = hex();
@@ -147,6 +189,7 @@ export class ResponsesService {
       topP: dto.top_p ?? null,
       maxOutputTokens: dto.max_output_tokens ?? null,
       store,
+      echo: echoOf(dto, truncation),
     });
     const streaming = dto.stream === true;
     const sse = new SseStream(res, this.config.sseHeartbeatMs);
