@@ -1,6 +1,6 @@
 import { HumanMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
-import OpenAI, { APIError, BadRequestError, NotFoundError } from 'openai-v7';
+import OpenAI, { APIError, BadRequestError, NotFoundError, RateLimitError } from 'openai-v7';
 import { runAiSdk } from './support/ai-sdk';
 import { createAgent, createUser, type TestUser } from './support/factories';
 import { startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from './support/fake-openai';
@@ -326,6 +326,128 @@ describe('OpenAI client libraries (e2e)', () => {
         }),
       );
       expect(bias).toMatchObject({ status: 400, param: 'logit_bias', code: 'unsupported_parameter' });
+    });
+  });
+
+  describe('headers clients and gateways read', () => {
+    /** OpenAI's (Go's) duration notation: 20ms, 1s, 2.5s, 6m0s, 1h0m0s. */
+    const GO_DURATION = /^(\d+h)?(\d+m)?(\d+(\.\d+)?s|\d+ms)$/;
+
+    function expectOpenAIHeaders(headers: Headers, limit: string): void {
+      expect(headers.get('openai-processing-ms')).toMatch(/^\d+$/);
+      expect(headers.get('x-ratelimit-limit-requests')).toBe(limit);
+      expect(headers.get('x-ratelimit-remaining-requests')).toMatch(/^\d+$/);
+      expect(Number(headers.get('x-ratelimit-remaining-requests'))).toBeLessThan(Number(limit));
+      expect(headers.get('x-ratelimit-reset-requests')).toMatch(GO_DURATION);
+    }
+
+    it('openai SDK: every answer carries x-ratelimit-*-requests and openai-processing-ms, streams at header time', async () => {
+      const models = await sdk().models.list().withResponse();
+      expectOpenAIHeaders(models.response.headers, '600');
+
+      fake.script({ tokens: ['ok'] }, { tokens: ['a', 'b'] }, { tokens: ['c', 'd'] });
+      const completion = await sdk()
+        .chat.completions.create({ model: agent.id, messages: [{ role: 'user', content: 'Hi' }] })
+        .withResponse();
+      expectOpenAIHeaders(completion.response.headers, '600');
+
+      const chatStream = await sdk()
+        .chat.completions.create({ model: agent.id, messages: [{ role: 'user', content: 'Hi' }], stream: true })
+        .withResponse();
+      expectOpenAIHeaders(chatStream.response.headers, '600');
+      for await (const chunk of chatStream.data) expect(chunk.object).toBe('chat.completion.chunk');
+
+      const responseStream = await sdk()
+        .responses.create({ model: agent.id, input: 'Hi', stream: true })
+        .withResponse();
+      expectOpenAIHeaders(responseStream.response.headers, '600');
+      for await (const event of responseStream.data) expect(event.type).toMatch(/^response\./);
+
+      const invalid = await caught(() => sdk().chat.completions.create({ model: agent.id, messages: [] }));
+      expect(invalid.status).toBe(400);
+      expectOpenAIHeaders(invalid.headers!, '600');
+
+      // Before any key is known, and before the body is even parsed: the processing time still.
+      const anonymous = await fetch(`${baseURL()}/models`);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('openai-processing-ms')).toMatch(/^\d+$/);
+      const malformed = await fetch(`${baseURL()}/chat/completions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: '{"model": ',
+      });
+      expect(malformed.status).toBe(400);
+      expect(malformed.headers.get('openai-processing-ms')).toMatch(/^\d+$/);
+    });
+
+    describe('with small limits', () => {
+      let limited: TestApp;
+      beforeAll(async () => {
+        limited = await startTestApp({
+          OPENAI_BASE_URL: fake.baseURL,
+          OPENAI_API_KEY: 'sk-test',
+          OPENAI_COMPAT_RATE_LIMIT: '3',
+          MAX_CONCURRENT_GENERATIONS: '1',
+        });
+      });
+      afterAll(() => limited?.close());
+
+      const limitedKey = async (user: TestUser): Promise<string> =>
+        (await limited.http.post('/api/api-keys').set(user.auth).send({ name: 'limited' }).expect(201)).body
+          .key as string;
+      const limitedSdk = (apiKey: string, maxRetries = 0): OpenAI =>
+        new OpenAI({ apiKey, baseURL: `${limited.baseUrl}/api/agents/v1`, maxRetries });
+
+      it('a 429 carries Retry-After and retry-after-ms (under a minute, so OpenAI’s SDKs wait exactly that)', async () => {
+        const user = await createUser(limited.http);
+        const client = limitedSdk(await limitedKey(user));
+        const remaining: (string | null)[] = [];
+        for (let i = 0; i < 3; i++) {
+          remaining.push(
+            (await client.models.list().withResponse()).response.headers.get('x-ratelimit-remaining-requests'),
+          );
+        }
+        expect(remaining).toEqual(['2', '1', '0']);
+        const error = await caught(() => client.models.list());
+        expect(error).toBeInstanceOf(RateLimitError);
+        expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+        const ms = Number(error.headers!.get('retry-after-ms'));
+        expect(ms).toBeGreaterThan(0);
+        expect(ms).toBeLessThanOrEqual(60_000);
+        expect(error.headers!.get('retry-after')).toBe(String(Math.ceil(ms / 1000)));
+        expect(error.headers!.get('x-ratelimit-remaining-requests')).toBe('0');
+        expect(error.headers!.get('x-ratelimit-reset-requests')).toMatch(GO_DURATION);
+      });
+
+      it('OpenAI’s SDK retries a 429 after the wait it names: over the concurrent-generation limit, the retry succeeds', async () => {
+        const user = await createUser(limited.http);
+        const agentOfUser = await createAgent(limited.http, user);
+        const client = limitedSdk(await limitedKey(user), 1);
+        fake.script({ tokens: ['slow', ' answer'], tokenDelayMs: 500 }, { tokens: ['second'] });
+        const slow = client.chat.completions.create({
+          model: agentOfUser.id,
+          messages: [{ role: 'user', content: 'Take your time' }],
+        });
+        const requests = fake.requests.length;
+        await new Promise<void>((resolve) => {
+          const poll = setInterval(() => {
+            if (fake.requests.length > requests) {
+              clearInterval(poll);
+              resolve();
+            }
+          }, 10);
+        });
+        const started = Date.now();
+        const second = await client.chat.completions.create({
+          model: agentOfUser.id,
+          messages: [{ role: 'user', content: 'Me too' }],
+        });
+        const elapsed = Date.now() - started;
+        expect(second.choices[0].message.content).toBe('second');
+        expect((await slow).choices[0].message.content).toBe('slow answer');
+        // The 429 asked for 5 s (retry-after-ms: 5000); the SDK's own first backoff is under 1 s.
+        expect(elapsed).toBeGreaterThanOrEqual(4_900);
+      });
     });
   });
 });

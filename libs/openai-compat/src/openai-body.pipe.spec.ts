@@ -242,7 +242,7 @@ describe('formatOpenAIError', () => {
     expect(JSON.stringify(internal.body)).not.toContain('hunter2');
     expect(JSON.stringify(internal.body)).toContain('req-9');
     const limited = formatOpenAIError(new TooManyRequestsError('slow down', 7), 'r');
-    expect(limited).toMatchObject({ status: 429, headers: { 'Retry-After': '7' } });
+    expect(limited).toMatchObject({ status: 429, headers: { 'Retry-After': '7', 'retry-after-ms': '7000' } });
     expect(limited.body).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
   });
 });

@@ -30,8 +30,22 @@ export class OpenAIError extends Error {
     readonly code: string | null,
     readonly param: string | null = null,
     readonly retryAfterSeconds?: number,
+    /** The exact wait, for `retry-after-ms`; the whole seconds of retryAfterSeconds otherwise. */
+    private readonly retryAfterMilliseconds?: number,
   ) {
     super(message);
+  }
+
+  /**
+   * Retry-After (whole seconds, for every HTTP client) and retry-after-ms (what OpenAI's SDKs read
+   * first), when the caller should retry after a wait.
+   */
+  retryHeaders(): Record<string, string> {
+    if (this.retryAfterSeconds === undefined) return {};
+    return {
+      'Retry-After': String(this.retryAfterSeconds),
+      'retry-after-ms': String(this.retryAfterMilliseconds ?? this.retryAfterSeconds * 1000),
+    };
   }
 
   /** A 400 naming the parameter, like OpenAI's. */
@@ -159,6 +173,6 @@ export const formatOpenAIError: ErrorFormatter = (exception, requestId) => {
   return {
     status: error.status,
     body: error.toBody(),
-    headers: error.retryAfterSeconds !== undefined ? { 'Retry-After': String(error.retryAfterSeconds) } : undefined,
+    headers: error.retryAfterSeconds !== undefined ? error.retryHeaders() : undefined,
   };
 };
