@@ -3,7 +3,7 @@ import { ChatOpenAI } from '@langchain/openai';
 import OpenAI, { APIError, BadRequestError, NotFoundError, RateLimitError } from 'openai-v7';
 import { runAiSdk } from './support/ai-sdk';
 import { createAgent, createUser, type TestUser } from './support/factories';
-import { startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from './support/fake-openai';
+import { startFakeOpenAI, type FakeFailure, type FakeOpenAI, type RecordedRequest } from './support/fake-openai';
 import { startTestApp, type TestApp } from './support/test-app';
 
 /**
@@ -448,6 +448,54 @@ describe('OpenAI client libraries (e2e)', () => {
         // The 429 asked for 5 s (retry-after-ms: 5000); the SDK's own first backoff is under 1 s.
         expect(elapsed).toBeGreaterThanOrEqual(4_900);
       });
+    });
+  });
+
+  describe('an upstream failure, through the SDK', () => {
+    /** Queues `failure` for the next generation: once, or for each of the worker's attempts at a retryable status. */
+    function failNext(failure: FakeFailure): void {
+      const attempts = failure.status === 429 || failure.status >= 500 ? 3 : 1;
+      fake.script(...Array.from({ length: attempts }, () => ({ fail: { retryAfter: '0', ...failure } })));
+    }
+    const ask = (): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming => ({
+      model: agent.id,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+
+    it('an upstream 400 is the caller’s BadRequestError, streaming or not, chat or Responses', async () => {
+      failNext({ status: 400, message: 'maximum context length exceeded' });
+      const plain = await caught(() => sdk().chat.completions.create(ask()));
+      expect(plain).toBeInstanceOf(BadRequestError);
+      expect(plain).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'provider_rejected_request' });
+      expect(plain.message).not.toContain('maximum context length');
+
+      failNext({ status: 400 });
+      const streamed = await caught(() => sdk().chat.completions.create({ ...ask(), stream: true }));
+      expect(streamed).toBeInstanceOf(BadRequestError);
+
+      failNext({ status: 400 });
+      const response = await caught(() => sdk().responses.create({ model: agent.id, input: 'Hi' }));
+      expect(response).toBeInstanceOf(BadRequestError);
+      expect(response).toMatchObject({ status: 400, code: 'provider_rejected_request' });
+    });
+
+    it('a streamed Response that fails ends in response.failed whose code says whose fault it was', async () => {
+      const codes: (string | undefined)[] = [];
+      for (const status of [400, 429, 500]) {
+        failNext({ status });
+        const stream = await sdk().responses.create({ model: agent.id, input: 'Hi', stream: true });
+        let failed: OpenAI.Responses.ResponseFailedEvent | undefined;
+        for await (const event of stream) if (event.type === 'response.failed') failed = event;
+        expect(failed?.response.status).toBe('failed');
+        codes.push(failed?.response.error?.code);
+      }
+      expect(codes).toEqual(['invalid_prompt', 'rate_limit_exceeded', 'server_error']);
+    });
+
+    it('an upstream 429 is a RateLimitError', async () => {
+      failNext({ status: 429 });
+      const limited = await caught(() => sdk().chat.completions.create(ask()));
+      expect(limited).toBeInstanceOf(RateLimitError);
     });
   });
 });

@@ -154,6 +154,29 @@ export function generationFailed(message: string, failure?: CompletionResult['fa
   }
 }
 
+/**
+ * The `error.code` of a failed Responses object, from OpenAI's own list: a provider that refused
+ * the request is `invalid_prompt` (the input is the caller's to change), a provider's rate limit
+ * `rate_limit_exceeded`, anything else `server_error`.
+ */
+export function responseErrorCode(
+  failure?: CompletionResult['failure'],
+): 'invalid_prompt' | 'rate_limit_exceeded' | 'server_error' {
+  switch (failure?.kind) {
+    case 'bad_request':
+      return 'invalid_prompt';
+    case 'rate_limit':
+      return 'rate_limit_exceeded';
+    case 'auth':
+    case 'unavailable':
+    case 'timeout':
+    case 'unsupported':
+    case 'unknown':
+    case undefined:
+      return 'server_error';
+  }
+}
+
 function unavailable(message: string): OpenAIError {
   return new OpenAIError(503, message, 'server_error', 'service_unavailable', null, UNAVAILABLE_RETRY_AFTER_SECONDS);
 }

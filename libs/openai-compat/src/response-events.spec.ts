@@ -101,6 +101,18 @@ describe('ResponseEvents', () => {
     });
   });
 
+  it.each([
+    ['bad_request', 'invalid_prompt'],
+    ['rate_limit', 'rate_limit_exceeded'],
+    ['unavailable', 'server_error'],
+  ] as const)('codes a provider failure of kind %s as %s, from OpenAI’s list', (kind, code) => {
+    const { response } = new ResponseEvents(settings).fail(
+      'refused',
+      result({ status: 'failed', failure: { kind, httpStatus: 400 } }),
+    );
+    expect(response.error).toEqual({ code, message: 'refused' });
+  });
+
   it('ignores what the Responses shape does not surface (server-side tool calls)', () => {
     expect(new ResponseEvents(settings).delta({ type: 'tool_call', stepId: 's', args: '{}' })).toEqual([]);
   });

@@ -1,12 +1,14 @@
 import type { CompletionResult } from '@agents/chat';
 import type {
   Response,
+  ResponseError,
   ResponseOutputMessage,
   ResponseOutputText,
   ResponseStatus,
   ResponseStreamEvent,
 } from 'openai/resources/responses/responses';
 import type { GenerationEvent } from './generation-events';
+import { responseErrorCode } from './openai-error';
 
 /**
  * A Responses API object as this service returns it: OpenAI's `Response` (the `openai` package's
@@ -131,14 +133,14 @@ export class ResponseEvents {
     return { events, response };
   }
 
-  /** The one terminal event of a failed generation. */
+  /** The one terminal event of a failed generation; the error's code says whose the failure was. */
   fail(message: string, result?: CompletionResult): { events: ResponseStreamEvent[]; response: ResponseObject } {
-    const response = this.snapshot('failed', result, message);
+    const response = this.snapshot('failed', result, { code: responseErrorCode(result?.failure), message });
     return { events: [{ type: 'response.failed', response, sequence_number: this.next() }], response };
   }
 
   /** The response object as it stands. */
-  snapshot(status: ResponseStatus, result?: CompletionResult, error?: string): ResponseObject {
+  snapshot(status: ResponseStatus, result?: CompletionResult, error: ResponseError | null = null): ResponseObject {
     const s = this.settings;
     const output = this.itemOpen || status === 'completed' || status === 'incomplete' ? [this.item(status)] : [];
     const inputTokens = result?.usage?.promptTokens ?? 0;
@@ -148,7 +150,7 @@ export class ResponseEvents {
       object: 'response',
       created_at: s.createdAt,
       status,
-      error: error === undefined ? null : { code: 'server_error', message: error },
+      error,
       incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
       instructions: s.instructions,
       max_output_tokens: s.maxOutputTokens,
