@@ -1,9 +1,11 @@
 import { HumanMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import OpenAI, { APIError, BadRequestError, NotFoundError, RateLimitError } from 'openai-v7';
+import { randomUUID } from 'node:crypto';
 import { runAiSdk } from './support/ai-sdk';
 import { createAgent, createUser, type TestUser } from './support/factories';
 import { startFakeOpenAI, type FakeFailure, type FakeOpenAI, type RecordedRequest } from './support/fake-openai';
+import { share } from './support/sharing';
 import { startTestApp, type TestApp } from './support/test-app';
 
 /**
@@ -496,6 +498,87 @@ describe('OpenAI client libraries (e2e)', () => {
       failNext({ status: 429 });
       const limited = await caught(() => sdk().chat.completions.create(ask()));
       expect(limited).toBeInstanceOf(RateLimitError);
+    });
+  });
+
+  describe('an agent’s name as model', () => {
+    const unique = (): string => `Support desk ${randomUUID().slice(0, 8)}`;
+
+    it('openai SDK and LangChain: a name the caller’s agents hold once works like its id, everywhere', async () => {
+      const name = unique();
+      const named = await createAgent(t.http, owner, { name });
+      fake.script({ tokens: ['by name'] }, { tokens: ['by name too'] }, { tokens: ['langchain'] });
+      const completion = await sdk().chat.completions.create({
+        model: name,
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+      expect(completion.choices[0].message.content).toBe('by name');
+      expect(completion.model).toBe(named.id); // the model it resolved to, as OpenAI echoes a dated snapshot
+      const response = await sdk().responses.create({ model: name, input: 'Hi' });
+      expect(response).toMatchObject({ model: named.id, output_text: 'by name too' });
+      expect((await sdk().models.retrieve(name)).id).toBe(named.id);
+      const llm = new ChatOpenAI({ model: name, apiKey: key, configuration: { baseURL: baseURL() }, maxRetries: 0 });
+      expect((await llm.invoke('Hi')).content).toBe('langchain');
+    });
+
+    it('exact case first, any case when no agent has it exactly; several matches are model_ambiguous with their ids', async () => {
+      const name = unique();
+      const lower = await createAgent(t.http, owner, { name: name.toLowerCase() });
+      const upper = await createAgent(t.http, owner, { name: name.toUpperCase() });
+      fake.script({ tokens: ['lower'] });
+      const exact = await sdk().chat.completions.create({
+        model: name.toLowerCase(),
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+      expect(exact.model).toBe(lower.id);
+
+      const ambiguous = await caught(() => sdk().models.retrieve(name)); // neither holds this exact case
+      expect(ambiguous).toBeInstanceOf(BadRequestError);
+      expect(ambiguous).toMatchObject({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'model_ambiguous',
+        param: 'model',
+      });
+      expect(ambiguous.message).toContain(lower.id);
+      expect(ambiguous.message).toContain(upper.id);
+
+      const single = unique();
+      const only = await createAgent(t.http, owner, { name: single });
+      expect((await sdk().models.retrieve(single.toUpperCase())).id).toBe(only.id);
+    });
+
+    it('only agents the caller may USE count: another user’s, or one shared to view, are no match (404)', async () => {
+      const member = await createUser(t.http); // not the first user, so no ADMIN who may use every agent
+      const memberKey = await newKey(member);
+      const stranger = await createUser(t.http);
+      const name = unique();
+      const theirs = await createAgent(t.http, stranger, { name });
+      const viewOnly = await createAgent(t.http, stranger, { name: `${name} (view)` });
+      await share(t.http, stranger, viewOnly.id, {
+        updated: [{ type: 'user', id: member.id, accessRoleId: 'agent_viewer' }],
+      });
+      for (const model of [name, `${name} (view)`]) {
+        const error = await caught(() =>
+          sdk(memberKey).chat.completions.create({ model, messages: [{ role: 'user', content: 'Hi' }] }),
+        );
+        expect(error).toBeInstanceOf(NotFoundError);
+        expect(error).toMatchObject({ code: 'model_not_found', param: 'model' });
+      }
+      // Shared to use, the name is the member's to use too.
+      await share(t.http, stranger, theirs.id, {
+        updated: [{ type: 'user', id: member.id, accessRoleId: 'agent_user' }],
+      });
+      expect((await sdk(memberKey).models.retrieve(name)).id).toBe(theirs.id);
+    });
+
+    it('lists at most 10 candidates', async () => {
+      const name = unique();
+      for (let i = 0; i < 11; i++) await createAgent(t.http, owner, { name });
+      const error = await caught(() => sdk().models.retrieve(name));
+      expect(error).toMatchObject({ status: 400, code: 'model_ambiguous' });
+      expect(error.message).toContain('more than 10');
+      expect(error.message.match(/agent_[A-Za-z0-9_-]{21}/g)).toHaveLength(10);
     });
   });
 });

@@ -11,7 +11,7 @@ export interface CompletionIdentity {
   id: string;
   /** Unix seconds. */
   created: number;
-  /** The agent id the client asked for. */
+  /** The id of the agent that answers (the client may have named it by its name), as OpenAI echoes the model it resolved. */
   model: string;
   /** Echoed on every chunk when the request named a service tier: the tier that applied. */
   serviceTier?: 'default';

@@ -40,7 +40,7 @@ export class ChatCompletionsService {
       {
         id: `chatcmpl-${randomUUID().replace(/-/g, '')}`,
         created: Math.floor(Date.now() / 1000),
-        model: dto.model,
+        model: agent.id,
         ...(dto.service_tier != null ? { serviceTier: APPLIED_SERVICE_TIER } : {}),
       },
       includeUsage,

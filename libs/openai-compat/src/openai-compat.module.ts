@@ -1,9 +1,11 @@
 import { Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AclModule } from '@agents/acl';
 import { AgentsModule } from '@agents/agents';
 import { AppConfig, formatErrorsUnder } from '@agents/core';
 import { ProvidersModule } from '@agents/providers';
 import { StreamingModule } from '@agents/streaming';
+import { AgentNamesRepository } from './agent-names.repository';
 import { ChatCompletionsService } from './chat-completions.service';
 import { CompletionGenerations } from './completion-generations';
 import { ModelsService } from './models.service';
@@ -23,9 +25,17 @@ export class OpenAICompatModule implements OnModuleInit {
   static forRoot(chat: DynamicModule): DynamicModule {
     return {
       module: OpenAICompatModule,
-      imports: [TypeOrmModule.forFeature([ResponseEntity]), AgentsModule, ProvidersModule, StreamingModule, chat],
+      imports: [
+        TypeOrmModule.forFeature([ResponseEntity]),
+        AclModule,
+        AgentsModule,
+        ProvidersModule,
+        StreamingModule,
+        chat,
+      ],
       controllers: [OpenAICompatController],
       providers: [
+        AgentNamesRepository,
         CompletionGenerations,
         ModelsService,
         ChatCompletionsService,

@@ -47,7 +47,7 @@ export interface ResponseSettings {
   id: string;
   /** Unix seconds. */
   createdAt: number;
-  /** The agent id the client asked for. */
+  /** The id of the agent that answers (the client may have named it by its name), as OpenAI echoes the model it resolved. */
   model: string;
   messageId: string;
   instructions: string | null;

@@ -181,7 +181,7 @@ export class ResponsesService {
     const builder = new ResponseEvents({
       id: `resp_${key}`,
       createdAt: Math.floor(Date.now() / 1000),
-      model: dto.model,
+      model: agent.id,
       messageId: `msg_${key}`,
       instructions: dto.instructions ?? null,
       previousResponseId: dto.previous_response_id ?? null,

@@ -162,9 +162,12 @@ export class PredictionDto {
  * here override the agent's within the same bounds.
  */
 export class ChatCompletionRequestDto {
-  /** The agent id. @example "agent_V1StGXR8_Z5jdHi6B-myT" */
+  /**
+   * The agent id, or an agent's name when exactly one of the agents the caller may use has it
+   * (exact case first, then any case). @example "agent_V1StGXR8_Z5jdHi6B-myT"
+   */
   @IsString()
-  @MaxLength(64)
+  @MaxLength(256)
   model!: string;
 
   /** The conversation, oldest first. */

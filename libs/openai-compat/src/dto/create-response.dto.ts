@@ -98,9 +98,12 @@ export class ResponseStreamOptionsDto {
  * `instructions` and system/developer input items are appended to the agent's instructions.
  */
 export class CreateResponseDto {
-  /** The agent id. @example "agent_V1StGXR8_Z5jdHi6B-myT" */
+  /**
+   * The agent id, or an agent's name when exactly one of the agents the caller may use has it
+   * (exact case first, then any case). @example "agent_V1StGXR8_Z5jdHi6B-myT"
+   */
   @IsString()
-  @MaxLength(64)
+  @MaxLength(256)
   model!: string;
 
   /** A string, or message items `{role, content}` whose content is a string or input_text parts. @example "Hello!" */

@@ -5,6 +5,7 @@ import { ApiKeys1764700000000 } from './1764700000000-api-keys';
 import { Responses1764800000000 } from './1764800000000-responses';
 import { ChatIdempotency1764900000000 } from './1764900000000-chat-idempotency';
 import { ResponseChains1765030000000 } from './1765030000000-response-chains';
+import { AgentNameIndex1765300000000 } from './1765300000000-agent-name-index';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Responses1764800000000,
   ChatIdempotency1764900000000,
   ResponseChains1765030000000,
+  AgentNameIndex1765300000000,
 ];
