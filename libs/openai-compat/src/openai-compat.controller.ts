@@ -26,11 +26,15 @@ const ApiOpenAIErrors = (): MethodDecorator & ClassDecorator =>
   applyDecorators(
     ...(
       [
-        [400, 'invalid_request_error: `param` names the bad parameter'],
+        [
+          400,
+          'invalid_request_error: `param` names the bad parameter (`unsupported_parameter`, `unknown_parameter`, ' +
+            '`model_ambiguous` when a model name fits several agents)',
+        ],
         [401, 'invalid_api_key: missing, invalid, expired or deleted key/token'],
         [403, 'permission_error: the caller may see the agent but not USE it'],
-        [404, 'model_not_found: no agent with this id that the caller may see'],
-        [429, 'rate_limit_exceeded: per-key rate or concurrent generations; see Retry-After'],
+        [404, 'model_not_found: no agent with this id (or name) that the caller may see'],
+        [429, 'rate_limit_exceeded: per-key rate or concurrent generations; see Retry-After and retry-after-ms'],
         [503, 'service_unavailable: Redis or the database is down'],
       ] as const
     ).map(([status, description]) =>

@@ -106,19 +106,35 @@ export class CreateResponseDto {
   @MaxLength(256)
   model!: string;
 
-  /** A string, or message items `{role, content}` whose content is a string or input_text parts. @example "Hello!" */
+  /**
+   * A string, or items: messages `{role, content}` whose content is a string or text parts
+   * (`input_text`, `output_text`, as output items come back), and `{"type": "item_reference", "id"}`
+   * naming an output item of one of the caller's stored responses. @example "Hello!"
+   */
   @ApiProperty({
     oneOf: [
       { type: 'string' },
       {
         type: 'array',
         items: {
-          type: 'object',
-          properties: {
-            type: { enum: ['message'] },
-            role: { enum: ['user', 'assistant', 'system', 'developer'] },
-            content: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }] },
-          },
+          oneOf: [
+            {
+              type: 'object',
+              properties: {
+                type: { enum: ['message'] },
+                id: { type: 'string' },
+                status: { enum: ['in_progress', 'completed', 'incomplete'] },
+                role: { enum: ['user', 'assistant', 'system', 'developer'] },
+                content: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }] },
+              },
+              required: ['role', 'content'],
+            },
+            {
+              type: 'object',
+              properties: { type: { enum: ['item_reference'] }, id: { type: 'string' } },
+              required: ['id'],
+            },
+          ],
         },
       },
     ],
