@@ -42,6 +42,9 @@ describe('OpenAI client libraries (e2e)', () => {
   const lastRequest = (): RecordedRequest => fake.requests[fake.requests.length - 1];
   const sentMessages = (): unknown => lastRequest().body?.messages;
 
+  /** OpenAI's (Go's) duration notation of x-ratelimit-reset-*: 20ms, 1s, 2.5s, 6m0s, 1h0m0s. */
+  const GO_DURATION = /^(\d+h)?(\d+m)?(\d+(\.\d+)?s|\d+ms)$/;
+
   async function caught(work: () => Promise<unknown>): Promise<APIError> {
     try {
       await work();
@@ -332,9 +335,6 @@ describe('OpenAI client libraries (e2e)', () => {
   });
 
   describe('headers clients and gateways read', () => {
-    /** OpenAI's (Go's) duration notation: 20ms, 1s, 2.5s, 6m0s, 1h0m0s. */
-    const GO_DURATION = /^(\d+h)?(\d+m)?(\d+(\.\d+)?s|\d+ms)$/;
-
     function expectOpenAIHeaders(headers: Headers, limit: string): void {
       expect(headers.get('openai-processing-ms')).toMatch(/^\d+$/);
       expect(headers.get('x-ratelimit-limit-requests')).toBe(limit);
@@ -380,76 +380,6 @@ describe('OpenAI client libraries (e2e)', () => {
       });
       expect(malformed.status).toBe(400);
       expect(malformed.headers.get('openai-processing-ms')).toMatch(/^\d+$/);
-    });
-
-    describe('with small limits', () => {
-      let limited: TestApp;
-      beforeAll(async () => {
-        limited = await startTestApp({
-          OPENAI_BASE_URL: fake.baseURL,
-          OPENAI_API_KEY: 'sk-test',
-          OPENAI_COMPAT_RATE_LIMIT: '3',
-          MAX_CONCURRENT_GENERATIONS: '1',
-        });
-      });
-      afterAll(() => limited?.close());
-
-      const limitedKey = async (user: TestUser): Promise<string> =>
-        (await limited.http.post('/api/api-keys').set(user.auth).send({ name: 'limited' }).expect(201)).body
-          .key as string;
-      const limitedSdk = (apiKey: string, maxRetries = 0): OpenAI =>
-        new OpenAI({ apiKey, baseURL: `${limited.baseUrl}/api/agents/v1`, maxRetries });
-
-      it('a 429 carries Retry-After and retry-after-ms (under a minute, so OpenAI’s SDKs wait exactly that)', async () => {
-        const user = await createUser(limited.http);
-        const client = limitedSdk(await limitedKey(user));
-        const remaining: (string | null)[] = [];
-        for (let i = 0; i < 3; i++) {
-          remaining.push(
-            (await client.models.list().withResponse()).response.headers.get('x-ratelimit-remaining-requests'),
-          );
-        }
-        expect(remaining).toEqual(['2', '1', '0']);
-        const error = await caught(() => client.models.list());
-        expect(error).toBeInstanceOf(RateLimitError);
-        expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
-        const ms = Number(error.headers!.get('retry-after-ms'));
-        expect(ms).toBeGreaterThan(0);
-        expect(ms).toBeLessThanOrEqual(60_000);
-        expect(error.headers!.get('retry-after')).toBe(String(Math.ceil(ms / 1000)));
-        expect(error.headers!.get('x-ratelimit-remaining-requests')).toBe('0');
-        expect(error.headers!.get('x-ratelimit-reset-requests')).toMatch(GO_DURATION);
-      });
-
-      it('OpenAI’s SDK retries a 429 after the wait it names: over the concurrent-generation limit, the retry succeeds', async () => {
-        const user = await createUser(limited.http);
-        const agentOfUser = await createAgent(limited.http, user);
-        const client = limitedSdk(await limitedKey(user), 1);
-        fake.script({ tokens: ['slow', ' answer'], tokenDelayMs: 500 }, { tokens: ['second'] });
-        const slow = client.chat.completions.create({
-          model: agentOfUser.id,
-          messages: [{ role: 'user', content: 'Take your time' }],
-        });
-        const requests = fake.requests.length;
-        await new Promise<void>((resolve) => {
-          const poll = setInterval(() => {
-            if (fake.requests.length > requests) {
-              clearInterval(poll);
-              resolve();
-            }
-          }, 10);
-        });
-        const started = Date.now();
-        const second = await client.chat.completions.create({
-          model: agentOfUser.id,
-          messages: [{ role: 'user', content: 'Me too' }],
-        });
-        const elapsed = Date.now() - started;
-        expect(second.choices[0].message.content).toBe('second');
-        expect((await slow).choices[0].message.content).toBe('slow answer');
-        // The 429 asked for 5 s (retry-after-ms: 5000); the SDK's own first backoff is under 1 s.
-        expect(elapsed).toBeGreaterThanOrEqual(4_900);
-      });
     });
   });
 
@@ -579,6 +509,77 @@ describe('OpenAI client libraries (e2e)', () => {
       expect(error).toMatchObject({ status: 400, code: 'model_ambiguous' });
       expect(error.message).toContain('more than 10');
       expect(error.message.match(/agent_[A-Za-z0-9_-]{21}/g)).toHaveLength(10);
+    });
+  });
+
+  // Last in the file: once a second in-process app closes, the first one's database access fails.
+  describe('headers clients and gateways read, with small limits', () => {
+    let limited: TestApp;
+    beforeAll(async () => {
+      limited = await startTestApp({
+        OPENAI_BASE_URL: fake.baseURL,
+        OPENAI_API_KEY: 'sk-test',
+        OPENAI_COMPAT_RATE_LIMIT: '3',
+        MAX_CONCURRENT_GENERATIONS: '1',
+      });
+    });
+    afterAll(() => limited?.close());
+
+    const limitedKey = async (user: TestUser): Promise<string> =>
+      (await limited.http.post('/api/api-keys').set(user.auth).send({ name: 'limited' }).expect(201)).body
+        .key as string;
+    const limitedSdk = (apiKey: string, maxRetries = 0): OpenAI =>
+      new OpenAI({ apiKey, baseURL: `${limited.baseUrl}/api/agents/v1`, maxRetries });
+
+    it('a 429 carries Retry-After and retry-after-ms (under a minute, so OpenAI’s SDKs wait exactly that)', async () => {
+      const user = await createUser(limited.http);
+      const client = limitedSdk(await limitedKey(user));
+      const remaining: (string | null)[] = [];
+      for (let i = 0; i < 3; i++) {
+        remaining.push(
+          (await client.models.list().withResponse()).response.headers.get('x-ratelimit-remaining-requests'),
+        );
+      }
+      expect(remaining).toEqual(['2', '1', '0']);
+      const error = await caught(() => client.models.list());
+      expect(error).toBeInstanceOf(RateLimitError);
+      expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+      const ms = Number(error.headers!.get('retry-after-ms'));
+      expect(ms).toBeGreaterThan(0);
+      expect(ms).toBeLessThanOrEqual(60_000);
+      expect(error.headers!.get('retry-after')).toBe(String(Math.ceil(ms / 1000)));
+      expect(error.headers!.get('x-ratelimit-remaining-requests')).toBe('0');
+      expect(error.headers!.get('x-ratelimit-reset-requests')).toMatch(GO_DURATION);
+    });
+
+    it('OpenAI’s SDK retries a 429 after the wait it names: over the concurrent-generation limit, the retry succeeds', async () => {
+      const user = await createUser(limited.http);
+      const agentOfUser = await createAgent(limited.http, user);
+      const client = limitedSdk(await limitedKey(user), 1);
+      fake.script({ tokens: ['slow', ' answer'], tokenDelayMs: 500 }, { tokens: ['second'] });
+      const slow = client.chat.completions.create({
+        model: agentOfUser.id,
+        messages: [{ role: 'user', content: 'Take your time' }],
+      });
+      const requests = fake.requests.length;
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (fake.requests.length > requests) {
+            clearInterval(poll);
+            resolve();
+          }
+        }, 10);
+      });
+      const started = Date.now();
+      const second = await client.chat.completions.create({
+        model: agentOfUser.id,
+        messages: [{ role: 'user', content: 'Me too' }],
+      });
+      const elapsed = Date.now() - started;
+      expect(second.choices[0].message.content).toBe('second');
+      expect((await slow).choices[0].message.content).toBe('slow answer');
+      // The 429 asked for 5 s (retry-after-ms: 5000); the SDK's own first backoff is under 1 s.
+      expect(elapsed).toBeGreaterThanOrEqual(4_900);
     });
   });
 });

@@ -73,13 +73,21 @@ describe('OpenAI-compatible API conforms to OpenAI’s published schema (e2e)', 
     expect(completion.status).toBe(200);
     expectSchema('CreateChatCompletionResponse', await completion.json());
 
+    fake.script({ tokens: ['tiered'] });
+    const tiered = await call('/chat/completions', {
+      model: agent.id,
+      messages: [{ role: 'user', content: 'Hello' }],
+      service_tier: 'auto',
+    });
+    expectSchema('CreateChatCompletionResponse', await tiered.json());
+
     for (const includeUsage of [true, false]) {
       fake.script({ tokens: ['a', 'b', 'c'] });
       const stream = await call('/chat/completions', {
         model: agent.id,
         messages: [{ role: 'user', content: 'Hello' }],
         stream: true,
-        ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+        ...(includeUsage ? { stream_options: { include_usage: true }, service_tier: 'priority' } : {}),
       });
       const frames = framesOf(await stream.text());
       expect(frames[frames.length - 1].data).toBe('[DONE]');
@@ -109,6 +117,28 @@ describe('OpenAI-compatible API conforms to OpenAI’s published schema (e2e)', 
     const stored = await call(`/responses/${response.id}`);
     expect(stored.status).toBe(200);
     expectSchema('Response', await stored.json());
+
+    // With everything a response echoes of its request.
+    fake.script({ tokens: ['echo'] });
+    const echoing = await call('/responses', {
+      model: agent.id,
+      input: [{ role: 'user', content: 'Hello' }],
+      metadata: { ticket: 'T-1' },
+      user: 'end-user',
+      safety_identifier: 'end-user',
+      prompt_cache_key: 'faq',
+      prompt_cache_retention: '24h',
+      service_tier: 'flex',
+      text: { verbosity: 'low' },
+      reasoning: { effort: 'low', summary: 'auto' },
+      truncation: 'disabled',
+      tool_choice: 'none',
+      parallel_tool_calls: false,
+      max_tool_calls: 2,
+      top_logprobs: 0,
+    });
+    expect(echoing.status).toBe(200);
+    expectSchema('Response', await echoing.json());
 
     const scripts = [
       { tokens: ['Hello', ' world'] },

@@ -3,10 +3,12 @@ import {
   DomainError,
   TooManyRequestsError,
   UNAVAILABLE_RETRY_AFTER_SECONDS,
+  ValidationFailedError,
   isDatabaseUnavailable,
   type ErrorFormatter,
 } from '@agents/core';
 import type { CompletionResult } from '@agents/chat';
+import { isRecord } from './openai-validators';
 
 /** The prefix of every OpenAI-compatible route; errors under it use OpenAI's envelope. */
 export const OPENAI_COMPAT_PREFIX = '/api/agents/v1';
@@ -60,8 +62,9 @@ export class OpenAIError extends Error {
 
 /** Body-parser errors (malformed JSON, 413) reach the filter before any route does. */
 function bodyParserError(e: unknown): { type: string; status: number } | undefined {
-  if (typeof e !== 'object' || e === null) return undefined;
-  const { type, status } = e as { type?: unknown; status?: unknown };
+  if (!(e instanceof Error) && !isRecord(e)) return undefined;
+  const type: unknown = Reflect.get(e, 'type');
+  const status: unknown = Reflect.get(e, 'status');
   return typeof type === 'string' && typeof status === 'number' ? { type, status } : undefined;
 }
 
@@ -71,7 +74,7 @@ export function toOpenAIError(exception: unknown, requestId: string): OpenAIErro
   if (exception instanceof DomainError) {
     switch (exception.kind) {
       case 'validation': {
-        const first = (exception as { details?: { field: string }[] }).details?.[0];
+        const first = exception instanceof ValidationFailedError ? exception.details[0] : undefined;
         return OpenAIError.invalidRequest(exception.message, first?.field ?? null);
       }
       case 'unauthenticated':

@@ -75,13 +75,11 @@ export class RedisRateLimiter implements RateLimiter {
 
   async hit(subject: string, limit: number, windowMs: number): Promise<RateLimitHit> {
     this.link.assertUp();
-    const [count, ttl] = (await this.link.client.eval(
-      HIT_SCRIPT,
-      1,
-      `${this.prefix}:${subject}`,
-      String(windowMs),
-    )) as [number, number];
-    return hitOf(count, limit, ttl);
+    const reply: unknown = await this.link.client.eval(HIT_SCRIPT, 1, `${this.prefix}:${subject}`, String(windowMs));
+    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') {
+      throw new Error(`unexpected reply from the rate-limit script: ${JSON.stringify(reply)}`);
+    }
+    return hitOf(reply[0], limit, reply[1]);
   }
 
   close(): Promise<void> {
