@@ -230,6 +230,37 @@ describe('OpenAI-compatible API limits (e2e)', () => {
       expect(fake.requests.length).toBe(before);
     });
 
+    it('truncation: "auto" (the default) cuts the oldest turns and says so; "disabled" refuses instead', async () => {
+      const input: OpenAI.Responses.ResponseInput = [
+        { role: 'user', content: text('a') },
+        { role: 'assistant', content: text('b') },
+        { role: 'user', content: text('c') },
+        { role: 'assistant', content: text('d') },
+        { role: 'user', content: text('e') },
+      ];
+      fake.script({ tokens: ['cut'] });
+      const cut = await client.responses.create({ model: agent.id, input, store: false });
+      expect(cut.truncation).toBe('auto');
+      expect(lastRequest().body?.messages).toHaveLength(4);
+
+      const before = fake.requests.length;
+      const refused = await caught(() =>
+        client.responses.create({ model: agent.id, input, store: false, truncation: 'disabled' }),
+      );
+      expect(refused).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'input' });
+      expect(refused.message).toMatch(/truncation is 'disabled'/);
+      expect(fake.requests.length).toBe(before);
+
+      fake.script({ tokens: ['fits'] });
+      const fits = await client.responses.create({
+        model: agent.id,
+        input: input.slice(2),
+        store: false,
+        truncation: 'disabled',
+      });
+      expect(fits).toMatchObject({ output_text: 'fits', truncation: 'disabled' });
+    });
+
     it('answers 400 context_length_exceeded naming input on the Responses API', async () => {
       const error = await caught(() =>
         client.responses.create({ model: agent.id, input: text('x', 992), store: false }),

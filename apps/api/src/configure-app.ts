@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { HttpExceptionFilter, rejectUnsafeInput, strictValidationPipe, type AppConfig } from '@agents/core';
+import { OPENAI_COMPAT_PREFIX, openAIProcessingTime } from '@agents/openai-compat';
 
 export const BODY_LIMIT = '1mb';
 
@@ -40,6 +41,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     }),
   );
   app.setGlobalPrefix('api');
+  // Before the body parser, so that its errors (bad JSON, too large) carry the header too.
+  app.use(OPENAI_COMPAT_PREFIX, openAIProcessingTime);
   app.useBodyParser('json', { limit: BODY_LIMIT });
   // Nest's own default, registered here so that the check below also sees form bodies.
   app.useBodyParser('urlencoded', { extended: true });
@@ -50,7 +53,17 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
-      exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After'],
+      exposedHeaders: [
+        'ETag',
+        'X-Request-Id',
+        'Retry-After',
+        // What OpenAI's SDKs read on /api/agents/v1 (rate limits, retry pacing, timing).
+        'retry-after-ms',
+        'openai-processing-ms',
+        'x-ratelimit-limit-requests',
+        'x-ratelimit-remaining-requests',
+        'x-ratelimit-reset-requests',
+      ],
       maxAge: 600,
     });
   }

@@ -105,7 +105,7 @@ describe('ChatCompletionChunks', () => {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: 'Hello', refusal: null },
+          message: { role: 'assistant', content: 'Hello', refusal: null, annotations: [] },
           logprobs: null,
           finish_reason: 'length',
         },

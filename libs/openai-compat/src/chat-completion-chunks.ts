@@ -11,8 +11,10 @@ export interface CompletionIdentity {
   id: string;
   /** Unix seconds. */
   created: number;
-  /** The agent id the client asked for. */
+  /** The id of the agent that answers (the client may have named it by its name), as OpenAI echoes the model it resolved. */
   model: string;
+  /** Echoed on every chunk when the request named a service tier: the tier that applied. */
+  serviceTier?: 'default';
 }
 
 interface ToolCallState {
@@ -100,6 +102,7 @@ export class ChatCompletionChunks {
       object: 'chat.completion',
       created: this.identity.created,
       model: this.identity.model,
+      ...this.tier(),
       choices: [
         {
           index: 0,
@@ -107,6 +110,7 @@ export class ChatCompletionChunks {
             role: 'assistant',
             content: this.text,
             refusal: null,
+            annotations: [],
             ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
           },
           logprobs: null,
@@ -123,7 +127,12 @@ export class ChatCompletionChunks {
       object: 'chat.completion.chunk',
       created: this.identity.created,
       model: this.identity.model,
+      ...this.tier(),
     };
+  }
+
+  private tier(): { service_tier?: 'default' } {
+    return this.identity.serviceTier ? { service_tier: this.identity.serviceTier } : {};
   }
 
   private chunk(

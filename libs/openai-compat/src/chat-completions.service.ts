@@ -7,6 +7,7 @@ import { ContextBudget } from '@agents/providers';
 import { ChatCompletionChunks } from './chat-completion-chunks';
 import { ClientWatch, CompletionGenerations } from './completion-generations';
 import type { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
+import { APPLIED_SERVICE_TIER } from './dto/shared-parameters.dto';
 import type { GenerationEvent } from './generation-events';
 import { OpenAIError, generationFailed } from './openai-error';
 import { completionInputFrom, withinContextBudget } from './request-mapping';
@@ -36,7 +37,12 @@ export class ChatCompletionsService {
     }
     const input = withinContextBudget(completionInputFrom(dto), agent.instructions, this.budget, 'messages');
     const chunks = new ChatCompletionChunks(
-      { id: `chatcmpl-${randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), model: dto.model },
+      {
+        id: `chatcmpl-${randomUUID().replace(/-/g, '')}`,
+        created: Math.floor(Date.now() / 1000),
+        model: agent.id,
+        ...(dto.service_tier != null ? { serviceTier: APPLIED_SERVICE_TIER } : {}),
+      },
       includeUsage,
     );
     const sse = new SseStream(res, this.config.sseHeartbeatMs);

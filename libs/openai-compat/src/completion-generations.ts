@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentAccessPolicy, AgentsRepository, type AgentEntity } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
 import { GENERATION_JOBS, generationJobId, type CompletionGenerationJob, type GenerationJobs } from '@agents/chat';
-import { AppConfig, ForbiddenError, NotFoundError, settlesWithin } from '@agents/core';
+import { AGENT_ID_PATTERN, AppConfig, ForbiddenError, NotFoundError, settlesWithin } from '@agents/core';
 import {
   EVENT_BUS,
   GENERATION_STATE,
@@ -12,9 +12,13 @@ import {
   type GenerationStateStore,
   type Subscription,
 } from '@agents/streaming';
+import { AgentNamesRepository } from './agent-names.repository';
 import { readGenerationEvent, type GenerationEvent } from './generation-events';
 import { OpenAIError } from './openai-error';
 import type { CompletionInput } from './request-mapping';
+
+/** An ambiguous model name's error lists at most this many agent ids. */
+export const MAX_NAME_CANDIDATES = 10;
 
 /** How long an aborted completion's subscription waits for the worker's terminal event before it lets go. */
 const ABORT_WAIT_MS = 10_000;
@@ -43,10 +47,15 @@ export class CompletionGenerations {
     @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
     @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
     private readonly config: AppConfig,
+    private readonly names: AgentNamesRepository,
   ) {}
 
-  /** The agent behind `model` if the caller may USE it; 404 `model_not_found` or 403 otherwise. */
+  /**
+   * The agent behind `model` if the caller may USE it: an agent id (404 `model_not_found`, or 403
+   * when the caller may see but not use it), or else an agent's name (see {@link agentNamed}).
+   */
   async usableAgent(user: AuthUser, model: string): Promise<AgentEntity> {
+    if (!AGENT_ID_PATTERN.test(model)) return this.agentNamed(user, model);
     try {
       await this.access.assertCan(user, model, 'use');
     } catch (err) {
@@ -65,6 +74,29 @@ export class CompletionGenerations {
     const agent = await this.agents.findById(model);
     if (!agent) throw modelNotFound(model);
     return agent;
+  }
+
+  /**
+   * The one agent called `model` among those the caller may USE: gateways configure models by
+   * name. The exact name wins; only when no agent has it does a match ignoring case count. No
+   * match is 404 `model_not_found` (agents the caller may not use are not considered, so none is
+   * revealed); several are 400 `model_ambiguous`, listing their ids to pass instead.
+   */
+  private async agentNamed(user: AuthUser, model: string): Promise<AgentEntity> {
+    const viewer = { id: user.id, isAdmin: user.role === 'ADMIN' };
+    let matches = await this.names.findUsableByName(viewer, model, 'exact', MAX_NAME_CANDIDATES + 1);
+    if (matches.length === 0) {
+      matches = await this.names.findUsableByName(viewer, model, 'any-case', MAX_NAME_CANDIDATES + 1);
+    }
+    if (matches.length === 1) return matches[0];
+    if (matches.length === 0) throw modelNotFound(model);
+    const listed = matches.slice(0, MAX_NAME_CANDIDATES).map((agent) => agent.id);
+    const count = matches.length > MAX_NAME_CANDIDATES ? `more than ${MAX_NAME_CANDIDATES}` : String(matches.length);
+    throw OpenAIError.invalidRequest(
+      `The model '${model}' names ${count} agents you may use: ${listed.join(', ')}. Pass one of their ids as model.`,
+      'model',
+      'model_ambiguous',
+    );
   }
 
   /**

@@ -16,8 +16,49 @@ type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
+const STATUSES: CompletionResult['status'][] = ['completed', 'failed', 'aborted'];
+type FailureKind = NonNullable<CompletionResult['failure']>['kind'];
+/** Every failure kind: a Record, so that a kind added to the providers' type must be added here too. */
+const FAILURE_KINDS: Record<FailureKind, true> = {
+  auth: true,
+  rate_limit: true,
+  bad_request: true,
+  unavailable: true,
+  timeout: true,
+  unsupported: true,
+  unknown: true,
+};
+const isFailureKind = (value: unknown): value is FailureKind =>
+  typeof value === 'string' && Object.hasOwn(FAILURE_KINDS, value);
+
+const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/**
+ * The completion result a terminal payload carries under `completion`, read field by field (it
+ * crossed the event bus as JSON); undefined when it has no status or text.
+ */
 function resultOf(payload: Json): CompletionResult | undefined {
-  return isObject(payload.completion) ? (payload.completion as unknown as CompletionResult) : undefined;
+  const c = payload.completion;
+  if (!isObject(c)) return undefined;
+  const status = STATUSES.find((s) => s === c.status);
+  if (!status || typeof c.text !== 'string') return undefined;
+  const usage = isObject(c.usage) ? c.usage : undefined;
+  const failure = isObject(c.failure) ? c.failure : undefined;
+  const kind = isFailureKind(failure?.kind) ? failure.kind : undefined;
+  return {
+    status,
+    text: c.text,
+    finishReason: stringOrNull(c.finishReason),
+    usage:
+      usage && typeof usage.promptTokens === 'number' && typeof usage.completionTokens === 'number'
+        ? { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens }
+        : null,
+    model: stringOrNull(c.model),
+    ...(typeof c.error === 'string' ? { error: c.error } : {}),
+    ...(kind
+      ? { failure: { kind, ...(typeof failure?.httpStatus === 'number' ? { httpStatus: failure.httpStatus } : {}) } }
+      : {}),
+  };
 }
 
 /** Reads one payload; what these routes do not forward (run steps, reasoning, attachments) is `other`. */

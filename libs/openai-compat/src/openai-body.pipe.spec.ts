@@ -4,7 +4,7 @@ import { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import { CreateResponseDto } from './dto/create-response.dto';
 import { OpenAIBodyPipe } from './openai-body.pipe';
 import { OpenAIError, formatOpenAIError } from './openai-error';
-import { completionInputFrom, responseInputFrom } from './request-mapping';
+import { completionInputFrom, conversationFrom, responseInputFrom, storedMessageText } from './request-mapping';
 
 const pipe = new OpenAIBodyPipe(ChatCompletionRequestDto);
 const valid = { model: 'agent_x', messages: [{ role: 'user', content: 'Hi' }] };
@@ -103,13 +103,12 @@ describe('request mapping', () => {
   });
 
   it('maps Responses input items and names the bad one', () => {
-    expect(
-      responseInputFrom([
-        { role: 'developer', content: 'Be formal.' },
-        { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello' }] },
-        { role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [] }] },
-      ]),
-    ).toEqual({
+    const entries = responseInputFrom([
+      { role: 'developer', content: 'Be formal.' },
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello' }] },
+      { role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [] }] },
+    ]);
+    expect(conversationFrom(entries, new Map())).toEqual({
       messages: [
         { role: 'user', content: 'Hello' },
         { role: 'assistant', content: 'Hi' },
@@ -127,16 +126,86 @@ describe('request mapping', () => {
       param: 'input[1].role',
     });
     expect(rejection(() => responseInputFrom([{ type: 'function_call_output', output: 'x' }]))).toMatchObject({
-      param: 'input[0].output',
+      param: 'input[0].type',
+      code: 'unsupported_parameter',
     });
     expect(rejection(() => responseInputFrom([{ type: 'function_call', role: 'user', content: 'x' }]))).toMatchObject({
       param: 'input[0].type',
       code: 'unsupported_parameter',
     });
     expect(rejection(() => responseInputFrom([{ role: 'user', content: [{ type: 'input_image' }] }]))).toMatchObject({
-      param: 'input[0].content',
+      param: 'input[0].content[0].type',
+      code: 'unsupported_parameter',
+    });
+    expect(
+      rejection(() => responseInputFrom([{ role: 'user', content: [{ type: 'input_text', text: 'x', y: 1 }] }])),
+    ).toMatchObject({ param: 'input[0].content[0].y', code: 'unknown_parameter' });
+    expect(rejection(() => responseInputFrom([{ role: 'user', content: 'x', colour: 'red' }]))).toMatchObject({
+      param: 'input[0].colour',
+      code: 'unknown_parameter',
     });
     expect(rejection(() => responseInputFrom(42))).toMatchObject({ param: 'input', code: 'invalid_type' });
+  });
+
+  it('takes back output items as the service returns them, and item references (typed or not)', () => {
+    const returned = {
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      status: 'completed',
+      content: [{ type: 'output_text', text: 'Earlier answer', annotations: [], logprobs: [] }],
+    };
+    const entries = responseInputFrom([
+      { role: 'user', content: 'Q1' },
+      returned,
+      { type: 'item_reference', id: 'msg_2' },
+      { id: 'msg_3' },
+      { role: 'user', content: 'Q3' },
+    ]);
+    expect(entries.filter((e) => e.type === 'item_reference')).toEqual([
+      { type: 'item_reference', id: 'msg_2', param: 'input[2].id' },
+      { type: 'item_reference', id: 'msg_3', param: 'input[3].id' },
+    ]);
+    expect(
+      conversationFrom(
+        entries,
+        new Map([
+          ['msg_2', 'A2'],
+          ['msg_3', 'A3'],
+        ]),
+      ).messages,
+    ).toEqual([
+      { role: 'user', content: 'Q1' },
+      { role: 'assistant', content: 'Earlier answer' },
+      { role: 'assistant', content: 'A2' },
+      { role: 'assistant', content: 'A3' },
+      { role: 'user', content: 'Q3' },
+    ]);
+    expect(storedMessageText(returned)).toBe('Earlier answer');
+    expect(storedMessageText({ type: 'web_search_call', id: 'ws_1' })).toBeUndefined();
+  });
+
+  it('takes back a returned chat message (refusal, annotations, null content with a refusal)', () => {
+    const dto = pipe.transform({
+      ...valid,
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello', refusal: null, annotations: [] },
+        { role: 'user', content: 'Do something bad' },
+        { role: 'assistant', content: null, refusal: 'I cannot help with that.' },
+        { role: 'user', content: 'OK' },
+      ],
+    });
+    expect(completionInputFrom(dto).messages).toEqual([
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello' },
+      { role: 'user', content: 'Do something bad' },
+      { role: 'assistant', content: 'I cannot help with that.' },
+      { role: 'user', content: 'OK' },
+    ]);
+    expect(rejection(() => pipe.transform({ ...valid, messages: [{ role: 'user', content: null }] }))).toMatchObject({
+      param: 'messages[0].content',
+    });
   });
 });
 
@@ -173,7 +242,7 @@ describe('formatOpenAIError', () => {
     expect(JSON.stringify(internal.body)).not.toContain('hunter2');
     expect(JSON.stringify(internal.body)).toContain('req-9');
     const limited = formatOpenAIError(new TooManyRequestsError('slow down', 7), 'r');
-    expect(limited).toMatchObject({ status: 429, headers: { 'Retry-After': '7' } });
+    expect(limited).toMatchObject({ status: 429, headers: { 'Retry-After': '7', 'retry-after-ms': '7000' } });
     expect(limited.body).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
   });
 });

@@ -18,6 +18,7 @@ import { ModelDto, ModelListDto } from './dto/model.dto';
 import { ModelsService } from './models.service';
 import { OpenAIBodyPipe } from './openai-body.pipe';
 import { OpenAIRateLimitGuard } from './rate-limiter';
+import type { ResponseObject } from './response-events';
 import { ResponsesService } from './responses.service';
 
 /** Documents OpenAI's error envelope for the statuses these routes answer. */
@@ -25,11 +26,15 @@ const ApiOpenAIErrors = (): MethodDecorator & ClassDecorator =>
   applyDecorators(
     ...(
       [
-        [400, 'invalid_request_error: `param` names the bad parameter'],
+        [
+          400,
+          'invalid_request_error: `param` names the bad parameter (`unsupported_parameter`, `unknown_parameter`, ' +
+            '`model_ambiguous` when a model name fits several agents)',
+        ],
         [401, 'invalid_api_key: missing, invalid, expired or deleted key/token'],
         [403, 'permission_error: the caller may see the agent but not USE it'],
-        [404, 'model_not_found: no agent with this id that the caller may see'],
-        [429, 'rate_limit_exceeded: per-key rate or concurrent generations; see Retry-After'],
+        [404, 'model_not_found: no agent with this id (or name) that the caller may see'],
+        [429, 'rate_limit_exceeded: per-key rate or concurrent generations; see Retry-After and retry-after-ms'],
         [503, 'service_unavailable: Redis or the database is down'],
       ] as const
     ).map(([status, description]) =>
@@ -111,7 +116,7 @@ export class OpenAICompatController {
   @Get('responses/:id')
   @ApiOperation({ summary: 'A stored response of the caller' })
   @ApiOkResponse({ description: 'The response object as it was returned' })
-  getResponse(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<Record<string, unknown>> {
+  getResponse(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<ResponseObject> {
     return this.responses.get(user, id);
   }
 }

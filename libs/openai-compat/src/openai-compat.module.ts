@@ -1,10 +1,12 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AclModule } from '@agents/acl';
 import { AgentsModule } from '@agents/agents';
 import { ChatDataModule } from '@agents/chat';
 import { AppConfig, formatErrorsUnder } from '@agents/core';
 import { ProvidersModule } from '@agents/providers';
 import { StreamingModule } from '@agents/streaming';
+import { AgentNamesRepository } from './agent-names.repository';
 import { ChatCompletionsService } from './chat-completions.service';
 import { CompletionGenerations } from './completion-generations';
 import { ModelsService } from './models.service';
@@ -20,9 +22,17 @@ import { ResponsesService } from './responses.service';
  * chat's, on the same queue (ChatDataModule) and the same workers.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([ResponseEntity]), AgentsModule, ProvidersModule, StreamingModule, ChatDataModule],
+  imports: [
+    TypeOrmModule.forFeature([ResponseEntity]),
+    AclModule,
+    AgentsModule,
+    ProvidersModule,
+    StreamingModule,
+    ChatDataModule,
+  ],
   controllers: [OpenAICompatController],
   providers: [
+    AgentNamesRepository,
     CompletionGenerations,
     ModelsService,
     ChatCompletionsService,

@@ -14,6 +14,6 @@ describe('formatOpenAIError and lost database connections', () => {
     const { status, body, headers } = formatOpenAIError(exception, 'req-1');
     expect(status).toBe(503);
     expect(body).toMatchObject({ error: { type: 'server_error', code: 'service_unavailable' } });
-    expect(headers).toEqual({ 'Retry-After': '1' });
+    expect(headers).toEqual({ 'Retry-After': '1', 'retry-after-ms': '1000' });
   });
 });

@@ -3,10 +3,12 @@ import {
   DomainError,
   TooManyRequestsError,
   UNAVAILABLE_RETRY_AFTER_SECONDS,
+  ValidationFailedError,
   isDatabaseUnavailable,
   type ErrorFormatter,
 } from '@agents/core';
 import type { CompletionResult } from '@agents/chat';
+import { isRecord } from './openai-validators';
 
 /** The prefix of every OpenAI-compatible route; errors under it use OpenAI's envelope. */
 export const OPENAI_COMPAT_PREFIX = '/api/agents/v1';
@@ -30,8 +32,22 @@ export class OpenAIError extends Error {
     readonly code: string | null,
     readonly param: string | null = null,
     readonly retryAfterSeconds?: number,
+    /** The exact wait, for `retry-after-ms`; the whole seconds of retryAfterSeconds otherwise. */
+    private readonly retryAfterMilliseconds?: number,
   ) {
     super(message);
+  }
+
+  /**
+   * Retry-After (whole seconds, for every HTTP client) and retry-after-ms (what OpenAI's SDKs read
+   * first), when the caller should retry after a wait.
+   */
+  retryHeaders(): Record<string, string> {
+    if (this.retryAfterSeconds === undefined) return {};
+    return {
+      'Retry-After': String(this.retryAfterSeconds),
+      'retry-after-ms': String(this.retryAfterMilliseconds ?? this.retryAfterSeconds * 1000),
+    };
   }
 
   /** A 400 naming the parameter, like OpenAI's. */
@@ -46,8 +62,9 @@ export class OpenAIError extends Error {
 
 /** Body-parser errors (malformed JSON, 413) reach the filter before any route does. */
 function bodyParserError(e: unknown): { type: string; status: number } | undefined {
-  if (typeof e !== 'object' || e === null) return undefined;
-  const { type, status } = e as { type?: unknown; status?: unknown };
+  if (!(e instanceof Error) && !isRecord(e)) return undefined;
+  const type: unknown = Reflect.get(e, 'type');
+  const status: unknown = Reflect.get(e, 'status');
   return typeof type === 'string' && typeof status === 'number' ? { type, status } : undefined;
 }
 
@@ -57,7 +74,7 @@ export function toOpenAIError(exception: unknown, requestId: string): OpenAIErro
   if (exception instanceof DomainError) {
     switch (exception.kind) {
       case 'validation': {
-        const first = (exception as { details?: { field: string }[] }).details?.[0];
+        const first = exception instanceof ValidationFailedError ? exception.details[0] : undefined;
         return OpenAIError.invalidRequest(exception.message, first?.field ?? null);
       }
       case 'unauthenticated':
@@ -140,6 +157,29 @@ export function generationFailed(message: string, failure?: CompletionResult['fa
   }
 }
 
+/**
+ * The `error.code` of a failed Responses object, from OpenAI's own list: a provider that refused
+ * the request is `invalid_prompt` (the input is the caller's to change), a provider's rate limit
+ * `rate_limit_exceeded`, anything else `server_error`.
+ */
+export function responseErrorCode(
+  failure?: CompletionResult['failure'],
+): 'invalid_prompt' | 'rate_limit_exceeded' | 'server_error' {
+  switch (failure?.kind) {
+    case 'bad_request':
+      return 'invalid_prompt';
+    case 'rate_limit':
+      return 'rate_limit_exceeded';
+    case 'auth':
+    case 'unavailable':
+    case 'timeout':
+    case 'unsupported':
+    case 'unknown':
+    case undefined:
+      return 'server_error';
+  }
+}
+
 function unavailable(message: string): OpenAIError {
   return new OpenAIError(503, message, 'server_error', 'service_unavailable', null, UNAVAILABLE_RETRY_AFTER_SECONDS);
 }
@@ -159,6 +199,6 @@ export const formatOpenAIError: ErrorFormatter = (exception, requestId) => {
   return {
     status: error.status,
     body: error.toBody(),
-    headers: error.retryAfterSeconds !== undefined ? { 'Retry-After': String(error.retryAfterSeconds) } : undefined,
+    headers: error.retryAfterSeconds !== undefined ? error.retryHeaders() : undefined,
   };
 };

@@ -1,5 +1,14 @@
 import { ValidateBy, buildMessage, type ValidationOptions } from 'class-validator';
 
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** An `allowed` test for {@link Unsupported}: the value is one of `values`. */
+export const oneOf =
+  (...values: unknown[]) =>
+  (value: unknown): boolean =>
+    values.includes(value);
+
 /** Name of the rule that marks a parameter this service cannot honour (→ `unsupported_parameter`). */
 export const UNSUPPORTED_RULE = 'unsupportedParameter';
 
@@ -17,26 +26,56 @@ export function Unsupported(reason: string, allowed: (value: unknown) => boolean
   });
 }
 
-/** A chat message's content: a string, or an array of `{type: "text", text}` parts; at most `maxChars` in all. */
+/**
+ * A chat message's content: a string, or an array of `{type: "text", text}` parts; at most
+ * `maxChars` in all. An assistant message may have `null` content, as the service's own answers
+ * can (a refusal or tool calls instead of text), so that they can be sent back unchanged.
+ */
 export function IsMessageContent(maxChars: number, options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isMessageContent',
       validator: {
-        validate: (value: unknown) => {
+        validate: (value: unknown, args) => {
+          if (value === null) {
+            const message: unknown = args?.object;
+            return isRecord(message) && message.role === 'assistant';
+          }
           const length = textLength(value, ['text']);
           return length !== undefined && length <= maxChars;
         },
         defaultMessage: buildMessage(
           (each) =>
             `${each}$property must be a string or an array of {"type": "text", "text": string} parts, ` +
-            `at most ${maxChars} characters in all`,
+            `at most ${maxChars} characters in all (null only on assistant messages)`,
           options,
         ),
       },
     },
     options,
   );
+}
+
+/** OpenAI's bounds on `metadata`: at most 16 pairs, keys up to 64 characters, string values up to 512. */
+export const METADATA_LIMITS = { pairs: 16, keyChars: 64, valueChars: 512 } as const;
+
+/** `metadata`: string pairs within {@link METADATA_LIMITS} (OpenAI's own bounds). */
+export function IsMetadata(): PropertyDecorator {
+  const { pairs, keyChars, valueChars } = METADATA_LIMITS;
+  return ValidateBy({
+    name: 'isMetadata',
+    validator: {
+      validate: (value: unknown) =>
+        isRecord(value) &&
+        Object.keys(value).length <= pairs &&
+        Object.entries(value).every(
+          ([key, v]) => key.length <= keyChars && typeof v === 'string' && v.length <= valueChars,
+        ),
+      defaultMessage: () =>
+        `$property must be an object of at most ${pairs} string values, keys of at most ${keyChars} ` +
+        `characters and values of at most ${valueChars}`,
+    },
+  });
 }
 
 /** `stop`: a string or up to `maxItems` strings, each at most `maxLength` characters. */
@@ -65,10 +104,11 @@ export function IsStopSequences(maxItems: number, maxLength: number): PropertyDe
 export function textLength(value: unknown, partTypes: string[]): number | undefined {
   if (typeof value === 'string') return value.length;
   if (!Array.isArray(value)) return undefined;
+  const parts: unknown[] = value;
   let total = 0;
-  for (const part of value) {
-    if (typeof part !== 'object' || part === null) return undefined;
-    const { type, text, ...rest } = part as Record<string, unknown>;
+  for (const part of parts) {
+    if (!isRecord(part)) return undefined;
+    const { type, text, ...rest } = part;
     if (typeof type !== 'string' || !partTypes.includes(type) || typeof text !== 'string') return undefined;
     if (Object.keys(rest).some((key) => key !== 'annotations')) return undefined;
     total += text.length;

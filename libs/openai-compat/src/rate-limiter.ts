@@ -9,6 +9,7 @@ import {
 import { RedisLink } from '@agents/streaming';
 import type { AuthUser } from '@agents/auth';
 import { AppConfig } from '@agents/core';
+import type { Response as ExpressResponse } from 'express';
 import { OpenAIError } from './openai-error';
 
 export const OPENAI_RATE_LIMITER = Symbol('OPENAI_RATE_LIMITER');
@@ -16,8 +17,10 @@ export const OPENAI_RATE_LIMITER = Symbol('OPENAI_RATE_LIMITER');
 /** The outcome of one request against its subject's window. */
 export interface RateLimitHit {
   allowed: boolean;
-  /** Seconds until the window resets (Retry-After). */
-  retryAfterSeconds: number;
+  /** Requests left in the window after this one. */
+  remaining: number;
+  /** Milliseconds until the window resets. */
+  resetMs: number;
 }
 
 export interface RateLimiter {
@@ -41,10 +44,7 @@ export class InMemoryRateLimiter implements RateLimiter {
       this.windows.set(subject, window);
     }
     window.count += 1;
-    return Promise.resolve({
-      allowed: window.count <= limit,
-      retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)),
-    });
+    return Promise.resolve(hitOf(window.count, limit, window.resetAt - now));
   }
 
   close(): Promise<void> {
@@ -75,18 +75,20 @@ export class RedisRateLimiter implements RateLimiter {
 
   async hit(subject: string, limit: number, windowMs: number): Promise<RateLimitHit> {
     this.link.assertUp();
-    const [count, ttl] = (await this.link.client.eval(
-      HIT_SCRIPT,
-      1,
-      `${this.prefix}:${subject}`,
-      String(windowMs),
-    )) as [number, number];
-    return { allowed: count <= limit, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
+    const reply: unknown = await this.link.client.eval(HIT_SCRIPT, 1, `${this.prefix}:${subject}`, String(windowMs));
+    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') {
+      throw new Error(`unexpected reply from the rate-limit script: ${JSON.stringify(reply)}`);
+    }
+    return hitOf(reply[0], limit, reply[1]);
   }
 
   close(): Promise<void> {
     return this.link.close();
   }
+}
+
+function hitOf(count: number, limit: number, resetMs: number): RateLimitHit {
+  return { allowed: count <= limit, remaining: Math.max(0, limit - count), resetMs: Math.max(1, resetMs) };
 }
 
 export function createRateLimiter(config: AppConfig): RateLimiter {
@@ -105,8 +107,33 @@ export class RateLimiterShutdown implements OnApplicationShutdown {
 const WINDOW_MS = 60_000;
 
 /**
+ * A duration as OpenAI writes `x-ratelimit-reset-*` (Go's notation): `20ms`, `1s`, `2.5s`, `6m0s`,
+ * `1h0m0s`.
+ */
+export function resetDuration(ms: number): string {
+  const whole = Math.max(0, Math.round(ms));
+  if (whole < 1000) return `${whole}ms`;
+  const hours = Math.floor(whole / 3_600_000);
+  const minutes = Math.floor((whole % 3_600_000) / 60_000);
+  const seconds = `${(whole % 60_000) / 1000}s`;
+  if (hours > 0) return `${hours}h${minutes}m${seconds}`;
+  return minutes > 0 ? `${minutes}m${seconds}` : seconds;
+}
+
+/** OpenAI's request rate-limit headers, which clients and gateways read to pace themselves. */
+export function rateLimitHeaders(limit: number, hit: RateLimitHit): Record<string, string> {
+  return {
+    'x-ratelimit-limit-requests': String(limit),
+    'x-ratelimit-remaining-requests': String(hit.remaining),
+    'x-ratelimit-reset-requests': resetDuration(hit.resetMs),
+  };
+}
+
+/**
  * OPENAI_COMPAT_RATE_LIMIT requests per minute per API key (per user for a JWT), checked after the
- * global auth guard; over it → 429 `rate_limit_exceeded` with Retry-After.
+ * global auth guard. Every answer carries OpenAI's `x-ratelimit-*-requests` headers; over the
+ * limit → 429 `rate_limit_exceeded` with Retry-After (seconds) and retry-after-ms, which OpenAI's
+ * SDKs prefer.
  */
 @Injectable()
 export class OpenAIRateLimitGuard implements CanActivate {
@@ -116,18 +143,23 @@ export class OpenAIRateLimitGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    const http = context.switchToHttp();
+    const user = http.getRequest<{ user?: AuthUser }>().user;
     if (!user) return true; // the auth guard has already refused anonymous callers
     const subject = user.apiKeyId ? `key:${user.apiKeyId}` : `user:${user.id}`;
-    const hit = await this.limiter.hit(subject, this.config.openaiCompatRateLimit, WINDOW_MS);
+    const limit = this.config.openaiCompatRateLimit;
+    const hit = await this.limiter.hit(subject, limit, WINDOW_MS);
+    http.getResponse<ExpressResponse>().set(rateLimitHeaders(limit, hit));
     if (!hit.allowed) {
+      const seconds = Math.ceil(hit.resetMs / 1000);
       throw new OpenAIError(
         429,
-        `Rate limit reached: ${this.config.openaiCompatRateLimit} requests per minute; retry in ${hit.retryAfterSeconds} s.`,
+        `Rate limit reached: ${limit} requests per minute; retry in ${seconds} s.`,
         'requests',
         'rate_limit_exceeded',
         null,
-        hit.retryAfterSeconds,
+        seconds,
+        hit.resetMs,
       );
     }
     return true;

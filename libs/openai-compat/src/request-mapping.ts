@@ -4,10 +4,10 @@ import {
   type ChatParameters,
   type ContextBudget,
 } from '@agents/providers';
-import type { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
+import type { ChatCompletionMessageDto, ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import { MAX_MESSAGES, MAX_MESSAGE_CHARS } from './dto/chat-completion-request.dto';
 import { OpenAIError } from './openai-error';
-import { textLength } from './openai-validators';
+import { isRecord } from './openai-validators';
 
 /** What a request becomes for the worker: the conversation, extra system text, parameter overrides. */
 export interface CompletionInput {
@@ -19,6 +19,11 @@ export interface CompletionInput {
 
 function textOf(content: string | { text: string }[]): string {
   return typeof content === 'string' ? content : content.map((part) => part.text).join('');
+}
+
+/** A message's text; an assistant message sent back without content stands for its refusal, if any. */
+function messageText(message: ChatCompletionMessageDto): string {
+  return message.content === null ? (message.refusal ?? '') : textOf(message.content);
 }
 
 function joinInstructions(parts: string[]): string | undefined {
@@ -39,7 +44,7 @@ export function completionInputFrom(dto: ChatCompletionRequestDto): CompletionIn
   const system: string[] = [];
   const messages: ChatMessage[] = [];
   for (const message of dto.messages) {
-    const text = textOf(message.content);
+    const text = messageText(message);
     if (message.role === 'system' || message.role === 'developer') system.push(text);
     else messages.push({ role: message.role, content: text });
   }
@@ -54,23 +59,158 @@ export function completionInputFrom(dto: ChatCompletionRequestDto): CompletionIn
       presence_penalty: dto.presence_penalty,
       stop: typeof dto.stop === 'string' ? [dto.stop] : dto.stop,
       reasoning_effort: dto.reasoning_effort,
+      verbosity: dto.verbosity,
     }),
   };
 }
 
-const INPUT_ROLES = ['user', 'assistant', 'system', 'developer'];
+const INPUT_ROLES = ['user', 'assistant', 'system', 'developer'] as const;
+type InputRole = (typeof INPUT_ROLES)[number];
+
+/** Content parts OpenAI defines for input messages that carry something other than text. */
+const NON_TEXT_PARTS = new Set(['input_image', 'input_file', 'input_audio']);
 
 /**
- * The Responses API's `input` (a string, or message items whose content is a string or
- * `input_text`/`output_text` parts) → chat messages plus system text. Each problem is a 400
- * naming the exact parameter, e.g. `input[2].content`.
+ * What each text part type may carry besides `type`: the service's own output parts come back with
+ * `annotations` and `logprobs`, which say nothing the answer needs and are accepted as they are.
  */
-export function responseInputFrom(input: unknown): { messages: ChatMessage[]; system: string[] } {
+const TEXT_PARTS: Record<string, { text: 'text' | 'refusal'; extra: string[] }> = {
+  input_text: { text: 'text', extra: [] },
+  output_text: { text: 'text', extra: ['annotations', 'logprobs'] },
+  text: { text: 'text', extra: ['annotations'] },
+  refusal: { text: 'refusal', extra: [] },
+};
+
+/** The statuses OpenAI's message items carry (the service's own output items come back with one). */
+const MESSAGE_STATUSES = ['in_progress', 'completed', 'incomplete'];
+
+/** OpenAI's input item types this service cannot take (tool calls and their outputs, reasoning, …). */
+const unsupportedItem = (at: string, type: string): OpenAIError =>
+  OpenAIError.invalidRequest(
+    `Unsupported parameter: '${at}.type': '${type}' items are not supported; send message items or item_reference.`,
+    `${at}.type`,
+    'unsupported_parameter',
+  );
+
+const unknownField = (param: string): OpenAIError =>
+  OpenAIError.invalidRequest(`Unrecognized request argument supplied: ${param}`, param, 'unknown_parameter');
+
+/** One entry of a Responses `input`: a message, or a reference to an item of one of the caller's stored responses. */
+export type ResponseInputEntry =
+  { type: 'message'; role: InputRole; text: string } | { type: 'item_reference'; id: string; param: string };
+
+/** The text of a message item's content (a string or text parts); each problem names its parameter. */
+function contentText(content: unknown, at: string): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) {
+    throw OpenAIError.invalidRequest(
+      `Invalid value for '${at}': a string or an array of input_text parts.`,
+      at,
+      'invalid_value',
+    );
+  }
+  return content
+    .map((part: unknown, j) => {
+      const partAt = `${at}[${j}]`;
+      if (!isRecord(part) || typeof part.type !== 'string') {
+        throw OpenAIError.invalidRequest(`Invalid value for '${partAt}': expected a content part.`, partAt);
+      }
+      if (NON_TEXT_PARTS.has(part.type)) {
+        throw OpenAIError.invalidRequest(
+          `Unsupported parameter: '${partAt}.type': only text parts are supported.`,
+          `${partAt}.type`,
+          'unsupported_parameter',
+        );
+      }
+      const shape = TEXT_PARTS[part.type];
+      if (!shape) {
+        throw OpenAIError.invalidRequest(
+          `Invalid value for '${partAt}.type': expected 'input_text', 'output_text' or 'refusal'.`,
+          `${partAt}.type`,
+        );
+      }
+      const unknown = Object.keys(part).find(
+        (key) => key !== 'type' && key !== shape.text && !shape.extra.includes(key),
+      );
+      if (unknown) throw unknownField(`${partAt}.${unknown}`);
+      const text = part[shape.text];
+      if (typeof text !== 'string') {
+        throw OpenAIError.invalidRequest(
+          `Invalid type for '${partAt}.${shape.text}': expected a string.`,
+          `${partAt}.${shape.text}`,
+          'invalid_type',
+        );
+      }
+      for (const key of shape.extra) {
+        if (part[key] !== undefined && !Array.isArray(part[key])) {
+          throw OpenAIError.invalidRequest(
+            `Invalid type for '${partAt}.${key}': expected an array.`,
+            `${partAt}.${key}`,
+            'invalid_type',
+          );
+        }
+      }
+      return text;
+    })
+    .join('');
+}
+
+function messageEntry(item: Record<string, unknown>, at: string): ResponseInputEntry {
+  const { type: _type, role, content, id, status, ...rest } = item;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw unknownField(`${at}.${unknown}`);
+  const inputRole = INPUT_ROLES.find((r) => r === role);
+  if (!inputRole) {
+    throw OpenAIError.invalidRequest(
+      `Invalid value for '${at}.role': must be one of 'user', 'assistant', 'system' or 'developer'.`,
+      `${at}.role`,
+    );
+  }
+  if (id !== undefined && (typeof id !== 'string' || id.length > 256)) {
+    throw OpenAIError.invalidRequest(`Invalid value for '${at}.id': a string of at most 256 characters.`, `${at}.id`);
+  }
+  if (status !== undefined && (typeof status !== 'string' || !MESSAGE_STATUSES.includes(status))) {
+    throw OpenAIError.invalidRequest(
+      `Invalid value for '${at}.status': must be one of 'in_progress', 'completed' or 'incomplete'.`,
+      `${at}.status`,
+    );
+  }
+  const text = contentText(content, `${at}.content`);
+  if (text.length > MAX_MESSAGE_CHARS) {
+    throw OpenAIError.invalidRequest(
+      `Invalid value for '${at}.content': at most ${MAX_MESSAGE_CHARS} characters.`,
+      `${at}.content`,
+    );
+  }
+  return { type: 'message', role: inputRole, text };
+}
+
+function referenceEntry(item: Record<string, unknown>, at: string): ResponseInputEntry {
+  const { type: _type, id, ...rest } = item;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw unknownField(`${at}.${unknown}`);
+  if (typeof id !== 'string' || id.length === 0 || id.length > 256) {
+    throw OpenAIError.invalidRequest(
+      `Invalid value for '${at}.id': the id of an item of a stored response.`,
+      `${at}.id`,
+    );
+  }
+  return { type: 'item_reference', id, param: `${at}.id` };
+}
+
+/**
+ * The Responses API's `input` (a string, or items) → entries: message items (OpenAI's easy
+ * `{role, content}` form and full `{type: "message", id, status, …}` items, so output items the
+ * service returned can be sent back as they are) and `item_reference`s, which the caller resolves
+ * against its stored responses. Each problem is a 400 naming the exact parameter, e.g.
+ * `input[2].content[0].type`.
+ */
+export function responseInputFrom(input: unknown): ResponseInputEntry[] {
   if (typeof input === 'string') {
     if (input.length > MAX_MESSAGE_CHARS) {
       throw OpenAIError.invalidRequest(`Invalid 'input': at most ${MAX_MESSAGE_CHARS} characters.`, 'input');
     }
-    return { messages: [{ role: 'user', content: input }], system: [] };
+    return [{ type: 'message', role: 'user', text: input }];
   }
   if (!Array.isArray(input)) {
     throw OpenAIError.invalidRequest(
@@ -82,46 +222,55 @@ export function responseInputFrom(input: unknown): { messages: ChatMessage[]; sy
   if (input.length === 0 || input.length > MAX_MESSAGES) {
     throw OpenAIError.invalidRequest(`Invalid 'input': between 1 and ${MAX_MESSAGES} items.`, 'input');
   }
-  const messages: ChatMessage[] = [];
-  const system: string[] = [];
-  input.forEach((item: unknown, i) => {
+  return input.map((item: unknown, i): ResponseInputEntry => {
     const at = `input[${i}]`;
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    if (!isRecord(item)) {
       throw OpenAIError.invalidRequest(`Invalid type for '${at}': expected an object.`, at, 'invalid_type');
     }
-    const { type, role, content, ...rest } = item as Record<string, unknown>;
-    const unknown = Object.keys(rest).find((key) => key !== 'id' && key !== 'status');
-    if (unknown) {
-      throw OpenAIError.invalidRequest(
-        `Unrecognized request argument supplied: ${at}.${unknown}`,
-        `${at}.${unknown}`,
-        'unknown_parameter',
-      );
+    const type = item.type ?? null;
+    // OpenAI lets an item reference omit its type: an item with an id and no role is one.
+    if (type === 'item_reference' || (type === null && item.role === undefined && item.id !== undefined)) {
+      return referenceEntry(item, at);
     }
-    if (type !== undefined && type !== 'message') {
+    if (type === null || type === 'message') return messageEntry(item, at);
+    if (typeof type !== 'string') {
       throw OpenAIError.invalidRequest(
-        `Unsupported parameter: '${at}.type': only message items are supported.`,
+        `Invalid type for '${at}.type': expected a string.`,
         `${at}.type`,
-        'unsupported_parameter',
+        'invalid_type',
       );
     }
-    if (typeof role !== 'string' || !INPUT_ROLES.includes(role)) {
-      throw OpenAIError.invalidRequest(
-        `Invalid value for '${at}.role': must be one of 'user', 'assistant', 'system' or 'developer'.`,
-        `${at}.role`,
-      );
-    }
-    const length = textLength(content, ['input_text', 'output_text', 'text']);
-    if (length === undefined || length > MAX_MESSAGE_CHARS) {
-      throw OpenAIError.invalidRequest(
-        `Invalid value for '${at}.content': a string or input_text parts, at most ${MAX_MESSAGE_CHARS} characters.`,
-        `${at}.content`,
-      );
-    }
-    const text = textOf(content as string | { text: string }[]);
-    if (role === 'system' || role === 'developer') system.push(text);
-    else messages.push({ role: role as 'user' | 'assistant', content: text });
+    throw unsupportedItem(at, type);
   });
+}
+
+/** The text of a stored output item, when it is a message (the only items the service outputs). */
+export function storedMessageText(item: unknown): string | undefined {
+  if (!isRecord(item) || item.type !== 'message' || !Array.isArray(item.content)) return undefined;
+  return item.content
+    .map((part: unknown) => {
+      if (!isRecord(part)) return '';
+      if (part.type === 'output_text' && typeof part.text === 'string') return part.text;
+      if (part.type === 'refusal' && typeof part.refusal === 'string') return part.refusal;
+      return '';
+    })
+    .join('');
+}
+
+/** Entries with their references resolved → chat messages plus the system/developer text. */
+export function conversationFrom(
+  entries: ResponseInputEntry[],
+  referenced: ReadonlyMap<string, string>,
+): { messages: ChatMessage[]; system: string[] } {
+  const messages: ChatMessage[] = [];
+  const system: string[] = [];
+  for (const entry of entries) {
+    if (entry.type === 'item_reference') {
+      // Referenced items are the service's own output messages: the assistant's turns.
+      messages.push({ role: 'assistant', content: referenced.get(entry.id) ?? '' });
+    } else if (entry.role === 'system' || entry.role === 'developer') system.push(entry.text);
+    else messages.push({ role: entry.role, content: entry.text });
+  }
   return { messages, system };
 }
 

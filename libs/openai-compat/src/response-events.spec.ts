@@ -12,6 +12,13 @@ const settings: ResponseSettings = {
   topP: null,
   maxOutputTokens: null,
   store: true,
+  echo: {
+    metadata: { ticket: 'T-1' },
+    parallel_tool_calls: true,
+    tool_choice: 'auto',
+    truncation: 'auto',
+    text: { format: { type: 'text' } },
+  },
 };
 const result = (overrides: Partial<CompletionResult> = {}): CompletionResult => ({
   status: 'completed',
@@ -92,6 +99,18 @@ describe('ResponseEvents', () => {
       status: 'failed',
       error: { code: 'server_error', message: 'provider answered 500' },
     });
+  });
+
+  it.each([
+    ['bad_request', 'invalid_prompt'],
+    ['rate_limit', 'rate_limit_exceeded'],
+    ['unavailable', 'server_error'],
+  ] as const)('codes a provider failure of kind %s as %s, from OpenAI’s list', (kind, code) => {
+    const { response } = new ResponseEvents(settings).fail(
+      'refused',
+      result({ status: 'failed', failure: { kind, httpStatus: 400 } }),
+    );
+    expect(response.error).toEqual({ code, message: 'refused' });
   });
 
   it('ignores what the Responses shape does not surface (server-side tool calls)', () => {

@@ -1,19 +1,53 @@
 import type { CompletionResult } from '@agents/chat';
 import type {
   Response,
+  ResponseError,
   ResponseOutputMessage,
   ResponseOutputText,
   ResponseStatus,
   ResponseStreamEvent,
 } from 'openai/resources/responses/responses';
 import type { GenerationEvent } from './generation-events';
+import { responseErrorCode } from './openai-error';
+
+/**
+ * A Responses API object as this service returns it: OpenAI's `Response` (the `openai` package's
+ * type) plus what OpenAI's published schema and responses carry beyond it: `store` (in OpenAI's own
+ * examples, though its schema leaves it undeclared) and `max_tool_calls` (declared there).
+ */
+export interface ResponseObject extends Response {
+  store: boolean;
+  max_tool_calls?: number | null;
+}
+
+/**
+ * Request parameters a response object repeats as given (or as they applied), the way OpenAI's
+ * do; the optional ones appear only when the request named them.
+ */
+export type ResponseEcho = Pick<
+  ResponseObject,
+  'metadata' | 'parallel_tool_calls' | 'tool_choice' | 'truncation' | 'text'
+> &
+  Partial<
+    Pick<
+      ResponseObject,
+      | 'user'
+      | 'safety_identifier'
+      | 'prompt_cache_key'
+      | 'prompt_cache_retention'
+      | 'service_tier'
+      | 'top_logprobs'
+      | 'max_tool_calls'
+      | 'reasoning'
+    >
+  >;
 
 /** The request's settings echoed on the response object. */
 export interface ResponseSettings {
   id: string;
   /** Unix seconds. */
   createdAt: number;
-  /** The agent id the client asked for. */
+  /** The id of the agent that answers (the client may have named it by its name), as OpenAI echoes the model it resolved. */
   model: string;
   messageId: string;
   instructions: string | null;
@@ -22,6 +56,7 @@ export interface ResponseSettings {
   topP: number | null;
   maxOutputTokens: number | null;
   store: boolean;
+  echo: ResponseEcho;
 }
 
 /**
@@ -65,7 +100,7 @@ export class ResponseEvents {
   }
 
   /** The closing events and the final response object (completed, or incomplete when cut by max_output_tokens). */
-  finish(result: CompletionResult): { events: ResponseStreamEvent[]; response: Response } {
+  finish(result: CompletionResult): { events: ResponseStreamEvent[]; response: ResponseObject } {
     const events = this.openItem();
     const part = this.part();
     const item = this.item('completed');
@@ -98,14 +133,14 @@ export class ResponseEvents {
     return { events, response };
   }
 
-  /** The one terminal event of a failed generation. */
-  fail(message: string, result?: CompletionResult): { events: ResponseStreamEvent[]; response: Response } {
-    const response = this.snapshot('failed', result, message);
+  /** The one terminal event of a failed generation; the error's code says whose the failure was. */
+  fail(message: string, result?: CompletionResult): { events: ResponseStreamEvent[]; response: ResponseObject } {
+    const response = this.snapshot('failed', result, { code: responseErrorCode(result?.failure), message });
     return { events: [{ type: 'response.failed', response, sequence_number: this.next() }], response };
   }
 
   /** The response object as it stands. */
-  snapshot(status: ResponseStatus, result?: CompletionResult, error?: string): Response {
+  snapshot(status: ResponseStatus, result?: CompletionResult, error: ResponseError | null = null): ResponseObject {
     const s = this.settings;
     const output = this.itemOpen || status === 'completed' || status === 'incomplete' ? [this.item(status)] : [];
     const inputTokens = result?.usage?.promptTokens ?? 0;
@@ -115,34 +150,31 @@ export class ResponseEvents {
       object: 'response',
       created_at: s.createdAt,
       status,
-      error: error === undefined ? null : { code: 'server_error', message: error },
+      error,
       incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
       instructions: s.instructions,
       max_output_tokens: s.maxOutputTokens,
-      metadata: {},
       model: s.model,
       output,
       output_text: this.text,
-      parallel_tool_calls: false,
       previous_response_id: s.previousResponseId,
       store: s.store,
       temperature: s.temperature,
-      text: { format: { type: 'text' } },
-      tool_choice: 'auto',
       tools: [],
       top_p: s.topP,
-      truncation: 'disabled',
+      ...s.echo,
       usage:
         result === undefined
           ? undefined
           : {
               input_tokens: inputTokens,
-              input_tokens_details: { cached_tokens: 0 },
+              // Providers do not report prompt caching to the worker: nothing is known to be cached.
+              input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
               output_tokens: outputTokens,
               output_tokens_details: { reasoning_tokens: 0 },
               total_tokens: inputTokens + outputTokens,
             },
-    } as Response;
+    };
   }
 
   private openItem(): ResponseStreamEvent[] {

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { ChatMessage } from '@agents/providers';
+import type { ResponseObject } from './response-events';
 
 /** A stored Responses API exchange (`store: true`), readable and continuable only by its owner. */
 @Entity({ name: 'responses' })
@@ -16,9 +17,12 @@ export class ResponseEntity {
   @Column({ type: 'varchar', length: 16 })
   status!: string;
 
-  /** The response object exactly as it was returned. */
+  /**
+   * The response object exactly as it was returned. Rows stored before usage carried
+   * `input_tokens_details.cache_write_tokens` lack it (see ResponsesService.get).
+   */
   @Column({ type: 'jsonb' })
-  body!: Record<string, unknown>;
+  body!: ResponseObject;
 
   /** The response this one continued (`previous_response_id`); the conversation is rebuilt along these links. */
   @Column({ name: 'previous_response_id', type: 'varchar', length: 64, nullable: true })

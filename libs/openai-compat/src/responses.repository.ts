@@ -4,6 +4,11 @@ import { AppConfig, DatabaseService, Janitor } from '@agents/core';
 import type { ChatMessage } from '@agents/providers';
 import { ResponseEntity } from './response.entity';
 
+/** The id of the response whose message item is `itemId` (`msg_<x>` → `resp_<x>`); see ResponsesService. */
+export function responseIdOfItem(itemId: string): string | undefined {
+  return itemId.startsWith('msg_') ? `resp_${itemId.slice('msg_'.length)}` : undefined;
+}
+
 /** Responses a walk along `previous_response_id` links reads at most; older ones are left out. */
 export const MAX_CHAIN_RESPONSES = 1000;
 
@@ -48,6 +53,37 @@ export class ResponsesRepository {
     );
     if (rows.length === 0) return null;
     return rows.flatMap((r) => r.conversation ?? r.messages ?? []);
+  }
+
+  /**
+   * The output items with the given ids of the user's stored responses within the retention, by
+   * id; ids that are unknown, expired or another user's are missing from the map. A message item's
+   * id carries its response's id (`msg_<x>` of `resp_<x>`), so most are found by primary key; items
+   * of responses stored before that are looked for among the user's own responses.
+   */
+  async findOwnedOutputItems(userId: string, itemIds: string[]): Promise<Map<string, unknown>> {
+    const found = new Map<string, unknown>();
+    if (itemIds.length === 0) return found;
+    const select = (byResponseId: boolean): string =>
+      `SELECT item->>'id' AS id, item FROM responses r
+         CROSS JOIN LATERAL jsonb_array_elements(r.body->'output') AS item
+        WHERE r.user_id = $1 AND r.created_at > now() - make_interval(days => $2)
+          AND item->>'id' = ANY($3::text[])${byResponseId ? ' AND r.id = ANY($4::text[])' : ''}`;
+    const days = this.config.responsesRetentionDays;
+    const responseIds = itemIds.map(responseIdOfItem).filter((id): id is string => id !== undefined);
+    const direct = await this.db.manager.query<{ id: string; item: unknown }[]>(select(true), [
+      userId,
+      days,
+      itemIds,
+      responseIds,
+    ]);
+    for (const row of direct) found.set(row.id, row.item);
+    const rest = itemIds.filter((id) => !found.has(id));
+    if (rest.length > 0) {
+      const older = await this.db.manager.query<{ id: string; item: unknown }[]>(select(false), [userId, days, rest]);
+      for (const row of older) found.set(row.id, row.item);
+    }
+    return found;
   }
 
   async insert(response: ResponseEntity): Promise<void> {

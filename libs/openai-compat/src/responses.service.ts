@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Response as ExpressResponse } from 'express';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'openai/resources/responses/responses';
 import type { AuthUser } from '@agents/auth';
 import type { CompletionResult } from '@agents/chat';
 import { AppConfig } from '@agents/core';
@@ -11,9 +10,18 @@ import { MAX_MESSAGES } from './dto/chat-completion-request.dto';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import type { GenerationEvent } from './generation-events';
 import { OpenAIError, generationFailed } from './openai-error';
-import { definedOnly, joinInstructions, responseInputFrom, withinContextBudget } from './request-mapping';
+import {
+  conversationFrom,
+  definedOnly,
+  joinInstructions,
+  responseInputFrom,
+  storedMessageText,
+  withinContextBudget,
+  type ResponseInputEntry,
+} from './request-mapping';
 import { ResponseEntity } from './response.entity';
-import { ResponseEvents } from './response-events';
+import { ResponseEvents, type ResponseEcho, type ResponseObject } from './response-events';
+import { APPLIED_SERVICE_TIER } from './dto/shared-parameters.dto';
 import { ResponsesRepository } from './responses.repository';
 import { SseStream, sendOpenAIError } from './sse-stream';
 
@@ -21,6 +29,47 @@ const hex = (): string => randomUUID().replace(/-/g, '');
 
 function responseNotFound(id: string, param: string | null): OpenAIError {
   return new OpenAIError(404, `Response with id '${id}' not found.`, 'invalid_request_error', 'not_found', param);
+}
+
+/**
+ * OpenAI's schema requires `usage.input_tokens_details.cache_write_tokens`; responses stored before
+ * it was sent lack it, and nothing was written to a cache then either.
+ */
+function withCacheWriteTokens(response: ResponseObject): ResponseObject {
+  const usage = response.usage;
+  if (!usage || usage.input_tokens_details.cache_write_tokens !== undefined) return response;
+  return {
+    ...response,
+    usage: { ...usage, input_tokens_details: { ...usage.input_tokens_details, cache_write_tokens: 0 } },
+  };
+}
+
+/** What the response object repeats of the request, as OpenAI's does. */
+function echoOf(dto: CreateResponseDto, truncation: 'auto' | 'disabled'): ResponseEcho {
+  const verbosity = dto.text?.verbosity;
+  const reasoning = dto.reasoning;
+  return {
+    metadata: dto.metadata ?? {},
+    parallel_tool_calls: dto.parallel_tool_calls ?? true,
+    tool_choice: dto.tool_choice ?? 'auto',
+    truncation,
+    text: { format: { type: 'text' }, ...(verbosity ? { verbosity } : {}) },
+    ...(dto.user !== undefined ? { user: dto.user } : {}),
+    ...(dto.safety_identifier != null ? { safety_identifier: dto.safety_identifier } : {}),
+    ...(dto.prompt_cache_key != null ? { prompt_cache_key: dto.prompt_cache_key } : {}),
+    ...(dto.prompt_cache_retention != null ? { prompt_cache_retention: dto.prompt_cache_retention } : {}),
+    ...(dto.service_tier != null ? { service_tier: APPLIED_SERVICE_TIER } : {}),
+    ...(dto.top_logprobs != null ? { top_logprobs: dto.top_logprobs } : {}),
+    ...(dto.max_tool_calls != null ? { max_tool_calls: dto.max_tool_calls } : {}),
+    ...(reasoning
+      ? {
+          reasoning: {
+            effort: reasoning.effort ?? null,
+            summary: reasoning.summary ?? reasoning.generate_summary ?? null,
+          },
+        }
+      : {}),
+  };
 }
 
 /**
@@ -52,49 +101,95 @@ export class ResponsesService {
     private readonly budget: ContextBudget,
   ) {}
 
-  async get(user: AuthUser, id: string): Promise<Record<string, unknown>> {
+  async get(user: AuthUser, id: string): Promise<ResponseObject> {
     const stored = await this.responses.findOwned(user.id, id);
     if (!stored) throw responseNotFound(id, null);
-    return stored.body;
+    return withCacheWriteTokens(stored.body);
+  }
+
+  /**
+   * The input's messages, `item_reference`s replaced by the items they name. Only output items of
+   * the caller's own stored responses can be named; any other id is a 404, as at OpenAI.
+   */
+  private async conversationOf(
+    user: AuthUser,
+    entries: ResponseInputEntry[],
+  ): Promise<{ messages: ChatMessage[]; system: string[] }> {
+    const references = entries.filter((e) => e.type === 'item_reference');
+    const items = await this.responses.findOwnedOutputItems(
+      user.id,
+      references.map((r) => r.id),
+    );
+    const texts = new Map<string, string>();
+    for (const reference of references) {
+      const text = storedMessageText(items.get(reference.id));
+      if (text === undefined) {
+        throw new OpenAIError(
+          404,
+          `Item with id '${reference.id}' not found.`,
+          'invalid_request_error',
+          'not_found',
+          reference.param,
+        );
+      }
+      texts.set(reference.id, text);
+    }
+    return conversationFrom(entries, texts);
   }
 
   async respond(user: AuthUser, dto: CreateResponseDto, res: ExpressResponse): Promise<void> {
     const agent = await this.generations.usableAgent(user, dto.model);
     let history: ChatMessage[] = [];
-    if (dto.previous_response_id !== undefined) {
+    // null is "not given", as everywhere in OpenAI's API.
+    if (dto.previous_response_id !== undefined && dto.previous_response_id !== null) {
       // Read back no further than the context budget: anything older would not be sent.
       const previous = await this.responses.conversationEndingAt(user.id, dto.previous_response_id, this.budget.chars);
       if (!previous) throw responseNotFound(dto.previous_response_id, 'previous_response_id');
       history = previous;
     }
-    const input = responseInputFrom(dto.input);
+    const input = await this.conversationOf(user, responseInputFrom(dto.input));
+    const conversation = [...history, ...input.messages];
     const completion = withinContextBudget(
       {
-        messages: newestMessages([...history, ...input.messages]),
+        messages: newestMessages(conversation),
         extraInstructions: joinInstructions([dto.instructions ?? '', ...input.system]),
         overrides: definedOnly({
           temperature: dto.temperature,
           top_p: dto.top_p,
           max_tokens: dto.max_output_tokens,
           reasoning_effort: dto.reasoning?.effort,
+          verbosity: dto.text?.verbosity,
         }),
       },
       agent.instructions,
       this.budget,
       'input',
     );
+    const truncation = dto.truncation ?? 'auto';
+    // Cutting only ever drops the oldest messages, so a shorter conversation is a cut one.
+    if (truncation === 'disabled' && completion.messages.length < conversation.length) {
+      throw OpenAIError.invalidRequest(
+        `The conversation is over this model's context budget of ${this.budget.chars} characters and ` +
+          "truncation is 'disabled'. Send a shorter input, or set truncation to 'auto' to have the oldest turns left out.",
+        'input',
+        'context_length_exceeded',
+      );
+    }
     const store = dto.store !== false;
+    // The message item shares its response's id, so an item_reference to it finds its response by key.
+    const key = hex();
     const builder = new ResponseEvents({
-      id: `resp_${hex()}`,
+      id: `resp_${key}`,
       createdAt: Math.floor(Date.now() / 1000),
-      model: dto.model,
-      messageId: `msg_${hex()}`,
+      model: agent.id,
+      messageId: `msg_${key}`,
       instructions: dto.instructions ?? null,
       previousResponseId: dto.previous_response_id ?? null,
       temperature: dto.temperature ?? null,
       topP: dto.top_p ?? null,
       maxOutputTokens: dto.max_output_tokens ?? null,
       store,
+      echo: echoOf(dto, truncation),
     });
     const streaming = dto.stream === true;
     const sse = new SseStream(res, this.config.sseHeartbeatMs);
@@ -103,7 +198,7 @@ export class ResponsesService {
     let ready = false;
     const watch = new ClientWatch(res, () => sse.stop());
 
-    const save = async (response: Response, text: string): Promise<void> => {
+    const save = async (response: ResponseObject, text: string): Promise<void> => {
       if (!store) return;
       const turn: ChatMessage[] = [...input.messages, { role: 'assistant', content: text }];
       await this.responses.insert(
@@ -112,7 +207,7 @@ export class ResponsesService {
           userId: user.id,
           agentId: agent.id,
           status: response.status ?? 'completed',
-          body: response as unknown as Record<string, unknown>,
+          body: response,
           // Only this turn: the conversation before it is reached through previousResponseId.
           previousResponseId: dto.previous_response_id ?? null,
           messages: turn,

@@ -59,6 +59,6 @@ export class SseStream {
 /** Answers with OpenAI's error envelope, before any byte of a stream was sent. */
 export function sendOpenAIError(res: Response, error: OpenAIError): void {
   if (res.headersSent || res.destroyed) return;
-  if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  res.set(error.retryHeaders());
   res.status(error.status).json(error.toBody());
 }

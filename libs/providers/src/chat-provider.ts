@@ -31,7 +31,10 @@ export interface ChatParameters {
   presence_penalty?: number;
   top_k?: number;
   stop?: string[];
-  reasoning_effort?: 'minimal' | 'low' | 'medium' | 'high';
+  /** OpenAI's reasoning efforts; a model without one rejects it (the provider's 400). */
+  reasoning_effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+  /** How long the answer should be (OpenAI's GPT-5 models). */
+  verbosity?: 'low' | 'medium' | 'high';
 }
 
 /** A function the model may call. */
@@ -125,7 +128,16 @@ export class ProviderError extends Error {
   }
 }
 
-const EFFORTS: ReadonlyArray<ChatParameters['reasoning_effort']> = ['minimal', 'low', 'medium', 'high'];
+const EFFORTS: ReadonlyArray<ChatParameters['reasoning_effort']> = [
+  'none',
+  'minimal',
+  'low',
+  'medium',
+  'high',
+  'xhigh',
+  'max',
+];
+const VERBOSITIES: ReadonlyArray<ChatParameters['verbosity']> = ['low', 'medium', 'high'];
 
 /**
  * Picks the known, well-typed sampling parameters out of an agent's stored `model_parameters`
@@ -155,6 +167,11 @@ export function chatParametersFrom(stored: Record<string, unknown> | null | unde
   assign(
     'reasoning_effort',
     EFFORTS.find((e) => e === effort),
+  );
+  const verbosity = source.verbosity;
+  assign(
+    'verbosity',
+    VERBOSITIES.find((v) => v === verbosity),
   );
   return result;
 }

@@ -56,14 +56,16 @@ describe('toOpenAIRequest', () => {
     expect(body.messages[0]).toMatchObject({ role: 'assistant', content: 'Let me check.' });
   });
 
-  it('passes reasoning_effort through and leaves out a tool description it was not given', () => {
+  it('passes reasoning_effort and verbosity through and leaves out a tool description it was not given', () => {
     const body = toOpenAIRequest({
       model: 'm',
       messages: [],
-      parameters: { reasoning_effort: 'low' },
+      parameters: { reasoning_effort: 'xhigh', verbosity: 'low' },
       tools: [{ name: 'f', parameters: { type: 'object' } }],
     });
-    expect(body.reasoning_effort).toBe('low');
+    expect(body.reasoning_effort).toBe('xhigh');
+    expect(body.verbosity).toBe('low');
+    expect(toOpenAIRequest({ model: 'm', messages: [] })).not.toHaveProperty('verbosity');
     expect(body.tools).toEqual([{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }]);
   });
 });

@@ -58,6 +58,7 @@ export function toOpenAIRequest(request: ChatRequest): ChatCompletionCreateParam
   if (p.presence_penalty !== undefined) body.presence_penalty = p.presence_penalty;
   if (p.stop !== undefined && p.stop.length > 0) body.stop = p.stop;
   if (p.reasoning_effort !== undefined) body.reasoning_effort = p.reasoning_effort;
+  if (p.verbosity !== undefined) body.verbosity = p.verbosity;
   // top_k is not part of OpenAI's protocol; it is meant for the Anthropic and Google adapters.
   if (request.tools && request.tools.length > 0) {
     body.tools = request.tools.map((tool) => ({

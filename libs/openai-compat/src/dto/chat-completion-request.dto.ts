@@ -16,11 +16,49 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsMessageContent, IsStopSequences, Unsupported } from '../openai-validators';
+import { IsMessageContent, IsMetadata, IsStopSequences, Unsupported, isRecord, oneOf } from '../openai-validators';
+import {
+  PromptCacheOptionsDto,
+  REASONING_EFFORTS,
+  SERVICE_TIERS,
+  VERBOSITIES,
+  type ReasoningEffort,
+  type ServiceTier,
+  type Verbosity,
+} from './shared-parameters.dto';
 
 /** Bounds of a request: the 1 MiB body limit applies on top. */
 export const MAX_MESSAGES = 1000;
 export const MAX_MESSAGE_CHARS = 200_000;
+
+export class ToolCallFunctionDto {
+  /** @example "calculator" */
+  @IsString()
+  @MaxLength(256)
+  name!: string;
+
+  /** The call's JSON arguments, as text. @example "{\"expression\": \"6*7\"}" */
+  @IsString()
+  @MaxLength(MAX_MESSAGE_CHARS)
+  arguments!: string;
+}
+
+/** A tool call as a returned assistant message carries it. */
+export class ChatCompletionMessageToolCallDto {
+  /** @example "call_abc123" */
+  @IsString()
+  @MaxLength(256)
+  id!: string;
+
+  /** @example "function" */
+  @IsIn(['function'])
+  type!: 'function';
+
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ToolCallFunctionDto)
+  function!: ToolCallFunctionDto;
+}
 
 export class ChatCompletionMessageDto {
   /**
@@ -34,8 +72,12 @@ export class ChatCompletionMessageDto {
   })
   role!: 'system' | 'developer' | 'user' | 'assistant';
 
-  /** A string, or text parts `[{"type": "text", "text": "…"}]`. @example "What is 6 x 7?" */
+  /**
+   * A string, or text parts `[{"type": "text", "text": "…"}]`; `null` on an assistant message (as
+   * in a returned `choices[0].message` that carries a refusal or tool calls). @example "What is 6 x 7?"
+   */
   @ApiProperty({
+    nullable: true,
     oneOf: [
       { type: 'string' },
       {
@@ -45,13 +87,47 @@ export class ChatCompletionMessageDto {
     ],
   })
   @IsMessageContent(MAX_MESSAGE_CHARS)
-  content!: string | { type: 'text'; text: string }[];
+  content!: string | { type: 'text'; text: string }[] | null;
 
   /** An optional participant name. @example "alice" */
   @IsOptional()
   @IsString()
   @MaxLength(64)
   name?: string;
+
+  /**
+   * An assistant's refusal, as a returned message carries it (`null` when there is none); stands
+   * for the turn's text when `content` is null. @example null
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_MESSAGE_CHARS)
+  refusal?: string | null;
+
+  /** A returned message's annotations (e.g. URL citations): accepted so it can be sent back, and not used. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  annotations?: unknown[] | null;
+
+  /**
+   * A returned message's tool calls: the agent's server-side tools, already run. Accepted so the
+   * message can be sent back; the turn's text is what the model is given again.
+   */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(128)
+  @ValidateNested({ each: true })
+  @Type(() => ChatCompletionMessageToolCallDto)
+  tool_calls?: ChatCompletionMessageToolCallDto[] | null;
+
+  /** Only null: audio answers are never produced, so there is none to refer to. */
+  @Unsupported('audio is not supported', (v) => v === null)
+  audio?: null;
+
+  /** Only null (the deprecated form of tool calls; the service returns none). */
+  @Unsupported("client-side functions are not supported; the agent's own tools run on the server", (v) => v === null)
+  function_call?: null;
 }
 
 export class StreamOptionsDto {
@@ -59,6 +135,25 @@ export class StreamOptionsDto {
   @IsOptional()
   @IsBoolean()
   include_usage?: boolean;
+
+  /**
+   * OpenAI pads stream chunks with random `obfuscation` text against length side channels; this
+   * service does not pad, and the answer is the same either way. Accepted and not used. @example false
+   */
+  @IsOptional()
+  @IsBoolean()
+  include_obfuscation?: boolean;
+}
+
+export class PredictionDto {
+  /** @example "content" */
+  @IsIn(['content'])
+  type!: 'content';
+
+  /** The text the answer is expected to resemble. @example "const x = 1;" */
+  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }] })
+  @IsMessageContent(MAX_MESSAGE_CHARS)
+  content!: string | { type: 'text'; text: string }[];
 }
 
 /**
@@ -67,9 +162,12 @@ export class StreamOptionsDto {
  * here override the agent's within the same bounds.
  */
 export class ChatCompletionRequestDto {
-  /** The agent id. @example "agent_V1StGXR8_Z5jdHi6B-myT" */
+  /**
+   * The agent id, or an agent's name when exactly one of the agents the caller may use has it
+   * (exact case first, then any case). @example "agent_V1StGXR8_Z5jdHi6B-myT"
+   */
   @IsString()
-  @MaxLength(64)
+  @MaxLength(256)
   model!: string;
 
   /** The conversation, oldest first. */
@@ -139,16 +237,65 @@ export class ChatCompletionRequestDto {
   @IsStopSequences(4, 256)
   stop?: string | string[];
 
-  /** For reasoning models. @example "low" */
+  /** For reasoning models; passed to the provider. @example "low" */
   @IsOptional()
-  @IsIn(['minimal', 'low', 'medium', 'high'])
-  reasoning_effort?: 'minimal' | 'low' | 'medium' | 'high';
+  @IsIn(REASONING_EFFORTS)
+  reasoning_effort?: ReasoningEffort;
+
+  /** How long the answer should be; passed to the provider (OpenAI's GPT-5 models honour it). @example "low" */
+  @IsOptional()
+  @IsIn(VERBOSITIES)
+  verbosity?: Verbosity;
 
   /** An end-user id for the caller's own tracking; accepted and not used. @example "user-1234" */
   @IsOptional()
   @IsString()
   @MaxLength(256)
   user?: string;
+
+  /** The caller's end-user id for OpenAI's abuse detection; accepted and not used. @example "user-1234" */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  safety_identifier?: string;
+
+  /** Up to 16 string pairs; completions are not stored, so they are accepted and not used. @example {"team": "support"} */
+  @IsOptional()
+  @IsMetadata()
+  metadata?: Record<string, string>;
+
+  /** OpenAI's prompt-cache routing key; caching never changes an answer: accepted and not used. @example "faq-bot" */
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  prompt_cache_key?: string;
+
+  /** Accepted and not used (prompt caching). @example "in_memory" */
+  @IsOptional()
+  @IsIn(['in_memory', '24h'])
+  prompt_cache_retention?: 'in_memory' | '24h';
+
+  /** Accepted and not used (prompt caching). */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PromptCacheOptionsDto)
+  prompt_cache_options?: PromptCacheOptionsDto;
+
+  /** Any of OpenAI's tiers; every request is processed alike and `service_tier: "default"` is echoed. @example "auto" */
+  @IsOptional()
+  @IsIn(SERVICE_TIERS)
+  service_tier?: ServiceTier;
+
+  /**
+   * Predicted output: it only lets OpenAI answer faster when the answer resembles it, never
+   * changes what the answer says. Accepted and not used.
+   */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PredictionDto)
+  prediction?: PredictionDto;
 
   /** Only 1: one answer per request. @example 1 */
   @Unsupported('only n = 1 is supported', (v) => v === 1 || v === null)
@@ -157,8 +304,7 @@ export class ChatCompletionRequestDto {
   /** Only `{"type": "text"}`. */
   @Unsupported(
     'only {"type": "text"} is supported',
-    (v) =>
-      v === null || (typeof v === 'object' && (v as { type?: unknown }).type === 'text' && Object.keys(v).length === 1),
+    (v) => v === null || (isRecord(v) && v.type === 'text' && Object.keys(v).length === 1),
   )
   response_format?: { type: string };
 
@@ -168,13 +314,20 @@ export class ChatCompletionRequestDto {
   )
   tools?: unknown[];
 
-  /** Not supported (no client-side tools). */
-  @Unsupported("client-side tools are not supported; the agent's own tools run on the server", (v) => v === null)
-  tool_choice?: unknown;
+  /**
+   * `auto` or `none`: with no client-side tools in the request there is nothing for either to
+   * change. Forcing a tool (`required`, a named one) is not supported.
+   */
+  @Unsupported(
+    "client-side tools are not supported; the agent's own tools run on the server",
+    oneOf(null, 'auto', 'none'),
+  )
+  tool_choice?: 'auto' | 'none' | null;
 
-  /** Not supported (no client-side tools). */
-  @Unsupported("client-side tools are not supported; the agent's own tools run on the server", (v) => v === null)
-  parallel_tool_calls?: unknown;
+  /** Accepted: with no client-side tools there are no calls to run in parallel. @example true */
+  @IsOptional()
+  @IsBoolean()
+  parallel_tool_calls?: boolean;
 
   /** Not supported (the deprecated form of client-side tools). */
   @Unsupported("client-side functions are not supported; the agent's own tools run on the server", (v) =>
@@ -182,20 +335,23 @@ export class ChatCompletionRequestDto {
   )
   functions?: unknown[];
 
-  /** Not supported (the deprecated form of client-side tools). */
-  @Unsupported("client-side functions are not supported; the agent's own tools run on the server", (v) => v === null)
-  function_call?: unknown;
+  /** `auto` or `none` (the deprecated tool_choice): with no client-side functions, nothing to change. */
+  @Unsupported(
+    "client-side functions are not supported; the agent's own tools run on the server",
+    oneOf(null, 'auto', 'none'),
+  )
+  function_call?: 'auto' | 'none' | null;
 
   /** Not supported: providers' log probabilities are not passed through. */
   @Unsupported('logprobs are not supported', (v) => v === false || v === null)
   logprobs?: boolean;
 
-  /** Not supported (no logprobs). */
-  @Unsupported('logprobs are not supported', (v) => v === null)
+  /** Only 0 (no logprobs). */
+  @Unsupported('logprobs are not supported', (v) => v === null || v === 0)
   top_logprobs?: number;
 
-  /** Not supported. */
-  @Unsupported('logit_bias is not supported', (v) => v === null)
+  /** Only empty: biasing tokens is not supported (and `{}` biases none). */
+  @Unsupported('logit_bias is not supported', (v) => v === null || (isRecord(v) && Object.keys(v).length === 0))
   logit_bias?: Record<string, number>;
 
   /** Not supported. */
@@ -209,6 +365,14 @@ export class ChatCompletionRequestDto {
   /** Not supported: only text output. */
   @Unsupported('audio output is not supported', (v) => v === null)
   audio?: unknown;
+
+  /** Not supported: moderating the request and answer is not offered here. */
+  @Unsupported('moderation is not supported', (v) => v === null)
+  moderation?: unknown;
+
+  /** Not supported: the agent's own tools (web_search among them) decide about searching. */
+  @Unsupported("web_search_options is not supported; the agent's own tools run on the server", (v) => v === null)
+  web_search_options?: unknown;
 
   /** Not supported: completions are not stored (use the Responses API with `store`). */
   @Unsupported(

@@ -6,6 +6,7 @@ import { Responses1764800000000 } from './1764800000000-responses';
 import { ChatIdempotency1764900000000 } from './1764900000000-chat-idempotency';
 import { ResponseChains1765030000000 } from './1765030000000-response-chains';
 import { AgentLibreChatFields1765210000000 } from './1765210000000-agent-librechat-fields';
+import { AgentNameIndex1765300000000 } from './1765300000000-agent-name-index';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ChatIdempotency1764900000000,
   ResponseChains1765030000000,
   AgentLibreChatFields1765210000000,
+  AgentNameIndex1765300000000,
 ];
