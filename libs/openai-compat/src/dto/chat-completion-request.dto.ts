@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -122,10 +122,16 @@ export class ChatCompletionMessageDto {
   tool_calls?: ChatCompletionMessageToolCallDto[] | null;
 
   /** Only null: audio answers are never produced, so there is none to refer to. */
+  @ApiPropertyOptional({ type: Object, nullable: true, description: 'Only null (audio is not supported)' })
   @Unsupported('audio is not supported', (v) => v === null)
   audio?: null;
 
   /** Only null (the deprecated form of tool calls; the service returns none). */
+  @ApiPropertyOptional({
+    type: Object,
+    nullable: true,
+    description: 'Only null (client-side functions are not supported)',
+  })
   @Unsupported("client-side functions are not supported; the agent's own tools run on the server", (v) => v === null)
   function_call?: null;
 }
