@@ -1,12 +1,8 @@
 import { InMemoryEventBus, InMemoryGenerationState, type StreamEvent } from '@agents/streaming';
-import { terminateLockWaiter } from '../../../test/support/connection-loss';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai';
-import { generationService, seedConversationTurn } from '../../../test/support/generation-fixtures';
-import {
-  type IntegrationDatabase,
-  insertUser,
-  openIntegrationDatabase,
-} from '../../../test/support/integration-database';
+import { terminateLockWaiter } from '@agents/testing/connection-loss';
+import { startFakeOpenAI, type FakeOpenAI } from '@agents/testing/fake-openai';
+import { generationService, seedConversationTurn } from '@agents/testing/generation-fixtures';
+import { type IntegrationDatabase, insertUser, openIntegrationDatabase } from '@agents/testing/integration-database';
 import { IdempotencyRepository } from './idempotency.repository';
 import { MessageEntity } from './message.entity';
 import { MessagesRepository } from './messages.repository';

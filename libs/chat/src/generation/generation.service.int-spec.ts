@@ -11,13 +11,9 @@ import {
   type StreamEvent,
 } from '@agents/streaming';
 import { VersionsRepository, takeSnapshot } from '@agents/versions';
-import { agentEntity } from '../../../../test/support/entity-factories';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../../test/support/fake-openai';
-import {
-  type IntegrationDatabase,
-  insertUser,
-  openIntegrationDatabase,
-} from '../../../../test/support/integration-database';
+import { agentEntity } from '@agents/testing/entity-factories';
+import { startFakeOpenAI, type FakeOpenAI } from '@agents/testing/fake-openai';
+import { type IntegrationDatabase, insertUser, openIntegrationDatabase } from '@agents/testing/integration-database';
 import { ConversationEntity } from '../conversation.entity';
 import { ConversationsRepository } from '../conversations.repository';
 import { MessageEntity } from '../message.entity';
