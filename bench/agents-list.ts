@@ -1,8 +1,8 @@
 /**
- * Benchmark of `GET /api/agents` (API.md §2): does a page cost the same whether the database holds
- * 1,000 or 100,000 agents? Boots the real api app in-process on a throwaway PostgreSQL database,
- * seeds it with set-based SQL, and measures the first page and the deepest page of one user through
- * HTTP. See bench/README.md. Run with `npm run bench:agents-list`.
+ * Benchmark of `GET /api/agents` (docs/http-api.md § Pagination): does a page cost the same whether
+ * the database holds 1,000 or 100,000 agents? Boots the real api app in-process on a throwaway
+ * PostgreSQL database, seeds it with set-based SQL, and measures the first page and the deepest
+ * page of one user through HTTP. See bench/README.md. Run with `npm run bench:agents-list`.
  */
 import { createHash } from 'node:crypto';
 import 'reflect-metadata';

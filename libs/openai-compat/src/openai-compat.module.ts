@@ -15,8 +15,9 @@ import { ResponsesJanitor, ResponsesRepository } from './responses.repository';
 import { ResponsesService } from './responses.service';
 
 /**
- * The OpenAI-compatible API under `/api/agents/v1` (API.md §5). Generations go through the chat
- * module's queue, so `chat` must be the very ChatModule the app imports (one queue per process).
+ * The OpenAI-compatible API under `/api/agents/v1` (docs/http-api.md § OpenAI-compatible API).
+ * Generations go through the chat module's queue, so `chat` must be the very ChatModule the app
+ * imports (one queue per process).
  */
 @Module({})
 export class OpenAICompatModule implements OnModuleInit {
