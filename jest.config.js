@@ -4,6 +4,8 @@ const moduleNameMapper = {
     '<rootDir>/libs/$1/src',
   '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat|generation)/(.*)$':
     '<rootDir>/libs/$1/src/$2',
+  // Test support for specs (never for production code: eslint.config.mjs forbids it there).
+  '^@agents/testing/(.*)$': '<rootDir>/test/support/$1',
 };
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],

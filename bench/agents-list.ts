@@ -1,14 +1,12 @@
 /**
- * Benchmark of `GET /api/agents` (API.md §2): does a page cost the same whether the database holds
- * 1,000 or 100,000 agents? Boots the real api app in-process on a throwaway PostgreSQL database,
- * seeds it with set-based SQL, and measures the first page and the deepest page of one user through
- * HTTP. See bench/README.md. Run with `npm run bench:agents-list`.
+ * Benchmark of `GET /api/agents` (docs/http-api.md § Pagination): does a page cost the same whether
+ * the database holds 1,000 or 100,000 agents? Boots the real api app in-process on a throwaway
+ * PostgreSQL database, seeds it with set-based SQL, and measures the first page and the deepest
+ * page of one user through HTTP. See bench/README.md. Run with `npm run bench:agents-list`.
  */
 import { createHash } from 'node:crypto';
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,19 +14,23 @@ import { NestFactory } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
-import { DataSource, SelectQueryBuilder, type ObjectLiteral } from 'typeorm';
+import { SelectQueryBuilder, type ObjectLiteral } from 'typeorm';
 import { PermissionBits } from '@agents/acl';
 import { AgentEntity, AgentsRepository, type AgentListFilter } from '@agents/agents';
-import { DatabaseService, containsPattern, dataSourceOptions, loadConfig } from '@agents/core';
-import { MIGRATIONS } from '@agents/core/database/migrations';
+import { DatabaseService, containsPattern, loadConfig } from '@agents/core';
 import { AppModule } from '../apps/api/src/app.module';
 import { configureApp } from '../apps/api/src/configure-app';
+import { Cleanups, onInterrupt } from './support/cleanup';
+import { HttpClient } from './support/client';
+import { ADMIN_URL, createDatabase, dropDatabase, migrateDatabase, urlFor, withAdmin } from './support/database';
+import { type PlanReport, explain, planCheck, planSummary } from './support/plans';
+import { writeResults } from './support/report';
+import { type LatencyStats, latencyStats } from './support/stats';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
 // ---------------------------------------------------------------------------------------------
 
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** For investigating plans by hand afterwards (psql); the database is otherwise always dropped. */
 const KEEP_DATABASE = process.env.BENCH_KEEP_DATABASE === '1';
 const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`;
@@ -65,42 +67,8 @@ const SEARCH_TERM = 'analyst';
 const ACL_TARGET_RATIO = 2;
 
 // ---------------------------------------------------------------------------------------------
-// Database: create, migrate, seed, drop
+// Database: seed (created, migrated and dropped through bench/support/database.ts)
 // ---------------------------------------------------------------------------------------------
-
-function urlFor(database: string): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function createDatabase(name: string): Promise<void> {
-  await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
-  const ds = new DataSource(dataSourceOptions({ databaseUrl: urlFor(name), dbPoolSize: 2 }));
-  await ds.initialize();
-  try {
-    const applied = await ds.runMigrations({ transaction: 'all' });
-    if (applied.length !== MIGRATIONS.length) {
-      throw new Error(`expected ${MIGRATIONS.length} migrations to run, ran ${applied.length}`);
-    }
-  } finally {
-    await ds.destroy();
-  }
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-}
 
 /**
  * Users number $1..$2 (100 for part A, then up to 1,000 for part B); emails sort in index order,
@@ -231,55 +199,8 @@ async function seedAgents(databaseUrl: string, from: number, to: number): Promis
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP
+// Walking the list through HTTP (bench/support/client.ts)
 // ---------------------------------------------------------------------------------------------
-
-interface HttpResult {
-  status: number;
-  body: string;
-}
-
-class HttpClient {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
-  constructor(
-    private readonly port: number,
-    private readonly token: string,
-  ) {}
-
-  get(path: string): Promise<HttpResult> {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          path,
-          method: 'GET',
-          agent: this.agent,
-          headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
-  async getPage(path: string): Promise<ListPage> {
-    const res = await this.get(path);
-    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${res.body.slice(0, 300)}`);
-    return JSON.parse(res.body) as ListPage;
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
 
 interface ListPage {
   object: string;
@@ -307,7 +228,7 @@ async function walkToLastPage(
   let previous: { at: string; id: string } | null = null;
   for (let pages = 1; ; pages++) {
     cursors.push(cursor);
-    const page = await client.getPage(listPath(cursor));
+    const page: ListPage = await client.getJson<ListPage>(listPath(cursor));
     for (const agent of page.data) {
       if (agent.author !== userId) throw new Error(`agent ${agent.id} of another user in the list`);
       if (seen.has(agent.id)) throw new Error(`agent ${agent.id} listed twice`);
@@ -329,35 +250,6 @@ async function walkToLastPage(
 // Measurement
 // ---------------------------------------------------------------------------------------------
 
-interface Stats {
-  requests: number;
-  p50: number;
-  p99: number;
-  mean: number;
-  min: number;
-  max: number;
-  rps: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
-}
-
-function statsOf(latencies: number[], wallMs: number): Stats {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const round = (x: number): number => Math.round(x * 1000) / 1000;
-  return {
-    requests: sorted.length,
-    p50: round(percentile(sorted, 50)),
-    p99: round(percentile(sorted, 99)),
-    mean: round(sorted.reduce((s, x) => s + x, 0) / sorted.length),
-    min: round(sorted[0]),
-    max: round(sorted[sorted.length - 1]),
-    rps: Math.round((sorted.length / wallMs) * 1000 * 10) / 10,
-  };
-}
-
 async function timedGet(client: HttpClient, path: string): Promise<number> {
   const start = performance.now();
   const res = await client.get(path);
@@ -367,7 +259,7 @@ async function timedGet(client: HttpClient, path: string): Promise<number> {
 }
 
 /** Up to `total` requests from `workers` loops, stopping early at the time limit. */
-async function run(client: HttpClient, path: string, total: number, workers: number): Promise<Stats> {
+async function run(client: HttpClient, path: string, total: number, workers: number): Promise<LatencyStats> {
   const latencies: number[] = [];
   const start = performance.now();
   const deadline = start + MEASUREMENT_TIME_LIMIT_MS;
@@ -379,18 +271,18 @@ async function run(client: HttpClient, path: string, total: number, workers: num
     }
   };
   await Promise.all(Array.from({ length: workers }, worker));
-  return statsOf(latencies, performance.now() - start);
+  return latencyStats(latencies, performance.now() - start);
 }
 
 interface PageMeasurement {
   path: string;
   rows: number;
-  sequential: Stats;
-  concurrent: Stats;
+  sequential: LatencyStats;
+  concurrent: LatencyStats;
 }
 
 async function measure(client: HttpClient, path: string, expectedRows: number): Promise<PageMeasurement> {
-  const page = await client.getPage(path);
+  const page = await client.getJson<ListPage>(path);
   if (page.data.length !== expectedRows) {
     throw new Error(`GET ${path} returned ${page.data.length} rows, expected ${expectedRows}`);
   }
@@ -401,7 +293,7 @@ async function measure(client: HttpClient, path: string, expectedRows: number): 
 }
 
 // ---------------------------------------------------------------------------------------------
-// The SQL listVisibleTo builds, and its plan
+// The SQL listVisibleTo builds (its plan is read by bench/support/plans.ts)
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -425,7 +317,7 @@ async function captureListQuery(client: HttpClient, path: string): Promise<[stri
     return [sql, parameters];
   };
   try {
-    await client.getPage(path);
+    await client.getJson<ListPage>(path);
   } finally {
     proto.getQueryAndParameters = original;
   }
@@ -435,77 +327,6 @@ async function captureListQuery(client: HttpClient, path: string): Promise<[stri
 
 const PLAN_NAMES = ['first', 'middle', 'deep'] as const;
 type PlanName = (typeof PLAN_NAMES)[number];
-
-interface PlanReport {
-  sql: string;
-  parameters: unknown[];
-  plan: string[];
-  /** Indexes the plan reads, from (Bitmap) Index (Only) Scan nodes. */
-  indexes: string[];
-  usesOffset: boolean;
-  /** Seq Scan nodes, e.g. `group_members (never executed)`. */
-  seqScans: string[];
-  /** Rows the Sort node sorts (0 when there is none): a page's worth at most, never all rows. */
-  sortedRows: number;
-  /** The most rows any node produced (rows × loops): bounded by the page, not by the table. */
-  maxNodeRows: number;
-  rowsRemovedByFilter: number;
-  /** Whether the keyset condition is an Index Cond; null when the query has none (first page). */
-  rowCompareIsIndexCond: boolean | null;
-  sharedBuffers: number;
-  planningMs: number;
-  executionMs: number;
-}
-
-/** Rows removed by filters over the whole plan: EXPLAIN reports them per loop of their node. */
-function removedByFilter(plan: string[]): number {
-  let loops = 1;
-  let total = 0;
-  for (const line of plan) {
-    const node = /actual time=\S+ rows=\d+ loops=(\d+)/.exec(line);
-    if (node) loops = Number(node[1]);
-    const removed = /Rows Removed by Filter: (\d+)/.exec(line);
-    if (removed) total += Number(removed[1]) * loops;
-  }
-  return total;
-}
-
-async function explain(dataSource: DataSource, sql: string, parameters: unknown[]): Promise<PlanReport> {
-  const rows: { 'QUERY PLAN': string }[] = await dataSource.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, parameters);
-  const plan = rows.map((r) => r['QUERY PLAN']);
-  const text = plan.join('\n');
-  const indexCond = plan.filter((l) => l.includes('Index Cond:')).join('\n');
-  const nodeRows = (line: string): number => {
-    const m = /actual time=\S+ rows=(\d+) loops=(\d+)/.exec(line);
-    return m ? Number(m[1]) * Number(m[2]) : 0;
-  };
-  const isNode = (line: string): boolean => /^(?:\s*->\s+)?\S.*\(cost=/.test(line);
-  const sortAt = plan.findIndex((l) => /^(?:\s*->\s+)?Sort\s+\(cost=/.test(l));
-  const sortInput = sortAt < 0 ? undefined : plan.slice(sortAt + 1).find(isNode);
-  return {
-    sql,
-    parameters: parameters.map((p) => (p instanceof Date ? p.toISOString() : p)),
-    plan,
-    indexes: [
-      ...new Set(
-        [...text.matchAll(/(?:Index (?:Only )?Scan(?: Backward)? using|Bitmap Index Scan on) (\S+)/g)].map((m) => m[1]),
-      ),
-    ],
-    usesOffset: /\bOFFSET\b/i.test(sql),
-    seqScans: plan
-      .filter((l) => /Seq Scan on /.test(l))
-      .map((l) => `${/Seq Scan on (\S+)/.exec(l)?.[1]}${l.includes('never executed') ? ' (never executed)' : ''}`),
-    sortedRows: sortInput === undefined ? 0 : nodeRows(sortInput),
-    maxNodeRows: Math.max(...plan.map(nodeRows)),
-    rowsRemovedByFilter: removedByFilter(plan),
-    rowCompareIsIndexCond: /\(("a"\.)?"?updated_at"?, ("a"\.)?"?id"?\) </.test(sql)
-      ? /ROW\(updated_at, \(?id\)?(?:::text)?\) </.test(indexCond)
-      : null,
-    sharedBuffers: Number(/Buffers: shared hit=(\d+)/.exec(text)?.[1] ?? 0) + Number(/read=(\d+)/.exec(text)?.[1] ?? 0),
-    planningMs: Number(/Planning Time: ([\d.]+) ms/.exec(text)?.[1] ?? NaN),
-    executionMs: Number(/Execution Time: ([\d.]+) ms/.exec(text)?.[1] ?? NaN),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Report
@@ -602,23 +423,6 @@ function printTable(small: SizeResult, large: SizeResult, ratios: Ratios[]): voi
         `   ${x.pass ? 'PASS' : 'FAIL'}`,
     );
   }
-}
-
-function planCheck(report: PlanReport): string {
-  return (
-    `index ${report.indexes.join(', ') || 'NONE'}; ` +
-    `keyset row comparison ${
-      report.rowCompareIsIndexCond === null
-        ? 'n/a (no cursor)'
-        : report.rowCompareIsIndexCond
-          ? 'in the Index Cond'
-          : 'NOT in the Index Cond'
-    }; ` +
-    `OFFSET ${report.usesOffset ? 'YES' : 'no'}; Seq Scan ${report.seqScans.join(', ') || 'none'}; ` +
-    `Sort ${report.sortedRows > 0 ? `of ${report.sortedRows} rows` : 'none'}; ` +
-    `max rows in any node ${report.maxNodeRows}; rows removed by filter ${report.rowsRemovedByFilter}; ` +
-    `buffers ${report.sharedBuffers}; execution ${report.executionMs} ms`
-  );
 }
 
 function printPlans(label: string, plans: Record<PlanName, PlanReport>): void {
@@ -806,7 +610,7 @@ async function walkPages(client: HttpClient, pages: number, expected: string[]):
   let cursor: string | null = null;
   for (let page = 1; page <= pages; page++) {
     cursors.push(cursor);
-    const body = await client.getPage(listPath(cursor));
+    const body: ListPage = await client.getJson<ListPage>(listPath(cursor));
     seen.push(...body.data.map((a) => a.id));
     if (page < pages && (!body.has_more || body.after === null)) throw new Error(`the list ended at page ${page}`);
     cursor = body.after;
@@ -825,8 +629,8 @@ async function measureSequential(
   path: string,
   expectedRows: number,
   requests = SEQUENTIAL_REQUESTS,
-): Promise<{ path: string; rows: number; sequential: Stats }> {
-  const page = await client.getPage(path);
+): Promise<{ path: string; rows: number; sequential: LatencyStats }> {
+  const page = await client.getJson<ListPage>(path);
   if (page.data.length !== expectedRows) {
     throw new Error(`GET ${path} returned ${page.data.length} rows, expected ${expectedRows}`);
   }
@@ -862,7 +666,7 @@ async function timeSqlPair(
   pg: Client,
   queries: [string, unknown[]][],
   expectedRows: number[],
-): Promise<{ stats: Stats[]; rows: number[] }> {
+): Promise<{ stats: LatencyStats[]; rows: number[] }> {
   const latencies = queries.map((): number[] => []);
   const rows: number[] = [];
   // Named prepared statements, as the app runs its list query (DatabaseService.getManyPrepared):
@@ -886,7 +690,7 @@ async function timeSqlPair(
     }
   }
   const wall = performance.now() - start;
-  return { stats: latencies.map((l) => statsOf(l, wall / queries.length)), rows };
+  return { stats: latencies.map((l) => latencyStats(l, wall / queries.length)), rows };
 }
 
 interface AclUserResult {
@@ -896,15 +700,15 @@ interface AclUserResult {
   visibility: Visibility;
   totalPages: number;
   deepPage: number;
-  first: { path: string; rows: number; sequential: Stats };
-  deep: { path: string; rows: number; sequential: Stats };
+  first: { path: string; rows: number; sequential: LatencyStats };
+  deep: { path: string; rows: number; sequential: LatencyStats };
 }
 
 interface SqlComparison {
   user: string;
   page: string;
-  acl: Stats;
-  authorOnly: Stats;
+  acl: LatencyStats;
+  authorOnly: LatencyStats;
   ratioP50: number;
   ratioP99: number;
   pass: boolean;
@@ -917,9 +721,9 @@ interface AclResult {
   grants: { principalType: string; roleId: string; count: number }[];
   comparator: { email: string; userId: string; authored: number };
   aclUsers: AclUserResult[];
-  authorOnlyHttp: { page: string; path: string; rows: number; sequential: Stats }[];
-  partAHttp: { page: string; sequential: Stats }[];
-  extras: { label: string; path: string; rows: number; sequential: Stats; plan: PlanReport }[];
+  authorOnlyHttp: { page: string; path: string; rows: number; sequential: LatencyStats }[];
+  partAHttp: { page: string; sequential: LatencyStats }[];
+  extras: { label: string; path: string; rows: number; sequential: LatencyStats; plan: PlanReport }[];
   sql: SqlComparison[];
   plans: Record<string, PlanReport>;
   pass: boolean;
@@ -937,7 +741,7 @@ async function runPartB(opts: {
   comparatorClient: HttpClient;
   comparator: { id: string; email: string };
   partA: SizeResult;
-  cleanups: (() => Promise<void>)[];
+  cleanups: Cleanups;
 }): Promise<AclResult> {
   const { databaseUrl, database, app, port, sign, comparatorClient, comparator, partA, cleanups } = opts;
   const t0 = performance.now();
@@ -978,7 +782,7 @@ async function runPartB(opts: {
     const visibility = await visibilityOf(pg, user.id, agents);
     const totalPages = Math.ceil(visibility.visible / PAGE_LIMIT);
     const deepPage = Math.min(DEEP_PAGE_MAX, Math.max(2, Math.ceil(totalPages / 2)));
-    const client = new HttpClient(port, sign(user.id));
+    const client = new HttpClient(port, sign(user.id), CONCURRENCY);
     aclClients.push(client);
     cleanups.push(() => Promise.resolve(client.close()));
     const cursors = await walkPages(client, deepPage, await expectedVisibleIds(pg, user.id, deepPage * PAGE_LIMIT));
@@ -1096,14 +900,6 @@ async function runPartB(opts: {
   };
 }
 
-function planSummary(report: PlanReport): string {
-  return (
-    `indexes ${report.indexes.join(', ') || 'NONE'}; Seq Scan ${report.seqScans.join(', ') || 'none'}; ` +
-    `max rows in any node ${report.maxNodeRows}; rows removed by filter ${report.rowsRemovedByFilter}; ` +
-    `buffers ${report.sharedBuffers}; planning ${report.planningMs} ms; execution ${report.executionMs} ms`
-  );
-}
-
 function printPartB(r: AclResult, agents: number): void {
   const line = (label: string, width: number): string => label.padEnd(width);
   console.log(
@@ -1134,7 +930,7 @@ function printPartB(r: AclResult, agents: number): void {
   console.log(
     `${line('case', 58)}${line('page', 6)}${'rows'.padStart(5)}${'p50'.padStart(9)}${'p99'.padStart(9)}${'mean'.padStart(9)}`,
   );
-  const row = (label: string, page: string, rows: number | string, s: Stats): void =>
+  const row = (label: string, page: string, rows: number | string, s: LatencyStats): void =>
     console.log(
       `${line(label, 58)}${line(page, 6)}${String(rows).padStart(5)}${fmt(s.p50)}${fmt(s.p99)}${fmt(s.mean)}`,
     );
@@ -1202,23 +998,13 @@ async function main(): Promise<void> {
   const started = performance.now();
   const dbName = `agents_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const databaseUrl = urlFor(dbName);
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async (): Promise<void> => {
-    while (cleanups.length > 0) {
-      const step = cleanups.pop()!;
-      await step().catch((err: unknown) => console.error('cleanup failed:', err));
-    }
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    console.error(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const cleanups = new Cleanups();
+  const removeInterrupt = onInterrupt(() => cleanups.run());
 
   try {
     console.log(`database ${dbName} on ${new URL(ADMIN_URL).host}; node ${process.version}`);
     await createDatabase(dbName);
+    await migrateDatabase(dbName);
     if (KEEP_DATABASE) console.log(`BENCH_KEEP_DATABASE is set: ${databaseUrl} is left in place at the end`);
     else cleanups.push(() => dropDatabase(dbName));
     const pgVersion = await withAdmin(async (c) => (await c.query<{ v: string }>('SHOW server_version')).rows[0].v);
@@ -1244,7 +1030,7 @@ async function main(): Promise<void> {
     const jwt = new JwtService({ secret: JWT_SECRET });
     const sign = (userId: string): string => jwt.sign({ sub: userId }, { expiresIn: '1h' });
     const token = sign(user.id);
-    const client = new HttpClient(port, token);
+    const client = new HttpClient(port, token, CONCURRENCY);
     cleanups.push(() => Promise.resolve(client.close()));
     console.log(`api on 127.0.0.1:${port}; querying as ${user.email} (${user.id})`);
     // Let V8 optimise the request path before anything is measured, so the first size is not penalised.
@@ -1341,57 +1127,51 @@ async function main(): Promise<void> {
       `\noverall: ${pass ? 'PASS' : 'FAIL'} (part A ${passA ? 'PASS' : 'FAIL'}, part B ${acl.pass ? 'PASS' : 'FAIL'})`,
     );
 
-    mkdirSync(join(__dirname, '.results'), { recursive: true });
-    writeFileSync(
+    writeResults(
       RESULTS_FILE,
-      `${JSON.stringify(
-        {
-          generatedAt: new Date().toISOString(),
-          node: process.version,
-          postgres: pgVersion,
-          parameters: {
-            users: USERS,
-            pageLimit: PAGE_LIMIT,
-            warmupRequests: WARMUP_REQUESTS,
-            sequentialRequests: SEQUENTIAL_REQUESTS,
-            concurrency: CONCURRENCY,
-            concurrentRequests: CONCURRENT_REQUESTS,
-            measurementTimeLimitMs: MEASUREMENT_TIME_LIMIT_MS,
-          },
-          memoryAfterBoot: afterBoot,
-          sizes: results,
-          ratios,
-          target: { metric: 'sequential p50 ratio', max: TARGET_RATIO },
-          passA,
-          plans,
-          acl: {
-            parameters: {
-              users: ACL_USERS,
-              groups: ACL_GROUPS,
-              fewUserIndex: FEW_USER_INDEX,
-              manyUserIndex: MANY_USER_INDEX,
-              deepPageMax: DEEP_PAGE_MAX,
-              sqlWarmupRuns: SQL_WARMUP_RUNS,
-              sqlRuns: SQL_RUNS,
-              extraRequests: EXTRA_REQUESTS,
-              search: SEARCH_TERM,
-            },
-            target: { metric: 'SQL p50 ratio ACL / author-only', max: ACL_TARGET_RATIO },
-            ...acl,
-          },
-          pass,
-          totalSeconds: Math.round((performance.now() - started) / 100) / 10,
+      {
+        generatedAt: new Date().toISOString(),
+        node: process.version,
+        postgres: pgVersion,
+        parameters: {
+          users: USERS,
+          pageLimit: PAGE_LIMIT,
+          warmupRequests: WARMUP_REQUESTS,
+          sequentialRequests: SEQUENTIAL_REQUESTS,
+          concurrency: CONCURRENCY,
+          concurrentRequests: CONCURRENT_REQUESTS,
+          measurementTimeLimitMs: MEASUREMENT_TIME_LIMIT_MS,
         },
-        null,
-        2,
-      )}\n`,
+        memoryAfterBoot: afterBoot,
+        sizes: results,
+        ratios,
+        target: { metric: 'sequential p50 ratio', max: TARGET_RATIO },
+        passA,
+        plans,
+        acl: {
+          parameters: {
+            users: ACL_USERS,
+            groups: ACL_GROUPS,
+            fewUserIndex: FEW_USER_INDEX,
+            manyUserIndex: MANY_USER_INDEX,
+            deepPageMax: DEEP_PAGE_MAX,
+            sqlWarmupRuns: SQL_WARMUP_RUNS,
+            sqlRuns: SQL_RUNS,
+            extraRequests: EXTRA_REQUESTS,
+            search: SEARCH_TERM,
+          },
+          target: { metric: 'SQL p50 ratio ACL / author-only', max: ACL_TARGET_RATIO },
+          ...acl,
+        },
+        pass,
+        totalSeconds: Math.round((performance.now() - started) / 100) / 10,
+      },
+      started,
     );
-    console.log(`results written to ${RESULTS_FILE}; total ${((performance.now() - started) / 1000).toFixed(1)}s`);
     if (!pass) process.exitCode = 1;
   } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await cleanups.run();
+    removeInterrupt();
   }
 }
 

@@ -3,31 +3,19 @@
  * `stream: true` (issue 4, part two): the official `openai` SDK reads completions through the
  * service (the built api and worker, real PostgreSQL and Redis, an API key) and straight from the
  * same stand-in provider, in the same run, at 1 and 100 concurrent clients. Setup, the stand-in and
- * the measuring helpers are bench/streaming.ts's. See bench/README.md. Run with
- * `npm run bench:openai-compat` after `npm run build`.
+ * the measuring helpers are bench/support's, shared with bench/streaming.ts. See bench/README.md.
+ * Run with `npm run bench:openai-compat` after `npm run build`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
-import {
-  type CpuMeter,
-  type CpuReport,
-  STREAM_MS,
-  type Stats,
-  type StandIn,
-  compareTokens,
-  cpuCount,
-  createUsers,
-  promptFor,
-  requestJson,
-  runBench,
-  stats,
-  tokensFor,
-  waitForQuiet,
-  wallNow,
-} from './streaming';
+import { requestJson } from './support/client';
+import { type CpuMeter, type CpuReport, cpuCount, waitForQuiet } from './support/cpu';
+import { cpuLine, errorsPart, ms, printLatencies, writeResults } from './support/report';
+import { createUsers, runBench } from './support/service';
+import { STREAM_MS, type StandIn, compareTokens, promptFor, tokensFor, wallNow } from './support/stand-in';
+import { type Stats, stats } from './support/stats';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -200,20 +188,11 @@ interface Level {
   addedItlP99: number;
 }
 
-const ms = (v: number, width = 8): string => (Number.isFinite(v) ? v.toFixed(1) : '-').padStart(width);
-
 function printLevel(l: Level): void {
   const s = l.service;
   const d = l.direct;
   console.log(`\n--- ${l.clients} concurrent clients (${s.rounds} completions each, ${s.samples} per side) ---`);
-  console.log(
-    `TTFT ms      service p50 ${ms(s.ttft.p50)} p99 ${ms(s.ttft.p99)} | direct p50 ${ms(d.ttft.p50)} p99 ${ms(d.ttft.p99)}` +
-      ` | added p50 ${ms(l.addedTtftP50)} p99 ${ms(l.addedTtftP99)}`,
-  );
-  console.log(
-    `ITL ms       service p50 ${ms(s.itl.p50)} p99 ${ms(s.itl.p99)} | direct p50 ${ms(d.itl.p50)} p99 ${ms(d.itl.p99)}` +
-      ` | added p50 ${ms(l.addedItlP50)} p99 ${ms(l.addedItlP99)}`,
-  );
+  printLatencies(l);
   if (s.provider) {
     console.log(
       `service: provider called ${ms(s.provider.p50, 0)}/${ms(s.provider.p99, 0)} ms (p50/p99) after the request`,
@@ -221,15 +200,9 @@ function printLevel(l: Level): void {
   }
   console.log(
     `tokens/s     service ${s.tokensPerSecond} | direct ${d.tokensPerSecond}; tokens ${s.tokens}/${d.tokens}; ` +
-      `lost ${s.lost} dup ${s.duplicated} mismatched ${s.mismatched}; errors service ${s.errors} direct ${d.errors}` +
-      (s.errorExamples.length + d.errorExamples.length > 0
-        ? ` (${[...s.errorExamples, ...d.errorExamples].join('; ').slice(0, 300)})`
-        : ''),
+      `lost ${s.lost} dup ${s.duplicated} mismatched ${s.mismatched}; ${errorsPart(s, d)}`,
   );
-  const cpu = (c: CpuReport): string =>
-    `api ${c.percent.api}% worker ${c.percent.worker}% stand-in ${c.percent.standIn}% redis ${c.percent.redis}% ` +
-    `postgres ${c.percent.postgres}% client ${c.percent.client}%; machine ${c.machine}%/${cpuCount() * 100}% ` +
-    `of which others ${c.others}%; client loop delay p99 ${c.clientLoopP99Ms} ms`;
+  const cpu = (c: CpuReport): string => cpuLine(c, { loopMax: false });
   console.log(`CPU service  ${cpu(s.cpu)}`);
   console.log(
     `CPU ms per completion (service): api ${s.cpuMsPerCompletion.api}, worker ${s.cpuMsPerCompletion.worker}, ` +
@@ -336,25 +309,20 @@ async function main(): Promise<void> {
         `target <= ${TARGET.addedTtftP50Ms} ms`,
     );
 
-    mkdirSync(join(__dirname, '.results'), { recursive: true });
-    writeFileSync(
+    writeResults(
       RESULTS_FILE,
-      `${JSON.stringify(
-        {
-          generatedAt: new Date().toISOString(),
-          node: process.version,
-          cpus: cpuCount(),
-          parameters: { levels: LEVELS, users: USERS, tokensPerStream: tokensFor('x').length },
-          levels,
-          target: TARGET,
-          pass,
-          totalSeconds: Math.round((performance.now() - started) / 100) / 10,
-        },
-        null,
-        2,
-      )}\n`,
+      {
+        generatedAt: new Date().toISOString(),
+        node: process.version,
+        cpus: cpuCount(),
+        parameters: { levels: LEVELS, users: USERS, tokensPerStream: tokensFor('x').length },
+        levels,
+        target: TARGET,
+        pass,
+        totalSeconds: Math.round((performance.now() - started) / 100) / 10,
+      },
+      started,
     );
-    console.log(`results written to ${RESULTS_FILE}; total ${((performance.now() - started) / 1000).toFixed(1)}s`);
     if (!pass) process.exitCode = 1;
   });
 }

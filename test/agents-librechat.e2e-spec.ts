@@ -45,7 +45,10 @@ const LIBRECHAT_FIELDS = [
 const pick = (source: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> =>
   Object.fromEntries(fields.map((f) => [f, source[f]]));
 
-/** What a caller who can see or use an agent, but not EDIT it, gets (API.md §2); `author` only to the author. */
+/**
+ * What a caller who can see or use an agent, but not EDIT it, gets (docs/http-api.md § Agents);
+ * `author` only to the author.
+ */
 const CARD_FIELDS = [
   'id',
   'name',

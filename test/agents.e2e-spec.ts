@@ -6,7 +6,7 @@ import { startTestApp, type TestApp } from './support/test-app';
 const AGENT_ID = /^agent_[A-Za-z0-9_-]{21}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** The configurable fields a version captures (API.md §2, Versions). */
+/** The configurable fields a version captures (docs/http-api.md § Versions). */
 const SNAPSHOT_FIELDS = [
   'name',
   'description',
@@ -921,7 +921,7 @@ describe('agents (e2e)', () => {
   describe('GET /api/agents/tools', () => {
     const KNOWN_TOOLS = ['calculator', 'code_interpreter', 'web_search', 'file_search', 'dalle'];
 
-    it('lists the tools of API.md §6 with id, name and description', async () => {
+    it('lists the tools of docs/http-api.md § Tools and providers with id, name and description', async () => {
       const u = await newUser();
       const res = await t.http.get('/api/agents/tools').set(u.auth).expect(200);
       const tools = res.body as { id: string; name: string; description: string }[];

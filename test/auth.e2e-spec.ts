@@ -14,7 +14,7 @@ function badFields(res: Response): string[] {
   return (res.body.details as { field: string }[]).map((d) => d.field);
 }
 
-/** A 401 in the error shape of API.md §0, with nothing else in it. */
+/** A 401 in the error shape of docs/http-api.md § Errors, with nothing else in it. */
 function expectUnauthorized(res: Response): void {
   expect(res.status).toBe(401);
   expect(res.body).toEqual({ error: 'Unauthorized', message: expect.any(String) });

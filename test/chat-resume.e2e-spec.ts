@@ -4,7 +4,10 @@ import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
 import { readSse, type SseFrame } from './support/sse';
 import { startTestApp, type TestApp } from './support/test-app';
 
-/** `resume=true` snapshots and idempotent starts (`Idempotency-Key` / `clientRequestId`), API.md §4. */
+/**
+ * `resume=true` snapshots and idempotent starts (`Idempotency-Key` / `clientRequestId`),
+ * docs/http-api.md § Streams and § Chat.
+ */
 describe('chat: resume snapshot and idempotent starts', () => {
   let t: TestApp;
   let fake: FakeOpenAI;

@@ -5,7 +5,8 @@ import { createGroup, share, type SharingChange } from './support/sharing';
 import { startTestApp, type TestApp } from './support/test-app';
 
 /**
- * THE permission matrix of API.md §3: every agent route × every kind of caller → the exact status.
+ * THE permission matrix of docs/http-api.md § Permissions: every agent route × every kind of caller
+ * → the exact status.
  *
  * The callers, and what they hold on the agent they call:
  *   owner      created the agent (agent_owner, all five bits)
@@ -204,7 +205,7 @@ describe('permission matrix (e2e)', () => {
     'GET /api/agents/:id': {
       send: (c, a) => call(c, 'get', `/api/agents/${a.id}`),
       allowed: (res, caller, agent) => {
-        // Callers with EDIT get the agent in full; the others its catalogue card (API.md §2).
+        // Callers with EDIT get the agent in full; the others its catalogue card (docs/http-api.md § Agents).
         expect(res.body).toEqual(
           (EFFECTIVE[caller as keyof typeof EFFECTIVE].permissionBits & 2) !== 0 ? agent : cardOf(agent),
         );

@@ -19,7 +19,7 @@ function nested(depth: number): unknown {
   return value;
 }
 
-/** A 400 in the error shape of API.md §0 naming exactly `field`. */
+/** A 400 in the error shape of docs/http-api.md § Errors naming exactly `field`. */
 function expectFieldRefused(res: Response, field: string, message = TEXT_MESSAGE): void {
   expect({ status: res.status, body: res.body as unknown }).toEqual({
     status: 400,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AclEntryEntity, roleBits } from '@agents/acl';
 import { AgentEntity } from '@agents/agents';
 import { ConversationEntity, MessageEntity } from '@agents/chat';
@@ -58,6 +59,15 @@ export async function insertUser(dataSource: DataSource, overrides: Partial<User
     ...overrides,
   });
   return dataSource.manager.save(user);
+}
+
+/**
+ * Inserts an agent row directly, with no grant and no version: for the tests of the libraries the
+ * agents library builds on (acl, versions), whose rows need a real agent to point at.
+ */
+export async function insertAgentRow(dataSource: DataSource, agent: AgentEntity): Promise<AgentEntity> {
+  await dataSource.manager.insert(AgentEntity, agent as QueryDeepPartialEntity<AgentEntity>);
+  return agent;
 }
 
 /** Inserts a group row directly, created by `createdBy` (an existing user). */

@@ -1,7 +1,7 @@
 import type TestAgent from 'supertest/lib/agent';
 import type { TestUser } from './factories';
 
-/** The body of PUT /api/permissions/agent/:id (API.md §3). */
+/** The body of PUT /api/permissions/agent/:id (docs/http-api.md § Permissions). */
 export interface SharingChange {
   updated?: { type: 'user' | 'group'; id: string; accessRoleId: string }[];
   removed?: { type: 'user' | 'group'; id: string }[];

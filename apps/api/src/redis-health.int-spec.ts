@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { loadConfig } from '@agents/core';
-import { freePort } from '../../../test/support/process';
-import { TEST_REDIS_URL } from '../../../test/support/redis';
+import { freePort } from '@agents/testing/process';
+import { TEST_REDIS_URL } from '@agents/testing/redis';
 import { RedisHealth } from './redis-health';
 
 function healthFor(redisUrl?: string): RedisHealth {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ForbiddenError as CaslForbiddenError, subject } from '@casl/ability';
 import { ForbiddenError, NotFoundError, newAgentId } from '@agents/core';
-import { authUser } from '../../../test/support/entity-factories';
+import { authUser } from '@agents/testing/entity-factories';
 import { AbilityFactory, type ResourceRef } from './ability.factory';
 import { type Action, roleBits } from './permission-bits';
 

@@ -10,7 +10,7 @@ import {
   ValidationFailedError,
   newAgentId,
 } from '@agents/core';
-import { authUser } from '../../../test/support/entity-factories';
+import { authUser } from '@agents/testing/entity-factories';
 import { AbilityFactory, type ResourceRef } from './ability.factory';
 import type { AclEntryEntity, PrincipalType } from './acl-entry.entity';
 import type { AclRepository, GrantRow } from './acl.repository';

@@ -10,7 +10,7 @@ import {
 } from './permission-bits';
 
 describe('permission bits', () => {
-  it('has the bit values of API.md §3, one distinct bit each, and ALL_PERMISSIONS is their OR', () => {
+  it('has the bit values of docs/http-api.md § Permissions, one distinct bit each, and ALL_PERMISSIONS is their OR', () => {
     expect(PermissionBits).toEqual({ VIEW: 1, EDIT: 2, DELETE: 4, SHARE: 8, USE: 16 });
     expect(Object.values(PermissionBits).reduce((all, bit) => all | bit, 0)).toBe(ALL_PERMISSIONS);
   });

@@ -1,4 +1,4 @@
-/** Permission bits of API.md §3. A caller's bits are the OR of every grant that applies to them. */
+/** Permission bits (docs/http-api.md § Permissions). A caller's bits are the OR of every grant that applies to them. */
 export const PermissionBits = {
   VIEW: 1,
   EDIT: 2,

@@ -6,7 +6,7 @@ import type { AgentFieldsDto } from './dto/agent-fields.dto';
 
 /**
  * Rules that need the service's configuration rather than the request's shape: which providers,
- * models and tools exist, and how the seed's top-level temperature/top_p fold into model_parameters.
+ * models and tools exist, and how top-level temperature/top_p fold into model_parameters.
  */
 @Injectable()
 export class AgentConfigValidator {

@@ -45,9 +45,9 @@ export function toAgentResponse(agent: AgentEntity, isPublic = false): AgentResp
 }
 
 /**
- * The catalogue card (API.md §2). Instructions, tools and their files are the agent's
- * configuration — often its owner's work or secrets — so seeing or using an agent does not reveal
- * them. The author's id is shown to the author alone, as LibreChat does.
+ * The catalogue card (docs/http-api.md § Agents). Instructions, tools and their files are the
+ * agent's configuration — often its owner's work or secrets — so seeing or using an agent does not
+ * reveal them. The author's id is shown to the author alone, as LibreChat does.
  */
 export function toAgentCard(agent: AgentEntity, isPublic: boolean, viewerId: string): AgentCardResponseDto {
   const card: AgentCardResponseDto = catalogueFields(agent, isPublic);

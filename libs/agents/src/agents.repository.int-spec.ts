@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { AclRepository } from '@agents/acl';
 import { type AgentEntity, AgentsRepository, type AgentListFilter } from '@agents/agents';
 import { decodeCursor, encodeCursor } from '@agents/core';
-import { agentEntity, at, orderedAgentId, T0 } from '../../../test/support/entity-factories';
+import { agentEntity, at, orderedAgentId, T0 } from '@agents/testing/entity-factories';
 import {
   type IntegrationDatabase,
   addGroupMembers,
@@ -10,7 +10,7 @@ import {
   insertGroup,
   insertUser,
   openIntegrationDatabase,
-} from '../../../test/support/integration-database';
+} from '@agents/testing/integration-database';
 
 let database: IntegrationDatabase;
 let repo: AgentsRepository;

@@ -19,7 +19,7 @@ import {
 import { ProviderRegistry } from '@agents/providers';
 import { ToolRegistry } from '@agents/tools';
 import { type AgentSnapshot, type AgentVersionEntity, type VersionsRepository, takeSnapshot } from '@agents/versions';
-import { agentEntity, authUser, snapshot } from '../../../test/support/entity-factories';
+import { agentEntity, authUser, snapshot } from '@agents/testing/entity-factories';
 import { AgentConfigValidator } from './agent-config.validator';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 import type { UpdateAgentDto } from './dto/update-agent.dto';

@@ -95,7 +95,7 @@ export class AgentsService {
 
   /**
    * One agent (needs VIEW): in full to a caller who holds EDIT on it, as its catalogue card to one
-   * who may only see or use it (API.md §2).
+   * who may only see or use it (docs/http-api.md § Agents).
    */
   async get(user: AuthUser, id: string): Promise<AgentViewDto> {
     const { agent, bits } = await this.loadWithBits(user, id, 'view');

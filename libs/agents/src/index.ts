@@ -4,3 +4,7 @@ export * from './agents.module';
 export * from './agents.repository';
 export * from './agents.service';
 export * from './agent-permission.guard';
+export * from './dto/agent-parts.dto';
+export * from './dto/create-agent.dto';
+export * from './dto/list-agents-query.dto';
+export * from './dto/update-agent.dto';

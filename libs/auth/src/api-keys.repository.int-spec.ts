@@ -2,11 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { ApiKeyEntity, ApiKeysRepository, generateApiKey, type NewApiKeyRow, type UserEntity } from '@agents/auth';
 import { isUniqueViolation } from '@agents/core';
-import {
-  type IntegrationDatabase,
-  insertUser,
-  openIntegrationDatabase,
-} from '../../../test/support/integration-database';
+import { type IntegrationDatabase, insertUser, openIntegrationDatabase } from '@agents/testing/integration-database';
 
 let database: IntegrationDatabase;
 let keys: ApiKeysRepository;

@@ -7,7 +7,7 @@ import {
   insertGroup,
   insertUser,
   openIntegrationDatabase,
-} from '../../../test/support/integration-database';
+} from '@agents/testing/integration-database';
 
 let database: IntegrationDatabase;
 let groups: GroupsRepository;

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
-import { keysUnder, TEST_REDIS_URL, uniqueKeyPrefix } from '../../../test/support/redis';
-import { freePort } from '../../../test/support/process';
+import { keysUnder, TEST_REDIS_URL, uniqueKeyPrefix } from '@agents/testing/redis';
+import { freePort } from '@agents/testing/process';
 import { RedisThrottlerStorage } from './redis-throttler-storage';
 
 const PREFIX = uniqueKeyPrefix('throttler');

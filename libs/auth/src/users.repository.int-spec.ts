@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { UserEntity, UsersRepository } from '@agents/auth';
 import { isUniqueViolation } from '@agents/core';
-import { type IntegrationDatabase, openIntegrationDatabase } from '../../../test/support/integration-database';
+import { type IntegrationDatabase, openIntegrationDatabase } from '@agents/testing/integration-database';
 
 let database: IntegrationDatabase;
 let users: UsersRepository;

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationEntity, ConversationsRepository, MessageEntity, MessagesRepository } from '@agents/chat';
 import { decodeCursor, encodeCursor } from '@agents/core';
-import {
-  type IntegrationDatabase,
-  insertUser,
-  openIntegrationDatabase,
-} from '../../../test/support/integration-database';
+import { type IntegrationDatabase, insertUser, openIntegrationDatabase } from '@agents/testing/integration-database';
 
 let database: IntegrationDatabase;
 let conversations: ConversationsRepository;

@@ -236,9 +236,9 @@ export class ChatService {
   }
 
   /**
-   * The latest generation of one of the caller's conversations (API.md §4); another's is as unknown
-   * as none. Its content and resume state are folded from the stream's events, exactly like the
-   * `resume=true` sync frame.
+   * The latest generation of one of the caller's conversations (docs/http-api.md § Chat); another's
+   * is as unknown as none. Its content and resume state are folded from the stream's events,
+   * exactly like the `resume=true` sync frame.
    */
   async status(user: AuthUser, conversationId: string): Promise<GenerationStatusDto> {
     if (!(await this.conversations.findOwned(user.id, conversationId))) return { active: false };

@@ -12,8 +12,8 @@ interface GenerationJobBase {
 }
 
 /**
- * A conversation turn (API.md §4): the worker loads the thread from the database and stores the
- * answer. Jobs queued before `kind` existed have none and are conversation turns.
+ * A conversation turn (docs/http-api.md § Chat): the worker loads the thread from the database and
+ * stores the answer. Jobs queued before `kind` existed have none and are conversation turns.
  */
 export interface ConversationGenerationJob extends GenerationJobBase {
   kind?: 'conversation';
@@ -22,9 +22,10 @@ export interface ConversationGenerationJob extends GenerationJobBase {
 }
 
 /**
- * A stateless completion (the OpenAI-compatible API, API.md §5): the request's messages are the
- * conversation, nothing is read from or written to conversations/messages, and the terminal
- * `final` event carries the whole result ({@link CompletionResult}).
+ * A stateless completion (the OpenAI-compatible API, docs/http-api.md § OpenAI-compatible API): the
+ * request's messages are the conversation, nothing is read from or written to
+ * conversations/messages, and the terminal `final` event carries the whole result
+ * ({@link CompletionResult}).
  */
 export interface CompletionGenerationJob extends GenerationJobBase {
   kind: 'completion';

@@ -1,8 +1,4 @@
-import {
-  type IntegrationDatabase,
-  insertUser,
-  openIntegrationDatabase,
-} from '../../../test/support/integration-database';
+import { type IntegrationDatabase, insertUser, openIntegrationDatabase } from '@agents/testing/integration-database';
 import { IdempotencyRepository } from './idempotency.repository';
 
 let database: IntegrationDatabase;

@@ -17,7 +17,7 @@ export interface SyncPayload {
 
 type ToolCallPart = Extract<ContentPart, { type: 'tool_call' }>;
 
-/** The parts of the API.md §4 payloads a snapshot reads; anything else is passed over. */
+/** The parts of the stream payloads (docs/http-api.md § Streams) a snapshot reads; anything else is passed over. */
 interface EventPayload {
   created?: boolean;
   message?: unknown;

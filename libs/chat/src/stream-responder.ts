@@ -12,8 +12,9 @@ export function sseFrame(event: StreamEvent): string {
 }
 
 /**
- * The headers of every Server-Sent Events response (API.md §4): never cached or transformed, and
- * not buffered by proxies (nginx honours X-Accel-Buffering), so each frame reaches the client at once.
+ * The headers of every Server-Sent Events response (docs/http-api.md § Streams): never cached or
+ * transformed, and not buffered by proxies (nginx honours X-Accel-Buffering), so each frame reaches
+ * the client at once.
  */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'text/event-stream; charset=utf-8',

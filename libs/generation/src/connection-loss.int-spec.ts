@@ -1,16 +1,9 @@
 import { InMemoryEventBus, InMemoryGenerationState, type StreamEvent } from '@agents/streaming';
-import { terminateLockWaiter } from '../../../test/support/connection-loss';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai';
-import { generationService, seedConversationTurn } from '../../../test/support/generation-fixtures';
-import {
-  type IntegrationDatabase,
-  insertUser,
-  openIntegrationDatabase,
-} from '../../../test/support/integration-database';
-import { IdempotencyRepository } from '@agents/chat';
-import { MessageEntity } from '@agents/chat';
-import { MessagesRepository } from '@agents/chat';
-import type { ConversationGenerationJob } from '@agents/chat';
+import { terminateLockWaiter } from '@agents/testing/connection-loss';
+import { startFakeOpenAI, type FakeOpenAI } from '@agents/testing/fake-openai';
+import { generationService, seedConversationTurn } from '@agents/testing/generation-fixtures';
+import { type IntegrationDatabase, insertUser, openIntegrationDatabase } from '@agents/testing/integration-database';
+import { IdempotencyRepository, MessageEntity, MessagesRepository, type ConversationGenerationJob } from '@agents/chat';
 import type { GenerationService } from './generation.service';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAIChatProvider, type ChatRequest } from '@agents/providers';
 import { InMemoryEventBus, type StreamEvent } from '@agents/streaming';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai';
+import { startFakeOpenAI, type FakeOpenAI } from '@agents/testing/fake-openai';
 import { GenerationRunner } from './generation-runner';
 
 /** The runner against a real HTTP server speaking OpenAI's protocol, through the official SDK. */

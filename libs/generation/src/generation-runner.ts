@@ -57,7 +57,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * Runs one provider call and turns its stream into the stream events of API.md §4
+ * Runs one provider call and turns its stream into the stream events of docs/http-api.md § Streams
  * (`on_run_step`, `on_message_delta`, `on_reasoning_delta`) on the event bus. It never publishes
  * the terminal event: the caller stores the response message first and announces it after, so a
  * client that sees `final` can always read the message back.

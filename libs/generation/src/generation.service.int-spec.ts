@@ -11,18 +11,17 @@ import {
   type StreamEvent,
 } from '@agents/streaming';
 import { VersionsRepository, takeSnapshot } from '@agents/versions';
-import { agentEntity } from '../../../test/support/entity-factories';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai';
+import { agentEntity } from '@agents/testing/entity-factories';
+import { startFakeOpenAI, type FakeOpenAI } from '@agents/testing/fake-openai';
+import { type IntegrationDatabase, insertUser, openIntegrationDatabase } from '@agents/testing/integration-database';
 import {
-  type IntegrationDatabase,
-  insertUser,
-  openIntegrationDatabase,
-} from '../../../test/support/integration-database';
-import { ConversationEntity } from '@agents/chat';
-import { ConversationsRepository } from '@agents/chat';
-import { MessageEntity } from '@agents/chat';
-import { MessagesRepository } from '@agents/chat';
-import type { CompletionGenerationJob, ConversationGenerationJob } from '@agents/chat';
+  ConversationEntity,
+  ConversationsRepository,
+  MessageEntity,
+  MessagesRepository,
+  type CompletionGenerationJob,
+  type ConversationGenerationJob,
+} from '@agents/chat';
 import { STREAM_LOST_FAILURE } from './generation-runner';
 import { GenerationService, SHUTDOWN_FAILURE } from './generation.service';
 

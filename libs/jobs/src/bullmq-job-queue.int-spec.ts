@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ServiceUnavailableError } from '@agents/core';
-import { freePort } from '../../../test/support/process';
-import { TEST_REDIS_URL } from '../../../test/support/redis';
+import { freePort } from '@agents/testing/process';
+import { TEST_REDIS_URL } from '@agents/testing/redis';
 import { BullMqJobQueue, connectionFromUrl } from './bullmq-job-queue';
 import type { JobQueue } from './job-queue';
 import { describeJobQueueContract } from './job-queue.contract';

@@ -34,9 +34,10 @@ export interface RunningCompletion {
 }
 
 /**
- * Starts completions through the same queue, worker and event bus as chat (API.md §4), so they
- * scale, fail and abort the same way: authorize USE on the agent, pin its current version, count
- * the generation against the user's concurrent limit, open the stream, subscribe, enqueue.
+ * Starts completions through the same queue, worker and event bus as chat (docs/architecture.md
+ * § The way a message travels), so they scale, fail and abort the same way: authorize USE on the
+ * agent, pin its current version, count the generation against the user's concurrent limit, open
+ * the stream, subscribe, enqueue.
  */
 @Injectable()
 export class CompletionGenerations {

@@ -1,9 +1,9 @@
 import type { CompletionResult } from '@agents/chat';
 
 /**
- * What the OpenAI-compatible routes need from a generation stream's events (API.md §4 payloads
- * published by the worker): text deltas, the agent's server-side tool calls, and the terminal
- * event with the completion result.
+ * What the OpenAI-compatible routes need from a generation stream's events (the payloads of
+ * docs/http-api.md § Streams, published by the worker): text deltas, the agent's server-side tool
+ * calls, and the terminal event with the completion result.
  */
 export type GenerationEvent =
   | { type: 'text'; text: string }

@@ -43,9 +43,10 @@ const ApiOpenAIErrors = (): MethodDecorator & ClassDecorator =>
   );
 
 /**
- * The OpenAI-compatible API (API.md §5): `model` is an agent id. Reachable with an API key
- * (`Authorization: Bearer sk-…`) or a JWT; errors use OpenAI's envelope. Bodies are typed
- * `Readonly<…>` so the global pipe leaves them to OpenAIBodyPipe, which answers OpenAI-style.
+ * The OpenAI-compatible API (docs/http-api.md § OpenAI-compatible API): `model` is an agent id.
+ * Reachable with an API key (`Authorization: Bearer sk-…`) or a JWT; errors use OpenAI's envelope.
+ * Bodies are typed `Readonly<…>` so the global pipe leaves them to OpenAIBodyPipe, which answers
+ * OpenAI-style.
  */
 @ApiTags('openai-compatible')
 @ApiBearerAuth('api-key')

@@ -18,8 +18,8 @@ import { ResponsesJanitor, ResponsesRepository } from './responses.repository';
 import { ResponsesService } from './responses.service';
 
 /**
- * The OpenAI-compatible API under `/api/agents/v1` (API.md §5). Completions are generations like
- * chat's, on the same queue (ChatDataModule) and the same workers.
+ * The OpenAI-compatible API under `/api/agents/v1` (docs/http-api.md § OpenAI-compatible API).
+ * Completions are generations like chat's, on the same queue (ChatDataModule) and the same workers.
  */
 @Module({
   imports: [

@@ -13,7 +13,7 @@ import { isRecord } from './openai-validators';
 /** The prefix of every OpenAI-compatible route; errors under it use OpenAI's envelope. */
 export const OPENAI_COMPAT_PREFIX = '/api/agents/v1';
 
-/** OpenAI's error envelope (API.md §5). */
+/** OpenAI's error envelope (docs/http-api.md § OpenAI-compatible API). */
 export interface OpenAIErrorBody {
   error: { message: string; type: string; code: string | null; param: string | null };
 }

@@ -20,8 +20,8 @@ export type ChatMessage =
   | { role: 'tool'; content: string; toolCallId: string };
 
 /**
- * Sampling parameters, named like the agent's `model_parameters` (API.md §2) so the worker passes
- * them through unchanged. An adapter ignores what its vendor does not understand.
+ * Sampling parameters, named like the agent's `model_parameters` (docs/http-api.md § Agents) so the
+ * worker passes them through unchanged. An adapter ignores what its vendor does not understand.
  */
 export interface ChatParameters {
   temperature?: number;

@@ -14,7 +14,7 @@ import {
   type ProviderEvent,
   ProviderRegistry,
 } from '@agents/providers';
-import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai';
+import { type FakeOpenAI, startFakeOpenAI } from '@agents/testing/fake-openai';
 
 const OPENAI_KEY = 'sk-openai-test-key';
 const CUSTOM_KEY = 'sk-custom-endpoint-key';

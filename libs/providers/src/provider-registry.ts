@@ -9,7 +9,7 @@ export interface ProviderInfo {
   models: string[];
 }
 
-/** The vendors the service speaks to through their official SDKs (API.md §7). */
+/** The vendors the service speaks to through their official SDKs (docs/http-api.md § Tools and providers). */
 export const BUILTIN_PROVIDERS = ['openai', 'anthropic', 'google'] as const;
 
 /** Knows which provider names an agent may use: the built-ins plus the config file's custom endpoints. */

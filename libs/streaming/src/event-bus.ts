@@ -7,7 +7,7 @@ export const EVENT_BUS = Symbol('EVENT_BUS');
 export interface StreamEvent {
   /** `ms-seq`, strictly increasing within a stream; becomes the SSE `id:` line. */
   readonly id: string;
-  /** The JSON payload (API.md §4), as it round-trips through JSON. */
+  /** The JSON payload (docs/http-api.md § Streams), as it round-trips through JSON. */
   readonly payload: unknown;
   /** True for the one event (final or error) that ends the stream. */
   readonly terminal: boolean;

@@ -7,7 +7,7 @@ export type GenerationStatus = 'running' | 'completed' | 'failed' | 'aborted';
 /** How a generation may end. */
 export type FinalGenerationStatus = Exclude<GenerationStatus, 'running'>;
 
-/** The job state of one generation, what `status` and `active` (API.md §4) read. */
+/** The job state of one generation, what `status` and `active` (docs/http-api.md § Chat) read. */
 export interface GenerationState {
   /** Equals the conversation id: one running generation per conversation. */
   readonly streamId: string;

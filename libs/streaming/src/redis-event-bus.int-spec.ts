@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { keysUnder, TEST_REDIS_URL, uniqueKeyPrefix } from '../../../test/support/redis';
-import { startOwnedRedis, type OwnedRedis } from '../../../test/support/redis-server';
+import { keysUnder, TEST_REDIS_URL, uniqueKeyPrefix } from '@agents/testing/redis';
+import { startOwnedRedis, type OwnedRedis } from '@agents/testing/redis-server';
 import { describeEventBusContract, waitFor } from './event-bus.contract';
 import { type EventBusOptions, type StreamEvent } from './event-bus';
 import { RedisEventBus } from './redis-event-bus';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { keysUnder, TEST_REDIS_URL, uniqueKeyPrefix } from '../../../test/support/redis';
+import { keysUnder, TEST_REDIS_URL, uniqueKeyPrefix } from '@agents/testing/redis';
 import { type GenerationStateOptions } from './generation-state';
 import { describeGenerationStateContract, newGeneration } from './generation-state.contract';
 import { generationKeys, RedisGenerationState, userActiveKey } from './redis-generation-state';

@@ -8,7 +8,10 @@ export interface ToolDefinition {
   aliases: string[];
 }
 
-/** The tools of API.md §6. Their implementations arrive with the chat worker; ids are known now. */
+/**
+ * The tools of docs/http-api.md § Tools and providers. Their implementations arrive with the chat
+ * worker; ids are known now.
+ */
 export const BUILTIN_TOOLS: readonly ToolDefinition[] = [
   {
     id: 'calculator',

@@ -1,5 +1,5 @@
 import { SNAPSHOT_FIELDS, applyPatch, canonicalJson, changedFields, takeSnapshot } from '@agents/versions';
-import { snapshot } from '../../../test/support/entity-factories';
+import { snapshot } from '@agents/testing/entity-factories';
 
 describe('changedFields', () => {
   it('reports nothing for a deep copy of the same snapshot', () => {

@@ -1,36 +1,35 @@
 import 'reflect-metadata';
-import { AclRepository } from '@agents/acl';
 import { randomUUID } from 'node:crypto';
-import { AgentsRepository } from '@agents/agents';
 import { isUniqueViolation } from '@agents/core';
 import { type AgentSnapshot, AgentVersionEntity, VersionsRepository } from '@agents/versions';
-import { agentEntity, snapshot } from '../../../test/support/entity-factories';
+import { agentEntity, snapshot } from '@agents/testing/entity-factories';
 import {
   type IntegrationDatabase,
+  insertAgentRow,
   insertUser,
   openIntegrationDatabase,
-} from '../../../test/support/integration-database';
+} from '@agents/testing/integration-database';
 
 let database: IntegrationDatabase;
 let versions: VersionsRepository;
-let agents: AgentsRepository;
 
 beforeAll(async () => {
   database = await openIntegrationDatabase();
   versions = new VersionsRepository(database.db);
-  agents = new AgentsRepository(database.db, new AclRepository(database.db));
 });
 
 afterAll(async () => {
   await database?.close();
 });
 
-/** An agent with `count` versions, each with its own snapshot. */
+/**
+ * An agent with `count` versions, each with its own snapshot. The agent row is inserted directly:
+ * the agents library builds on versions, not the other way round.
+ */
 async function agentWithVersions(count: number) {
   const author = await insertUser(database.dataSource);
-  const agent = agentEntity(author.id, { version: count });
+  const agent = await insertAgentRow(database.dataSource, agentEntity(author.id, { version: count }));
   const m = database.dataSource.manager;
-  await agents.insert(m, agent);
   const snapshots: AgentSnapshot[] = [];
   for (let version = 1; version <= count; version++) {
     const snap = snapshot({ name: `v${version}`, model_parameters: { temperature: version / 10, stop: ['a'] } });
@@ -120,7 +119,7 @@ describe('VersionsRepository', () => {
   it("deletes an agent's versions with the agent, and only its own", async () => {
     const { agent } = await agentWithVersions(3);
     const other = await agentWithVersions(2);
-    await database.db.transaction((m) => agents.delete(m, agent.id));
+    await database.dataSource.query('DELETE FROM agents WHERE id = $1', [agent.id]);
     expect(await countVersions(agent.id)).toBe(0);
     expect(await countVersions(other.agent.id)).toBe(2);
   });

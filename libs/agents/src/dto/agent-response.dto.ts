@@ -49,9 +49,9 @@ export class AgentCatalogueFieldsDto {
 }
 
 /**
- * What a caller who can see or use an agent but not EDIT it gets (API.md §2): the catalogue card.
- * The configuration (instructions, tools, tool_resources, model_parameters, edges, …) is left out;
- * chats still use it, server-side.
+ * What a caller who can see or use an agent but not EDIT it gets (docs/http-api.md § Agents): the
+ * catalogue card. The configuration (instructions, tools, tool_resources, model_parameters, edges,
+ * …) is left out; chats still use it, server-side.
  */
 export class AgentCardResponseDto extends AgentCatalogueFieldsDto {
   /** User id of the creator; present only when the caller is the creator. */
@@ -59,8 +59,9 @@ export class AgentCardResponseDto extends AgentCatalogueFieldsDto {
 }
 
 /**
- * An agent with its full configuration, as callers with EDIT get it (API.md §2): from create,
- * update, revert and duplicate, from GET /api/agents/:id/expanded, and from reads and lists.
+ * An agent with its full configuration, as callers with EDIT get it (docs/http-api.md § Agents):
+ * from create, update, revert and duplicate, from GET /api/agents/:id/expanded, and from reads and
+ * lists.
  */
 export class AgentResponseDto extends AgentCatalogueFieldsDto {
   /** @example "You are a concise, friendly HR assistant." */

@@ -325,7 +325,7 @@ export class ActiveJobsDto {
   activeJobIds!: string[];
 }
 
-/** Where an answer stands: the `resumeState` of a `resume=true` stream's sync frame (API.md §4). */
+/** Where an answer stands: the `resumeState` of a `resume=true` stream's sync frame (docs/http-api.md § Streams). */
 export class ResumeStateDto {
   /** The run steps so far, as their `on_run_step` events carried them. */
   runSteps!: Record<string, unknown>[];

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import type { LoadReport } from '../../../../test/support/connection-loss-load';
-import { cleanEnv } from '../../../../test/support/process';
-import { ADMIN_URL, createTestDatabase } from '../../../../test/support/test-database';
+import type { LoadReport } from '@agents/testing/connection-loss-load';
+import { cleanEnv } from '@agents/testing/process';
+import { ADMIN_URL, createTestDatabase } from '@agents/testing/test-database';
 
 const ROOT = join(__dirname, '../../../..');
 const DURATION_MS = 4_000;

@@ -1,11 +1,7 @@
 import 'reflect-metadata';
 import { UserEntity } from '@agents/auth';
 import { preparedStatementName } from '@agents/core';
-import {
-  type IntegrationDatabase,
-  insertUser,
-  openIntegrationDatabase,
-} from '../../../../test/support/integration-database';
+import { type IntegrationDatabase, insertUser, openIntegrationDatabase } from '@agents/testing/integration-database';
 
 describe('DatabaseService.getManyPrepared', () => {
   let database: IntegrationDatabase;

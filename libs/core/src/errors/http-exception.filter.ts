@@ -9,7 +9,7 @@ import { isDatabaseUnavailable } from './database-errors';
  */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
 
-/** The error body of every non-OpenAI route (API.md §0). */
+/** The error body of every non-OpenAI route (docs/http-api.md § Errors). */
 export interface ErrorBody {
   error: string;
   message: string;
@@ -70,9 +70,9 @@ export type ErrorFormatter = (
 const prefixFormatters: { prefix: string; format: ErrorFormatter }[] = [];
 
 /**
- * Formats every error under a path prefix with `format` instead of API.md §0's body — including
- * errors raised before routing (malformed JSON, 413, unknown route). The OpenAI-compatible API
- * registers its envelope this way.
+ * Formats every error under a path prefix with `format` instead of the error body of
+ * docs/http-api.md § Errors — including errors raised before routing (malformed JSON, 413, unknown
+ * route). The OpenAI-compatible API registers its envelope this way.
  */
 export function formatErrorsUnder(prefix: string, format: ErrorFormatter): void {
   const existing = prefixFormatters.find((f) => f.prefix === prefix);

@@ -38,7 +38,7 @@ export function decodeCursor(cursor: string, idPattern?: RegExp): KeysetPosition
   return { at, id };
 }
 
-/** The list envelope of API.md §2, shared by every cursor-paginated route. */
+/** The list envelope (docs/http-api.md § Pagination), shared by every cursor-paginated route. */
 export interface Page<T> {
   object: 'list';
   data: T[];

@@ -1,10 +1,14 @@
 import 'reflect-metadata';
 import type { ArgumentMetadata } from '@nestjs/common';
 import { ValidationFailedError, strictValidationPipe, type FieldProblem } from '@agents/core';
-import { AvatarDto, ModelParametersDto, ToolResourcesDto } from '../../../agents/src/dto/agent-parts.dto';
-import { CreateAgentDto } from '../../../agents/src/dto/create-agent.dto';
-import { ListAgentsQueryDto } from '../../../agents/src/dto/list-agents-query.dto';
-import { UpdateAgentDto } from '../../../agents/src/dto/update-agent.dto';
+import {
+  AvatarDto,
+  CreateAgentDto,
+  ListAgentsQueryDto,
+  ModelParametersDto,
+  ToolResourcesDto,
+  UpdateAgentDto,
+} from '@agents/agents';
 
 const FILE_ID = '5f0c7d2e-8a4b-4c1d-9e3f-1a2b3c4d5e6f';
 

@@ -163,9 +163,9 @@ export class PredictionDto {
 }
 
 /**
- * OpenAI's chat-completions request (API.md §5). `model` is an agent id the caller may USE; the
- * agent's provider, model, instructions, parameters and tools apply, and the sampling parameters
- * here override the agent's within the same bounds.
+ * OpenAI's chat-completions request (docs/http-api.md § OpenAI-compatible API). `model` is an agent
+ * id the caller may USE; the agent's provider, model, instructions, parameters and tools apply, and
+ * the sampling parameters here override the agent's within the same bounds.
  */
 export class ChatCompletionRequestDto {
   /**
