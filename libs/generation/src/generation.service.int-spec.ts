@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AgentsRepository, type AgentEntity } from '@agents/agents';
-import { AclRepository } from '@agents/acl';
-import { loadConfig } from '@agents/core';
-import { ChatProviderFactory, ContextBudget, ProviderRegistry } from '@agents/providers';
+import type { AgentEntity } from '@agents/agents';
 import {
   InMemoryEventBus,
   InMemoryGenerationState,
@@ -10,20 +7,17 @@ import {
   type EventBus,
   type StreamEvent,
 } from '@agents/streaming';
-import { VersionsRepository, takeSnapshot } from '@agents/versions';
-import { agentEntity } from '@agents/testing/entity-factories';
+import { generationService, seedConversationTurn } from '@agents/testing/generation-fixtures';
 import { startFakeOpenAI, type FakeOpenAI } from '@agents/testing/fake-openai';
-import { type IntegrationDatabase, insertUser, openIntegrationDatabase } from '@agents/testing/integration-database';
+import { type IntegrationDatabase, openIntegrationDatabase } from '@agents/testing/integration-database';
 import {
-  ConversationEntity,
-  ConversationsRepository,
-  MessageEntity,
+  type MessageEntity,
   MessagesRepository,
   type CompletionGenerationJob,
   type ConversationGenerationJob,
 } from '@agents/chat';
 import { STREAM_LOST_FAILURE } from './generation-runner';
-import { GenerationService, SHUTDOWN_FAILURE } from './generation.service';
+import { type GenerationService, SHUTDOWN_FAILURE } from './generation.service';
 
 /** The worker's job handler on real PostgreSQL, a real OpenAI-protocol server and the in-process bus. */
 describe('GenerationService', () => {
@@ -32,38 +26,19 @@ describe('GenerationService', () => {
   let bus: InMemoryEventBus;
   let state: InMemoryGenerationState;
   let service: GenerationService;
-  let config: ReturnType<typeof loadConfig>;
   let messages: MessagesRepository;
-  let conversations: ConversationsRepository;
 
   beforeAll(async () => {
     database = await openIntegrationDatabase();
     fake = await startFakeOpenAI();
-    config = loadConfig({
-      DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
-      JWT_SECRET: 'x'.repeat(40),
-      OPENAI_BASE_URL: fake.baseURL,
-      OPENAI_API_KEY: 'sk-test',
-    });
     messages = new MessagesRepository(database.db);
-    conversations = new ConversationsRepository(database.db);
     bus = new InMemoryEventBus();
     state = new InMemoryGenerationState();
     service = serviceOn(bus);
   });
 
-  function serviceOn(eventBus: EventBus): GenerationService {
-    return new GenerationService(
-      database.db,
-      new VersionsRepository(database.db),
-      conversations,
-      messages,
-      new ChatProviderFactory(config, new ProviderRegistry(config)),
-      eventBus,
-      state,
-      new ContextBudget(config),
-    );
-  }
+  const serviceOn = (eventBus: EventBus): GenerationService =>
+    generationService(database, eventBus, state, fake.baseURL);
 
   const deltas = (events: StreamEvent[]) =>
     events.filter((e) => (e.payload as { event?: string }).event === 'on_message_delta');
@@ -81,68 +56,8 @@ describe('GenerationService', () => {
   });
 
   /** An agent with its version 1, a conversation and the user's first message, as the api stores them. */
-  async function seed(agentFields: Partial<AgentEntity> = {}): Promise<ConversationGenerationJob> {
-    const user = await insertUser(database.dataSource);
-    const agent = agentEntity(user.id, agentFields);
-    const agents = new AgentsRepository(database.db, new AclRepository(database.db));
-    await agents.insert(database.dataSource.manager, agent);
-    await new VersionsRepository(database.db).append(database.dataSource.manager, {
-      agentId: agent.id,
-      version: 1,
-      snapshot: takeSnapshot(agent),
-      createdBy: user.id,
-      createdAt: new Date(),
-    });
-    const conversation = Object.assign(new ConversationEntity(), {
-      id: randomUUID(),
-      userId: user.id,
-      agentId: agent.id,
-      title: 'New Chat',
-      createdAt: new Date(),
-      updatedAt: new Date(),
-    });
-    await conversations.insert(database.dataSource.manager, conversation);
-    const userMessage = Object.assign(new MessageEntity(), {
-      id: randomUUID(),
-      conversationId: conversation.id,
-      parentMessageId: null,
-      userId: user.id,
-      sender: 'User',
-      isCreatedByUser: true,
-      text: 'What is 6 x 7?',
-      content: [{ type: 'text', text: 'What is 6 x 7?' }],
-      unfinished: false,
-      error: false,
-      agentId: agent.id,
-      model: null,
-      promptTokens: null,
-      completionTokens: null,
-      createdAt: new Date(),
-    });
-    await messages.insert(database.dataSource.manager, userMessage);
-    await bus.create(conversation.id);
-    const responseMessageId = randomUUID();
-    await state.reserve(
-      {
-        streamId: conversation.id,
-        conversationId: conversation.id,
-        userId: user.id,
-        agentId: agent.id,
-        userMessageId: userMessage.id,
-        responseMessageId,
-      },
-      { maxPerUser: 10 },
-    );
-    return {
-      streamId: conversation.id,
-      conversationId: conversation.id,
-      userId: user.id,
-      agentId: agent.id,
-      agentVersion: 1,
-      userMessageId: userMessage.id,
-      responseMessageId,
-    };
-  }
+  const seed = (agentFields: Partial<AgentEntity> = {}): Promise<ConversationGenerationJob> =>
+    seedConversationTurn(database, bus, state, agentFields);
 
   /** Collects the stream; when the terminal event arrives, reads the response back from the database. */
   async function watch(job: ConversationGenerationJob, readBack = false) {
