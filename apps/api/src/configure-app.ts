@@ -4,7 +4,13 @@ import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { HttpExceptionFilter, rejectUnsafeInput, strictValidationPipe, type AppConfig } from '@agents/core';
+import {
+  ErrorFormatters,
+  HttpExceptionFilter,
+  rejectUnsafeInput,
+  strictValidationPipe,
+  type AppConfig,
+} from '@agents/core';
 import { OPENAI_COMPAT_PREFIX, openAIProcessingTime } from '@agents/openai-compat';
 
 export const BODY_LIMIT = '1mb';
@@ -49,7 +55,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.use(rejectMalformedJson);
   app.use(rejectUnsafeInput);
   app.useGlobalPipes(strictValidationPipe());
-  app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalFilters(new HttpExceptionFilter(app.get(ErrorFormatters)));
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,

@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AclModule } from '@agents/acl';
 import { AgentsModule } from '@agents/agents';
 import { ChatDataModule } from '@agents/chat';
-import { AppConfig, formatErrorsUnder } from '@agents/core';
+import { AppConfig, ErrorFormatters } from '@agents/core';
 import { ProvidersModule } from '@agents/providers';
 import { StreamingModule } from '@agents/streaming';
 import { AgentNamesRepository } from './agent-names.repository';
@@ -46,7 +46,9 @@ import { ResponsesService } from './responses.service';
 })
 export class OpenAICompatModule implements OnModuleInit {
   /** Every error under the prefix — from guards, pipes, services or the body parser — uses OpenAI's envelope. */
+  constructor(private readonly errorFormatters: ErrorFormatters) {}
+
   onModuleInit(): void {
-    formatErrorsUnder(OPENAI_COMPAT_PREFIX, formatOpenAIError);
+    this.errorFormatters.register(OPENAI_COMPAT_PREFIX, formatOpenAIError);
   }
 }

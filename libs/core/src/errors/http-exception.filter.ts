@@ -1,4 +1,12 @@
-import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, TooManyRequestsError, type FieldProblem } from './domain-errors';
 import { isDatabaseUnavailable } from './database-errors';
@@ -67,22 +75,27 @@ export type ErrorFormatter = (
   requestId: string,
 ) => { status: number; body: unknown; headers?: Record<string, string> };
 
-const prefixFormatters: { prefix: string; format: ErrorFormatter }[] = [];
-
 /**
- * Formats every error under a path prefix with `format` instead of the error body of
- * docs/http-api.md § Errors — including errors raised before routing (malformed JSON, 413, unknown
- * route). The OpenAI-compatible API registers its envelope this way.
+ * Which routes answer errors in another transport's shape: formatters by path prefix, covering
+ * errors raised before routing too (malformed JSON, 413, unknown route). One per app, held by
+ * its exception filter; the OpenAI-compatible API registers its envelope this way.
  */
-export function formatErrorsUnder(prefix: string, format: ErrorFormatter): void {
-  const existing = prefixFormatters.find((f) => f.prefix === prefix);
-  if (existing) existing.format = format;
-  else prefixFormatters.push({ prefix, format });
-}
+@Injectable()
+export class ErrorFormatters {
+  private readonly byPrefix = new Map<string, ErrorFormatter>();
 
-function formatterFor(url: string): ErrorFormatter | undefined {
-  const path = url.split('?')[0] ?? url;
-  return prefixFormatters.find((f) => path === f.prefix || path.startsWith(`${f.prefix}/`))?.format;
+  /** Formats every error under `prefix` with `format` instead of the default `{error, message, details?}`. */
+  register(prefix: string, format: ErrorFormatter): void {
+    this.byPrefix.set(prefix, format);
+  }
+
+  for(url: string): ErrorFormatter | undefined {
+    const path = url.split('?')[0] ?? url;
+    for (const [prefix, format] of this.byPrefix) {
+      if (path === prefix || path.startsWith(`${prefix}/`)) return format;
+    }
+    return undefined;
+  }
 }
 
 /** Maps every error to `{error, message, details?}` with a truthful status; never leaks internals. */
@@ -90,11 +103,13 @@ function formatterFor(url: string): ErrorFormatter | undefined {
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly formatters: ErrorFormatters = new ErrorFormatters()) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string }>();
-    const custom = formatterFor(req.originalUrl)?.(exception, String(req.id ?? ''));
+    const custom = this.formatters.for(req.originalUrl)?.(exception, String(req.id ?? ''));
     const { status, body } = custom ?? this.toBody(exception, String(req.id ?? ''));
     if (status >= 500) {
       this.logger.error(
