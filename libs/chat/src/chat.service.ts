@@ -39,6 +39,7 @@ import type { GenerationJob } from './generation-job';
 import { MessageEntity } from './message.entity';
 import { MESSAGE_ID_CONSTRAINT, MessagesRepository } from './messages.repository';
 import { resumeSnapshot } from './resume-snapshot';
+import { isChatMessage, streamEvents } from './stream-events';
 
 const TITLE_LENGTH = 60;
 /** How long a retry waits for a concurrent request with the same idempotency key: 20 × 100 ms. */
@@ -194,17 +195,15 @@ export class ChatService {
         }
         await this.messages.insert(m, userMessage).catch(rethrowTakenMessageId);
       });
-      await this.bus.publish(conversationId, {
-        created: true,
-        message: ChatMessageDto.from(userMessage),
-        streamId: conversationId,
-      });
+      await this.bus.publish(conversationId, streamEvents.created(ChatMessageDto.from(userMessage), conversationId));
       await this.jobs.add(generationJobId(job), job);
     } catch (err) {
       // Release the reservation so the conversation is not blocked by a start that never began.
       await this.state.finish(conversationId, 'failed', 'not started').catch(() => undefined);
       await this.bus
-        .publish(conversationId, { error: 'The message could not be sent; please try again' }, { terminal: true })
+        .publish(conversationId, streamEvents.error('The message could not be sent; please try again'), {
+          terminal: true,
+        })
         .catch(() => undefined);
       throw err;
     }
@@ -266,10 +265,10 @@ export class ChatService {
     if (events) {
       const snapshot = resumeSnapshot(state.streamId, events).resumeState;
       // The created event carries ChatMessageDto.from(the user message), as published by start().
-      const userMessage = snapshot.userMessage as ChatMessageDto | null;
-      if (userMessage?.messageId === state.userMessageId) {
+      const userMessage = snapshot.userMessage;
+      if (isChatMessage(userMessage) && userMessage.messageId === state.userMessageId) {
         return {
-          runSteps: snapshot.runSteps as Record<string, unknown>[],
+          runSteps: snapshot.runSteps,
           aggregatedContent: snapshot.aggregatedContent,
           userMessage,
           responseMessageId: snapshot.responseMessageId ?? state.responseMessageId,

@@ -9,6 +9,7 @@ export { GENERATION_JOBS, generationJobId, streamIdOfJob, type GenerationJobs } 
 export { ChatMessageDto, ConversationDto } from './dto/conversation.dto';
 export { IdempotencyRepository } from './idempotency.repository';
 export { resumeSnapshot, type SyncPayload } from './resume-snapshot';
+export * from './stream-events';
 export { SseConnections } from './sse-connections';
 export { ChatAvailabilityGuard } from './chat-availability.guard';
 export { SSE_HEADERS, SSE_PING } from './stream-responder';

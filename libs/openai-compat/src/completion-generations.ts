@@ -3,7 +3,13 @@ import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { AgentAccessPolicy, AgentsRepository, type AgentEntity } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
-import { GENERATION_JOBS, generationJobId, type CompletionGenerationJob, type GenerationJobs } from '@agents/chat';
+import {
+  GENERATION_JOBS,
+  generationJobId,
+  streamEvents,
+  type CompletionGenerationJob,
+  type GenerationJobs,
+} from '@agents/chat';
 import { AGENT_ID_PATTERN, AppConfig, ForbiddenError, NotFoundError, settlesWithin } from '@agents/core';
 import {
   EVENT_BUS,
@@ -160,7 +166,7 @@ export class CompletionGenerations {
       await subscription?.close();
       await this.state.finish(streamId, 'failed', 'not started').catch(() => undefined);
       await this.bus
-        .publish(streamId, { error: 'The generation could not be started' }, { terminal: true })
+        .publish(streamId, streamEvents.error('The generation could not be started'), { terminal: true })
         .catch(() => undefined);
       throw err;
     }
