@@ -5,6 +5,7 @@ export * from './conversations.repository';
 export * from './message.entity';
 export * from './messages.repository';
 export * from './generation-job';
+export * from './generation-launcher';
 export { GENERATION_JOBS, generationJobId, streamIdOfJob, type GenerationJobs } from './generation-queue';
 export { ChatMessageDto, ConversationDto } from './dto/conversation.dto';
 export { IdempotencyRepository } from './idempotency.repository';
