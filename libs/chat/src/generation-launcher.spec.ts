@@ -35,7 +35,7 @@ describe('GenerationLauncher', () => {
   beforeEach(() => {
     bus = new InMemoryEventBus();
     state = new InMemoryGenerationState();
-    add = jest.fn(() => Promise.resolve());
+    add = jest.fn((_id: string, _job: ConversationGenerationJob) => Promise.resolve());
     const jobs = { add } as unknown as GenerationJobs;
     launcher = new GenerationLauncher(bus, jobs, state, { maxConcurrentGenerations: 2 } as AppConfig);
   });
