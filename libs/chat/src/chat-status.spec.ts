@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '@agents/auth';
 import { InMemoryEventBus, InMemoryGenerationState } from '@agents/streaming';
-import { ChatService } from './chat.service';
+import { ChatStatusService } from './chat-status.service';
 import type { ConversationsRepository } from './conversations.repository';
 import { ChatMessageDto } from './dto/conversation.dto';
 import { MessageEntity } from './message.entity';
 import type { MessagesRepository } from './messages.repository';
 
 /** GET /chat/status: the resume state folded from the stream's log, or rebuilt when the log is gone. */
-describe('ChatService.status', () => {
+describe('ChatStatusService.status', () => {
   const user: AuthUser = { id: randomUUID(), email: 'a@example.com', name: 'A', role: 'USER' };
   let bus: InMemoryEventBus;
   let state: InMemoryGenerationState;
   let stored: MessageEntity;
-  let service: ChatService;
+  let service: ChatStatusService;
   let conversationId: string;
 
   beforeEach(async () => {
@@ -44,21 +44,7 @@ describe('ChatService.status', () => {
     const messages = {
       findById: (id: string) => Promise.resolve(id === stored.id ? stored : null),
     } as unknown as MessagesRepository;
-    // Only what status() uses is real; the rest is never called.
-    const unused = {} as never;
-    service = new ChatService(
-      unused,
-      unused,
-      unused,
-      conversations,
-      messages,
-      bus,
-      unused,
-      state,
-      unused,
-      unused,
-      unused,
-    );
+    service = new ChatStatusService(conversations, messages, bus, state);
     await state.reserve(
       {
         streamId: conversationId,

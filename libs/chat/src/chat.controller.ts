@@ -5,6 +5,7 @@ import { AcceptsStreamTicket, CurrentUser, StreamTickets, type AuthUser } from '
 import { ApiErrors } from '@agents/core';
 import { ChatAvailabilityGuard } from './chat-availability.guard';
 import { ChatService } from './chat.service';
+import { ChatStatusService } from './chat-status.service';
 import { IdempotencyKey, IdempotencyKeyPipe } from './idempotency-key.pipe';
 import {
   AbortChatDto,
@@ -26,6 +27,7 @@ import { StreamResponder } from './stream-responder';
 export class ChatController {
   constructor(
     private readonly chat: ChatService,
+    private readonly chatStatus: ChatStatusService,
     private readonly streams: StreamResponder,
     private readonly sseLimit: SseUserLimit,
     private readonly tickets: StreamTickets,
@@ -98,13 +100,13 @@ export class ChatController {
   /** The caller's running generations. */
   @Get('active')
   async active(@CurrentUser() user: AuthUser): Promise<ActiveJobsDto> {
-    return { activeJobIds: await this.chat.active(user) };
+    return { activeJobIds: await this.chatStatus.active(user) };
   }
 
   /** The latest generation of one of the caller's conversations: running, completed, failed or aborted. */
   @Get('status/:conversationId')
   status(@CurrentUser() user: AuthUser, @Param('conversationId') conversationId: string): Promise<GenerationStatusDto> {
-    return this.chat.status(user, conversationId);
+    return this.chatStatus.status(user, conversationId);
   }
 
   private ticketFor(req: Request, user: AuthUser, streamId: string): StreamTicketDto {

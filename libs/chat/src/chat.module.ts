@@ -6,6 +6,7 @@ import { StreamingModule } from '@agents/streaming';
 import { ChatDataModule } from './chat-data.module';
 import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
+import { ChatStatusService } from './chat-status.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
 import { IdempotencyJanitor, IdempotencyRepository } from './idempotency.repository';
@@ -31,6 +32,7 @@ import { StreamResponder } from './stream-responder';
   providers: [
     ConversationsService,
     ChatService,
+    ChatStatusService,
     IdempotencyRepository,
     IdempotencyJanitor,
     StreamResponder,

@@ -1,44 +1,27 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { AgentAccessPolicy, AgentsRepository } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
 import {
-  AppConfig,
   ConflictError,
   DatabaseService,
   NotFoundError,
-  TooManyRequestsError,
   UnprocessableError,
   ValidationFailedError,
   isUniqueViolation,
 } from '@agents/core';
 import { ContextBudget } from '@agents/providers';
-import {
-  EVENT_BUS,
-  GENERATION_STATE,
-  type EventBus,
-  type GenerationState,
-  type GenerationStateStore,
-  type StreamEvent,
-} from '@agents/streaming';
 import { assertTextWithinBudget } from './context-limits';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
-import {
-  NO_PARENT_MESSAGE_ID,
-  type AbortChatDto,
-  type GenerationStatusDto,
-  type ResumeStateDto,
-  type StartChatDto,
-  type StartChatResponseDto,
-} from './dto/chat.dto';
+import { NO_PARENT_MESSAGE_ID, type AbortChatDto, type StartChatDto, type StartChatResponseDto } from './dto/chat.dto';
 import { ChatMessageDto } from './dto/conversation.dto';
-import { IdempotencyRepository } from './idempotency.repository';
-import { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation-queue';
+import { GenerationLauncher } from './generation-launcher';
 import type { GenerationJob } from './generation-job';
+import { IdempotencyRepository } from './idempotency.repository';
 import { MessageEntity } from './message.entity';
 import { MESSAGE_ID_CONSTRAINT, MessagesRepository } from './messages.repository';
-import { resumeSnapshot } from './resume-snapshot';
+import { streamEvents } from './stream-events';
 
 const TITLE_LENGTH = 60;
 /** How long a retry waits for a concurrent request with the same idempotency key: 20 × 100 ms. */
@@ -46,9 +29,11 @@ const IN_PROGRESS_POLLS = 20;
 const IN_PROGRESS_POLL_MS = 100;
 
 /**
- * Starting and stopping generations. The api never calls a provider: it authorizes USE, stores
- * the user message, reserves the conversation's stream (one running generation per
- * conversation), announces `created`, and enqueues the job for a worker.
+ * Starting and stopping a conversation's generations. The api never calls a provider: it
+ * authorizes USE, reserves the conversation's stream (one running generation per conversation),
+ * stores the conversation and the user message, and has the GenerationLauncher announce `created`
+ * and enqueue the job for a worker. What is chat's own stays here: the rows, their transaction,
+ * idempotent retries.
  */
 @Injectable()
 export class ChatService {
@@ -58,12 +43,9 @@ export class ChatService {
     private readonly agents: AgentsRepository,
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
-    @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
-    @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
-    private readonly config: AppConfig,
     private readonly idempotency: IdempotencyRepository,
     private readonly budget: ContextBudget,
+    private readonly launcher: GenerationLauncher,
   ) {}
 
   /**
@@ -118,28 +100,14 @@ export class ChatService {
 
     const userMessageId = dto.messageId ?? randomUUID();
     const responseMessageId = randomUUID();
-    const reserved = await this.state.reserve(
-      {
-        streamId: conversationId,
-        conversationId,
-        userId: user.id,
-        agentId: agent.id,
-        userMessageId,
-        responseMessageId,
-      },
-      { maxPerUser: this.config.maxConcurrentGenerations },
-    );
-    if (reserved === 'busy') throw busy();
-    if (reserved === 'limit') {
-      throw new TooManyRequestsError(
-        `You already have ${this.config.maxConcurrentGenerations} generations running; wait for one to finish`,
-        5,
-      );
-    }
-    if (!(await this.bus.create(conversationId))) {
-      await this.state.finish(conversationId, 'failed', 'stream already open');
-      throw busy();
-    }
+    await this.launcher.reserve({
+      streamId: conversationId,
+      conversationId,
+      userId: user.id,
+      agentId: agent.id,
+      userMessageId,
+      responseMessageId,
+    });
     const now = new Date();
     const userMessage = Object.assign(new MessageEntity(), {
       id: userMessageId,
@@ -174,40 +142,30 @@ export class ChatService {
       userMessageId: userMessage.id,
       responseMessageId,
     };
-    try {
-      await this.db.transaction(async (m) => {
-        if (idempotencyKey !== undefined) await this.idempotency.complete(m, user.id, idempotencyKey, response);
-        if (!conversation) {
-          await this.conversations.insert(
-            m,
-            Object.assign(new ConversationEntity(), {
-              id: conversationId,
-              userId: user.id,
-              agentId: agent.id,
-              title: dto.text.slice(0, TITLE_LENGTH).trim() || 'New Chat',
-              createdAt: now,
-              updatedAt: now,
-            }),
-          );
-        } else {
-          await this.conversations.touch(m, conversationId, now);
-        }
-        await this.messages.insert(m, userMessage).catch(rethrowTakenMessageId);
-      });
-      await this.bus.publish(conversationId, {
-        created: true,
-        message: ChatMessageDto.from(userMessage),
-        streamId: conversationId,
-      });
-      await this.jobs.add(generationJobId(job), job);
-    } catch (err) {
-      // Release the reservation so the conversation is not blocked by a start that never began.
-      await this.state.finish(conversationId, 'failed', 'not started').catch(() => undefined);
-      await this.bus
-        .publish(conversationId, { error: 'The message could not be sent; please try again' }, { terminal: true })
-        .catch(() => undefined);
-      throw err;
-    }
+    await this.launcher.launch(job, {
+      onBeforeEnqueue: () =>
+        this.db.transaction(async (m) => {
+          if (idempotencyKey !== undefined) await this.idempotency.complete(m, user.id, idempotencyKey, response);
+          if (!conversation) {
+            await this.conversations.insert(
+              m,
+              Object.assign(new ConversationEntity(), {
+                id: conversationId,
+                userId: user.id,
+                agentId: agent.id,
+                title: dto.text.slice(0, TITLE_LENGTH).trim() || 'New Chat',
+                createdAt: now,
+                updatedAt: now,
+              }),
+            );
+          } else {
+            await this.conversations.touch(m, conversationId, now);
+          }
+          await this.messages.insert(m, userMessage).catch(rethrowTakenMessageId);
+        }),
+      created: streamEvents.created(ChatMessageDto.from(userMessage), conversationId),
+      failureMessage: 'The message could not be sent; please try again',
+    });
     return response;
   }
 
@@ -220,87 +178,11 @@ export class ChatService {
     if (!streamId) {
       throw new ValidationFailedError([{ field: 'streamId', message: 'give streamId, conversationId or abortKey' }]);
     }
-    if (!(await this.conversations.findOwned(user.id, streamId)) || !(await this.bus.exists(streamId))) {
+    if (!(await this.conversations.findOwned(user.id, streamId)) || !(await this.launcher.isLive(streamId))) {
       throw new NotFoundError('No generation found for this stream');
     }
-    // The flag first, then the message: a worker that listens already gets the message, one that
-    // has not started yet (the job is queued) finds the flag when it starts.
-    await this.state.requestAbort(streamId);
-    await this.bus.publishControl(streamId, { type: 'abort' });
+    await this.launcher.abort(streamId);
     return streamId;
-  }
-
-  /** The caller's running generations. */
-  active(user: AuthUser): Promise<string[]> {
-    return this.state.activeFor(user.id);
-  }
-
-  /**
-   * The latest generation of one of the caller's conversations (docs/http-api.md § Chat); another's
-   * is as unknown as none. Its content and resume state are folded from the stream's events,
-   * exactly like the `resume=true` sync frame.
-   */
-  async status(user: AuthUser, conversationId: string): Promise<GenerationStatusDto> {
-    if (!(await this.conversations.findOwned(user.id, conversationId))) return { active: false };
-    const state = await this.state.get(conversationId);
-    if (state?.userId !== user.id) return { active: false };
-    const resumeState = await this.resumeStateOf(state);
-    return {
-      active: state.status === 'running',
-      streamId: state.streamId,
-      status: state.status,
-      aggregatedContent: resumeState.aggregatedContent,
-      createdAt: state.createdAt,
-      resumeState,
-    };
-  }
-
-  /**
-   * The generation's resume state, from its stream's log when that log still holds the whole
-   * generation (it begins with this generation's `created` event); otherwise — the log expired,
-   * was capped, or is not yet this generation's — from the state's text as one text part and the
-   * stored user message.
-   */
-  private async resumeStateOf(state: GenerationState): Promise<ResumeStateDto> {
-    const events = await this.backlogOf(state.streamId);
-    if (events) {
-      const snapshot = resumeSnapshot(state.streamId, events).resumeState;
-      // The created event carries ChatMessageDto.from(the user message), as published by start().
-      const userMessage = snapshot.userMessage as ChatMessageDto | null;
-      if (userMessage?.messageId === state.userMessageId) {
-        return {
-          runSteps: snapshot.runSteps as Record<string, unknown>[],
-          aggregatedContent: snapshot.aggregatedContent,
-          userMessage,
-          responseMessageId: snapshot.responseMessageId ?? state.responseMessageId,
-          conversationId: state.conversationId,
-        };
-      }
-    }
-    const stored = await this.messages.findById(state.userMessageId);
-    return {
-      runSteps: [],
-      aggregatedContent: state.aggregatedContent === '' ? [] : [{ type: 'text', text: state.aggregatedContent }],
-      userMessage: stored ? ChatMessageDto.from(stored) : null,
-      responseMessageId: state.responseMessageId,
-      conversationId: state.conversationId,
-    };
-  }
-
-  /**
-   * The events a stream's log holds now, or null once the log is gone. Both bus adapters hand a
-   * subscription its backlog before `subscribe` resolves, so subscribing from the start and closing
-   * at once reads exactly the log.
-   */
-  private async backlogOf(streamId: string): Promise<StreamEvent[] | null> {
-    const events: StreamEvent[] = [];
-    const subscription = await this.bus.subscribe(streamId, '0', (event) => {
-      events.push(event);
-    });
-    if (!subscription) return null;
-    const backlog = [...events];
-    await subscription.close();
-    return backlog;
   }
 
   /** Owner check for the SSE route: a stranger's stream does not exist. */
@@ -369,8 +251,4 @@ function rethrowTakenMessageId(err: unknown): never {
     throw new ConflictError('messageId is already in use; choose another or omit it');
   }
   throw err;
-}
-
-function busy(): ConflictError {
-  return new ConflictError('A generation is already running in this conversation; wait for it or abort it');
 }

@@ -1,32 +1,21 @@
 import type { StreamEvent } from '@agents/streaming';
 import type { ContentPart } from './message.entity';
+import { readStreamEvent } from './stream-events';
 
 /** The first frame of a `resume=true` stream: where the answer stands, so a client can redraw it at once. */
 export interface SyncPayload {
   sync: true;
   resumeState: {
-    runSteps: unknown[];
+    /** The run steps as their `on_run_step` events carried them. */
+    runSteps: Record<string, unknown>[];
     aggregatedContent: ContentPart[];
+    /** The `created` event's message as published (see isChatMessage to rely on its fields). */
     userMessage: unknown;
     responseMessageId: string | null;
     conversationId: string;
   };
   /** Always empty: every event after the snapshot follows as its own frame. */
   pendingEvents: [];
-}
-
-type ToolCallPart = Extract<ContentPart, { type: 'tool_call' }>;
-
-/** The parts of the stream payloads (docs/http-api.md § Streams) a snapshot reads; anything else is passed over. */
-interface EventPayload {
-  created?: boolean;
-  message?: unknown;
-  event?: string;
-  data?: {
-    stepDetails?: { message_creation?: { message_id?: string } };
-    delta?: { content?: { text?: unknown; think?: unknown }[] };
-    result?: { tool_call?: ToolCallPart['tool_call'] };
-  };
 }
 
 /**
@@ -49,35 +38,30 @@ export function resumeSnapshot(streamId: string, events: readonly StreamEvent[])
     else content.push(type === 'text' ? { type, text: piece } : { type, think: piece });
   };
   for (const { payload } of events) {
-    if (typeof payload !== 'object' || payload === null) continue;
-    const p = payload as EventPayload;
-    if (p.created === true) {
-      state.userMessage = p.message ?? null;
-      continue;
-    }
-    const data = p.data;
-    switch (p.event) {
-      case 'on_run_step':
-        state.runSteps.push(data);
-        state.responseMessageId ??= data?.stepDetails?.message_creation?.message_id ?? null;
+    const event = readStreamEvent(payload);
+    if (!event) continue;
+    switch (event.kind) {
+      case 'created':
+        state.userMessage = event.message;
         break;
-      case 'on_message_delta':
-        for (const part of data?.delta?.content ?? []) {
-          if (typeof part.text === 'string') append('text', part.text);
-        }
+      case 'run_step':
+        state.runSteps.push(event.step);
+        state.responseMessageId ??= event.responseMessageId;
         break;
-      case 'on_reasoning_delta':
-        for (const part of data?.delta?.content ?? []) {
-          if (typeof part.think === 'string') append('think', part.think);
-        }
+      case 'message_delta':
+        append('text', event.text);
         break;
-      case 'on_run_step_completed': {
-        const call = data?.result?.tool_call;
-        if (call) content.push({ type: 'tool_call', tool_call: call });
+      case 'reasoning_delta':
+        append('think', event.text);
         break;
-      }
-      case undefined:
-      default:
+      case 'tool_result':
+        content.push({ type: 'tool_call', tool_call: event.toolCall });
+        break;
+      // Tool-call fragments are summed up by their result; attachments and the end add no content.
+      case 'tool_call_delta':
+      case 'attachment':
+      case 'final':
+      case 'error':
         break;
     }
   }

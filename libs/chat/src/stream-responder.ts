@@ -4,11 +4,29 @@ import { AppConfig, NotFoundError } from '@agents/core';
 import { EVENT_BUS, isEventId, type EventBus, type StreamEvent, type Subscription } from '@agents/streaming';
 import { resumeSnapshot, type SyncPayload } from './resume-snapshot';
 import { SseConnections } from './sse-connections';
+import { readStreamEvent, streamEvents, type StreamPayload } from './stream-events';
 
 /** An SSE frame: `id`, `event: message` (or `error` for a failure) and the JSON payload. */
 export function sseFrame(event: StreamEvent): string {
-  const isError = typeof event.payload === 'object' && event.payload !== null && 'error' in event.payload;
-  return `id: ${event.id}\nevent: ${isError ? 'error' : 'message'}\ndata: ${JSON.stringify(event.payload)}\n\n`;
+  return `id: ${event.id}\nevent: ${sseEventName(readStreamEvent(event.payload))}\ndata: ${JSON.stringify(event.payload)}\n\n`;
+}
+
+/** The SSE `event:` line of a payload: a failure is `error`, so clients can tell it without parsing. */
+function sseEventName(payload: StreamPayload | null): 'message' | 'error' {
+  if (!payload) return 'message';
+  switch (payload.kind) {
+    case 'error':
+      return 'error';
+    case 'created':
+    case 'run_step':
+    case 'message_delta':
+    case 'reasoning_delta':
+    case 'tool_call_delta':
+    case 'tool_result':
+    case 'attachment':
+    case 'final':
+      return 'message';
+  }
 }
 
 /**
@@ -138,6 +156,8 @@ const LOST_STREAM_GRACE_MS = 3_000;
 const LOST_STREAM_POLL_MS = 250;
 
 /** The terminal frame of a stream whose end was lost with Redis' data (no id: it is not in any log). */
-const LOST_STREAM_FRAME = `event: error\ndata: ${JSON.stringify({
-  error: 'The stream was interrupted by a server fault before it ended; what was answered is saved in the conversation',
-})}\n\n`;
+const LOST_STREAM_FRAME = `event: error\ndata: ${JSON.stringify(
+  streamEvents.error(
+    'The stream was interrupted by a server fault before it ended; what was answered is saved in the conversation',
+  ),
+)}\n\n`;

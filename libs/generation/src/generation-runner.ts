@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ProviderError, type ChatProvider, type ChatRequest, type FinishReason } from '@agents/providers';
 import { RedisUnavailableError, StreamNotFoundError, type EventBus } from '@agents/streaming';
-import type { ContentPart } from '@agents/chat';
+import { streamEvents, type ContentPart, type StreamEventPayload } from '@agents/chat';
 import { whenRedisAvailable } from './redis-outage';
 
 /** Why a generation failed when its stream could not take its events (Redis lost them, or stayed down). */
@@ -75,15 +75,7 @@ export class GenerationRunner {
   async run(input: GenerationInput, provider: ChatProvider, signal: AbortSignal): Promise<GenerationOutcome> {
     const stepId = `step_${randomUUID()}`;
     const outcome: GenerationOutcome = { status: 'completed', text: '', reasoning: '', content: [] };
-    await this.publish(input.streamId, {
-      event: 'on_run_step',
-      data: {
-        id: stepId,
-        index: 0,
-        type: 'message_creation',
-        stepDetails: { type: 'message_creation', message_creation: { message_id: input.responseMessageId } },
-      },
-    });
+    await this.publish(input.streamId, streamEvents.runStep(stepId, input.responseMessageId));
 
     let published = false;
     for (let attempt = 0; ; attempt++) {
@@ -93,19 +85,13 @@ export class GenerationRunner {
             // A delta joins the outcome once published: what is stored is what clients could see.
             case 'text':
               published = true;
-              await this.publish(input.streamId, {
-                event: 'on_message_delta',
-                data: { id: stepId, delta: { content: [{ type: 'text', text: event.text }] } },
-              });
+              await this.publish(input.streamId, streamEvents.messageDelta(stepId, event.text));
               outcome.text += event.text;
               await input.onText?.(event.text);
               break;
             case 'reasoning':
               published = true;
-              await this.publish(input.streamId, {
-                event: 'on_reasoning_delta',
-                data: { id: stepId, delta: { content: [{ type: 'think', think: event.text }] } },
-              });
+              await this.publish(input.streamId, streamEvents.reasoningDelta(stepId, event.text));
               outcome.reasoning += event.text;
               break;
             case 'usage':
@@ -153,7 +139,7 @@ export class GenerationRunner {
   }
 
   /** Rides out a short Redis outage; a stream Redis lost (it came back empty) fails the generation. */
-  private publish(streamId: string, payload: unknown): Promise<string> {
+  private publish(streamId: string, payload: StreamEventPayload): Promise<string> {
     return whenRedisAvailable(() => this.bus.publish(streamId, payload));
   }
 }

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { AppConfig, settlesWithin } from '@agents/core';
 import { EVENT_BUS, GENERATION_STATE, type EventBus, type GenerationStateStore } from '@agents/streaming';
-import { ChatMessageDto } from '@agents/chat';
+import { ChatMessageDto, streamEvents } from '@agents/chat';
 import type { GenerationJob } from '@agents/chat';
 import { GENERATION_JOBS, streamIdOfJob, type GenerationJobs } from '@agents/chat';
 import { GenerationService, SHUTDOWN_FAILURE } from './generation.service';
@@ -91,7 +91,9 @@ export class GenerationProcessor implements OnApplicationBootstrap, BeforeApplic
   /** A cut-off generation that could not end itself: its stream and status end here. */
   private async endStuck(job: GenerationJob): Promise<void> {
     await this.state.finish(job.streamId, 'failed', SHUTDOWN_FAILURE).catch(() => undefined);
-    await this.bus.publish(job.streamId, { error: SHUTDOWN_FAILURE }, { terminal: true }).catch(() => undefined);
+    await this.bus
+      .publish(job.streamId, streamEvents.error(SHUTDOWN_FAILURE), { terminal: true })
+      .catch(() => undefined);
   }
 
   /**
@@ -109,7 +111,7 @@ export class GenerationProcessor implements OnApplicationBootstrap, BeforeApplic
     await this.bus
       .publish(
         streamId,
-        { error: LOST_FAILURE, ...(response ? { responseMessage: ChatMessageDto.from(response) } : {}) },
+        streamEvents.error(LOST_FAILURE, response ? { responseMessage: ChatMessageDto.from(response) } : {}),
         { terminal: true },
       )
       .catch(() => undefined); // already ended, or expired: nothing to tell

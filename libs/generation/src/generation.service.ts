@@ -21,7 +21,7 @@ import { ConversationsRepository } from '@agents/chat';
 import { ChatMessageDto, ConversationDto } from '@agents/chat';
 import { MessageEntity } from '@agents/chat';
 import { MessagesRepository } from '@agents/chat';
-import { resumeSnapshot } from '@agents/chat';
+import { resumeSnapshot, streamEvents, type StreamEventPayload } from '@agents/chat';
 import type { CompletionGenerationJob, CompletionResult, ConversationGenerationJob, GenerationJob } from '@agents/chat';
 import { BatchedAppender } from './batched-appender';
 import { providerFailed } from './generation-failure';
@@ -121,8 +121,8 @@ export class GenerationService {
     await this.publishTerminal(
       job.streamId,
       outcome.status === 'failed'
-        ? { error: outcome.error ?? 'The generation failed', completion }
-        : { final: true, completion, ...(outcome.status === 'aborted' ? { aborted: true } : {}) },
+        ? streamEvents.error(outcome.error ?? 'The generation failed', { completion })
+        : streamEvents.completionFinal(completion, outcome.status === 'aborted'),
     );
     return outcome;
   }
@@ -259,24 +259,30 @@ export class GenerationService {
     response: MessageEntity,
   ): Promise<void> {
     if (outcome.status === 'failed') {
-      await this.publishTerminal(job.streamId, {
-        error: outcome.error ?? 'The generation failed',
-        responseMessage: ChatMessageDto.from(response),
-      });
+      await this.publishTerminal(
+        job.streamId,
+        streamEvents.error(outcome.error ?? 'The generation failed', {
+          responseMessage: ChatMessageDto.from(response),
+        }),
+      );
       return;
     }
     const [conversation, request] = await Promise.all([
       retryTransient(() => this.conversations.findOwned(job.userId, job.conversationId)),
       retryTransient(() => this.messages.findById(job.userMessageId)),
     ]);
-    await this.publishTerminal(job.streamId, {
-      final: true,
-      conversation: conversation ? ConversationDto.from(conversation) : null,
-      title: conversation?.title ?? null,
-      requestMessage: request ? ChatMessageDto.from(request) : null,
-      responseMessage: ChatMessageDto.from(response),
-      ...(outcome.status === 'aborted' ? { aborted: true } : {}),
-    });
+    await this.publishTerminal(
+      job.streamId,
+      streamEvents.final(
+        {
+          conversation: conversation ? ConversationDto.from(conversation) : null,
+          title: conversation?.title ?? null,
+          requestMessage: request ? ChatMessageDto.from(request) : null,
+          responseMessage: ChatMessageDto.from(response),
+        },
+        outcome.status === 'aborted',
+      ),
+    );
   }
 
   /** Ends the generation's state, riding out a short Redis outage (state lost with Redis: nothing to end). */
@@ -289,7 +295,7 @@ export class GenerationService {
    * came back empty), a new stream holding just this event still tells a client that reconnects —
    * its ids are above anything the client saw — how the generation ended.
    */
-  private async publishTerminal(streamId: string, payload: unknown): Promise<void> {
+  private async publishTerminal(streamId: string, payload: StreamEventPayload): Promise<void> {
     try {
       await whenRedisAvailable(() => this.bus.publish(streamId, payload, { terminal: true }));
     } catch (err) {

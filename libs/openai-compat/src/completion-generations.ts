@@ -3,15 +3,14 @@ import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { AgentAccessPolicy, AgentsRepository, type AgentEntity } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
-import { GENERATION_JOBS, generationJobId, type CompletionGenerationJob, type GenerationJobs } from '@agents/chat';
-import { AGENT_ID_PATTERN, AppConfig, ForbiddenError, NotFoundError, settlesWithin } from '@agents/core';
 import {
-  EVENT_BUS,
-  GENERATION_STATE,
-  type EventBus,
-  type GenerationStateStore,
-  type Subscription,
-} from '@agents/streaming';
+  GenerationBusyError,
+  GenerationLauncher,
+  GenerationLimitError,
+  type CompletionGenerationJob,
+} from '@agents/chat';
+import { AGENT_ID_PATTERN, AppConfig, ForbiddenError, NotFoundError, settlesWithin } from '@agents/core';
+import { EVENT_BUS, type EventBus, type Subscription } from '@agents/streaming';
 import { AgentNamesRepository } from './agent-names.repository';
 import { readGenerationEvent, type GenerationEvent } from './generation-events';
 import { OpenAIError } from './openai-error';
@@ -45,8 +44,7 @@ export class CompletionGenerations {
     private readonly access: AgentAccessPolicy,
     private readonly agents: AgentsRepository,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
-    @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
-    @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
+    private readonly launcher: GenerationLauncher,
     private readonly config: AppConfig,
     private readonly names: AgentNamesRepository,
   ) {}
@@ -123,18 +121,18 @@ export class CompletionGenerations {
       overrides: input.overrides,
     };
     // Completions count against the same per-user limit as chat: both hold a worker slot and a provider call.
-    const reserved = await this.state.reserve(
-      {
+    try {
+      await this.launcher.reserve({
         streamId,
         conversationId: streamId,
         userId: user.id,
         agentId: agent.id,
         userMessageId: streamId,
         responseMessageId: job.responseMessageId,
-      },
-      { maxPerUser: this.config.maxConcurrentGenerations },
-    );
-    if (reserved !== 'reserved') {
+      });
+    } catch (err) {
+      // A fresh stream id is never busy: only the user's limit can refuse it, in OpenAI's words.
+      if (!(err instanceof GenerationLimitError || err instanceof GenerationBusyError)) throw err;
       throw new OpenAIError(
         429,
         `You already have ${this.config.maxConcurrentGenerations} generations running; wait for one to finish.`,
@@ -145,26 +143,27 @@ export class CompletionGenerations {
       );
     }
     let ended = false;
-    let subscription: Subscription | null = null;
-    try {
-      await this.bus.create(streamId);
-      subscription = await this.bus.subscribe(streamId, '0', (event) => {
-        if (event.terminal) ended = true;
-        for (const parsed of readGenerationEvent(event.payload)) {
-          if (parsed.type !== 'other') onEvent(parsed);
-        }
-      });
-      if (!subscription) throw new Error(`stream ${streamId} vanished before it started`);
-      await this.jobs.add(generationJobId(job), job);
-    } catch (err) {
-      await subscription?.close();
-      await this.state.finish(streamId, 'failed', 'not started').catch(() => undefined);
-      await this.bus
-        .publish(streamId, { error: 'The generation could not be started' }, { terminal: true })
-        .catch(() => undefined);
-      throw err;
-    }
-    const sub = subscription;
+    // Set by the launch's first step; a holder, as TypeScript does not follow assignments in callbacks.
+    const listening: { subscription?: Subscription | null } = {};
+    await this.launcher.launch(job, {
+      // Subscribed before the job is queued, so not one event is missed.
+      onBeforeEnqueue: async () => {
+        listening.subscription = await this.bus.subscribe(streamId, '0', (event) => {
+          if (event.terminal) ended = true;
+          for (const parsed of readGenerationEvent(event.payload)) {
+            if (parsed.type !== 'other') onEvent(parsed);
+          }
+        });
+        if (!listening.subscription) throw new Error(`stream ${streamId} vanished before it started`);
+      },
+      // Closed before the stream's error is published: the caller hears of the failure once, thrown.
+      onFailure: async () => {
+        await listening.subscription?.close();
+      },
+      failureMessage: 'The generation could not be started',
+    });
+    const sub = listening.subscription;
+    if (!sub) throw new Error(`stream ${streamId} vanished before it started`);
     return {
       streamId,
       agent,
@@ -181,8 +180,7 @@ export class CompletionGenerations {
   private async abort(streamId: string, ended: () => boolean, subscription: Subscription): Promise<void> {
     if (!ended()) {
       try {
-        await this.state.requestAbort(streamId);
-        await this.bus.publishControl(streamId, { type: 'abort', reason: 'client disconnected' });
+        await this.launcher.abort(streamId, 'client disconnected');
       } catch {
         // Redis is down: the worker cannot publish either, and the stream ends when it comes back
       }

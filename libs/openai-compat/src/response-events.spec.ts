@@ -1,5 +1,5 @@
 import type { CompletionResult } from '@agents/chat';
-import { ResponseEvents, type ResponseSettings } from './response-events';
+import { ResponseEvents, ResponseFold, type ResponseSettings } from './response-events';
 
 const settings: ResponseSettings = {
   id: 'resp_1',
@@ -115,5 +115,37 @@ describe('ResponseEvents', () => {
 
   it('ignores what the Responses shape does not surface (server-side tool calls)', () => {
     expect(new ResponseEvents(settings).delta({ type: 'tool_call', stepId: 's', args: '{}' })).toEqual([]);
+  });
+});
+
+describe('ResponseFold', () => {
+  const types = (step: ReturnType<ResponseFold['next']>): string[] =>
+    step.type === 'none' ? [] : step.events.map((e) => e.type);
+
+  it('puts the opening events ahead of the first event, once, and ends once', () => {
+    const fold = new ResponseFold(new ResponseEvents(settings));
+    expect(fold.next({ type: 'other' })).toEqual({ type: 'none' });
+    expect(types(fold.next({ type: 'text', text: 'Bon' }))).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+    ]);
+    expect(fold.open()).toEqual([]);
+    const end = fold.next({ type: 'final', result: result({ text: 'Bon' }) });
+    expect(end).toMatchObject({ type: 'end', text: 'Bon', response: { status: 'completed' } });
+    expect(end.type === 'end' && end.error).toBeFalsy();
+    expect(fold.next({ type: 'text', text: 'late' })).toEqual({ type: 'none' });
+  });
+
+  it('ends a failed generation with response.failed and the error a JSON answer carries', () => {
+    const fold = new ResponseFold(new ResponseEvents(settings));
+    expect(fold.open().map((e) => e.type)).toEqual(['response.created', 'response.in_progress']);
+    const failure = result({ status: 'failed', text: 'par', failure: { kind: 'rate_limit', httpStatus: 429 } });
+    const end = fold.next({ type: 'error', message: 'Slow down', result: failure });
+    expect(types(end)).toEqual(['response.failed']);
+    expect(end).toMatchObject({ type: 'end', text: 'par', error: { status: 429 } });
+    expect(fold.storeFailed()).toMatchObject({ response: { status: 'failed' }, error: { status: 500 } });
   });
 });

@@ -8,7 +8,7 @@ import type {
   ResponseStreamEvent,
 } from 'openai/resources/responses/responses';
 import type { GenerationEvent } from './generation-events';
-import { responseErrorCode } from './openai-error';
+import { OpenAIError, generationFailed, responseErrorCode } from './openai-error';
 
 /**
  * A Responses API object as this service returns it: OpenAI's `Response` (the `openai` package's
@@ -214,5 +214,78 @@ export class ResponseEvents {
 
   private next(): number {
     return this.sequence++;
+  }
+}
+
+/** What one generation event makes of a response: nothing, more stream events, or its end. */
+export type ResponseStep =
+  | { type: 'none' }
+  | { type: 'progress'; events: ResponseStreamEvent[] }
+  | {
+      type: 'end';
+      /** The closing stream events (`response.completed`, `.incomplete` or `.failed`). */
+      events: ResponseStreamEvent[];
+      /** The response object as it ended: what is stored and, without streaming, the answer. */
+      response: ResponseObject;
+      /** The answer's text, for the stored turn. */
+      text: string;
+      /** Set when the generation failed: the error a non-streaming request answers with. */
+      error?: OpenAIError;
+    };
+
+/**
+ * Folds a generation's events, in order, into the Responses API's output, knowing nothing of HTTP:
+ * the opening events come first (with the first event, or when {@link open} is called, whichever
+ * is earlier), then the deltas, then one end. Whoever holds the client writes the steps out.
+ */
+export class ResponseFold {
+  private opened = false;
+  private ended = false;
+
+  constructor(private readonly builder: ResponseEvents) {}
+
+  /** The opening events (`response.created`, `response.in_progress`) unless they were already given. */
+  open(): ResponseStreamEvent[] {
+    if (this.opened) return [];
+    this.opened = true;
+    return this.builder.start();
+  }
+
+  next(event: GenerationEvent): ResponseStep {
+    if (this.ended) return { type: 'none' };
+    switch (event.type) {
+      case 'other':
+        return { type: 'none' };
+      case 'text':
+      case 'tool_call': {
+        const events = [...this.open(), ...this.builder.delta(event)];
+        return events.length === 0 ? { type: 'none' } : { type: 'progress', events };
+      }
+      case 'final': {
+        this.ended = true;
+        const opening = this.open();
+        const { events, response } = this.builder.finish(event.result);
+        return { type: 'end', events: [...opening, ...events], response, text: event.result.text };
+      }
+      case 'error': {
+        this.ended = true;
+        const opening = this.open();
+        const { events, response } = this.builder.fail(event.message, event.result);
+        return {
+          type: 'end',
+          events: [...opening, ...events],
+          response,
+          text: event.result?.text ?? '',
+          error: generationFailed(event.message, event.result?.failure),
+        };
+      }
+    }
+  }
+
+  /** The end that replaces a response that could not be stored. */
+  storeFailed(): Extract<ResponseStep, { type: 'end' }> {
+    const message = 'The response could not be stored';
+    const { events, response } = this.builder.fail(message);
+    return { type: 'end', events, response, text: '', error: new OpenAIError(500, message, 'server_error', null) };
   }
 }

@@ -2,14 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Response as ExpressResponse } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '@agents/auth';
-import type { CompletionResult } from '@agents/chat';
 import { AppConfig } from '@agents/core';
 import { ContextBudget, messageChars, type ChatMessage } from '@agents/providers';
 import { ClientWatch, CompletionGenerations } from './completion-generations';
 import { MAX_MESSAGES } from './dto/chat-completion-request.dto';
 import type { CreateResponseDto } from './dto/create-response.dto';
-import type { GenerationEvent } from './generation-events';
-import { OpenAIError, generationFailed } from './openai-error';
+import { OpenAIError } from './openai-error';
 import {
   conversationFrom,
   definedOnly,
@@ -20,12 +18,31 @@ import {
   type ResponseInputEntry,
 } from './request-mapping';
 import { ResponseEntity } from './response.entity';
-import { ResponseEvents, type ResponseEcho, type ResponseObject } from './response-events';
+import {
+  ResponseEvents,
+  ResponseFold,
+  type ResponseEcho,
+  type ResponseObject,
+  type ResponseStep,
+} from './response-events';
+import { JsonResponseWriter, StreamedResponseWriter, type ResponseWriter } from './response-writers';
 import { APPLIED_SERVICE_TIER } from './dto/shared-parameters.dto';
 import { ResponsesRepository } from './responses.repository';
-import { SseStream, sendOpenAIError } from './sse-stream';
+import { SseStream } from './sse-stream';
 
 const hex = (): string => randomUUID().replace(/-/g, '');
+
+type ResponseEnd = Extract<ResponseStep, { type: 'end' }>;
+
+/** What storing one exchange needs to know of its request. */
+interface StoredTurn {
+  userId: string;
+  agentId: string;
+  /** This turn's input messages (the conversation before it is reached through previous_response_id). */
+  input: ChatMessage[];
+  dto: CreateResponseDto;
+  store: boolean;
+}
 
 function responseNotFound(id: string, param: string | null): OpenAIError {
   return new OpenAIError(404, `Response with id '${id}' not found.`, 'invalid_request_error', 'not_found', param);
@@ -191,75 +208,60 @@ export class ResponsesService {
       store,
       echo: echoOf(dto, truncation),
     });
-    const streaming = dto.stream === true;
+    const fold = new ResponseFold(builder);
     const sse = new SseStream(res, this.config.sseHeartbeatMs);
-    /** Events that arrive before the first two are out wait here. */
-    const early: GenerationEvent[] = [];
-    let ready = false;
+    const writer: ResponseWriter = dto.stream === true ? new StreamedResponseWriter(sse) : new JsonResponseWriter(res);
     const watch = new ClientWatch(res, () => sse.stop());
+    const turn: StoredTurn = { userId: user.id, agentId: agent.id, input: input.messages, dto, store };
 
-    const save = async (response: ResponseObject, text: string): Promise<void> => {
-      if (!store) return;
-      const turn: ChatMessage[] = [...input.messages, { role: 'assistant', content: text }];
-      await this.responses.insert(
-        Object.assign(new ResponseEntity(), {
-          id: response.id,
-          userId: user.id,
-          agentId: agent.id,
-          status: response.status ?? 'completed',
-          body: response,
-          // Only this turn: the conversation before it is reached through previousResponseId.
-          previousResponseId: dto.previous_response_id ?? null,
-          messages: turn,
-          chars: turn.reduce((sum, m) => sum + messageChars(m), 0),
-          conversation: null,
-          createdAt: new Date(response.created_at * 1000),
-        }),
-      );
-    };
-
-    const end = async (event: Extract<GenerationEvent, { type: 'final' | 'error' }>): Promise<void> => {
-      const result: CompletionResult | undefined = event.result;
-      const outcome = event.type === 'final' ? builder.finish(event.result) : builder.fail(event.message, result);
-      try {
-        await save(outcome.response, result?.text ?? '');
-      } catch (err) {
-        this.logger.error({ err, responseId: outcome.response.id }, 'Could not store a response');
-        const failure = builder.fail('The response could not be stored');
-        if (streaming) {
-          for (const e of failure.events) sse.send(e, e.type);
-          sse.end();
-        } else sendOpenAIError(res, new OpenAIError(500, 'The response could not be stored', 'server_error', null));
-        return;
+    const running = await this.generations.start(user, agent, completion, (event) => {
+      if (watch.finished || watch.clientGone) return;
+      const step = fold.next(event);
+      switch (step.type) {
+        case 'none':
+          return;
+        case 'progress':
+          writer.progress(step.events);
+          return;
+        case 'end':
+          watch.finish();
+          void this.end(step, turn, fold, writer);
+          return;
       }
-      if (!streaming) {
-        if (event.type === 'error') sendOpenAIError(res, generationFailed(event.message, result?.failure));
-        else res.status(200).json(outcome.response);
-        return;
-      }
-      for (const e of outcome.events) sse.send(e, e.type);
-      sse.end();
-    };
-
-    const handle = (event: GenerationEvent): void => {
-      if (watch.finished || watch.clientGone || event.type === 'other') return;
-      if (!ready) {
-        early.push(event);
-        return;
-      }
-      if (event.type === 'text' || event.type === 'tool_call') {
-        const out = builder.delta(event);
-        if (streaming) for (const e of out) sse.send(e, e.type);
-        return;
-      }
-      watch.finish();
-      void end(event);
-    };
-
-    const running = await this.generations.start(user, agent, completion, handle);
+    });
     if (!watch.attach(running)) return;
-    if (streaming) for (const e of builder.start()) sse.send(e, e.type);
-    ready = true;
-    for (const event of early.splice(0)) handle(event);
+    // The opening events go out at once, unless the first event already carried them.
+    writer.progress(fold.open());
+  }
+
+  /** Stores the exchange (with `store`), then writes the end; one that cannot be stored ends as a failure. */
+  private async end(step: ResponseEnd, turn: StoredTurn, fold: ResponseFold, writer: ResponseWriter): Promise<void> {
+    try {
+      if (turn.store) await this.save(turn, step.response, step.text);
+    } catch (err) {
+      this.logger.error({ err, responseId: step.response.id }, 'Could not store a response');
+      writer.end(fold.storeFailed());
+      return;
+    }
+    writer.end(step);
+  }
+
+  private async save(turn: StoredTurn, response: ResponseObject, text: string): Promise<void> {
+    const messages: ChatMessage[] = [...turn.input, { role: 'assistant', content: text }];
+    await this.responses.insert(
+      Object.assign(new ResponseEntity(), {
+        id: response.id,
+        userId: turn.userId,
+        agentId: turn.agentId,
+        status: response.status ?? 'completed',
+        body: response,
+        // Only this turn: the conversation before it is reached through previousResponseId.
+        previousResponseId: turn.dto.previous_response_id ?? null,
+        messages,
+        chars: messages.reduce((sum, m) => sum + messageChars(m), 0),
+        conversation: null,
+        createdAt: new Date(response.created_at * 1000),
+      }),
+    );
   }
 }
