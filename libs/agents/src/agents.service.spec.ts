@@ -76,7 +76,7 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[]; bitsOf
     db as unknown as DatabaseService,
     agents as unknown as AgentsRepository,
     versions as unknown as VersionsRepository,
-    new AgentAccessPolicy(acl as unknown as AclService),
+    new AgentAccessPolicy(acl as unknown as AclService, agents as unknown as AgentsRepository),
     acl as unknown as AclService,
     validator,
     config,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { AgentAccessPolicy, AgentsRepository } from '@agents/agents';
+import { AgentAccessPolicy } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
 import {
   ConflictError,
@@ -40,7 +40,6 @@ export class ChatService {
   constructor(
     private readonly db: DatabaseService,
     private readonly access: AgentAccessPolicy,
-    private readonly agents: AgentsRepository,
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
     private readonly idempotency: IdempotencyRepository,
@@ -87,12 +86,10 @@ export class ChatService {
   ): Promise<StartChatResponseDto> {
     const existing = isNewConversation(dto.conversationId) ? null : dto.conversationId!;
     // Independent reads, in parallel: the start path's latency is its round trips.
-    const [, agent, conversation] = await Promise.all([
-      this.access.assertCan(user, dto.agent_id, 'use'),
-      this.agents.findById(dto.agent_id),
+    const [agent, conversation] = await Promise.all([
+      this.access.usableAgent(user, dto.agent_id),
       existing === null ? null : this.conversations.findOwned(user.id, existing),
     ]);
-    if (!agent) throw new NotFoundError(`Agent ${dto.agent_id} not found`);
     assertTextWithinBudget(this.budget, agent.instructions, dto.text);
     if (existing !== null && !conversation) throw new NotFoundError('Conversation not found');
     const conversationId = conversation?.id ?? randomUUID();

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { AgentAccessPolicy, AgentsRepository, type AgentEntity } from '@agents/agents';
+import { AgentAccessPolicy, type AgentEntity } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
 import {
   GenerationBusyError,
@@ -42,7 +42,6 @@ export interface RunningCompletion {
 export class CompletionGenerations {
   constructor(
     private readonly access: AgentAccessPolicy,
-    private readonly agents: AgentsRepository,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly launcher: GenerationLauncher,
     private readonly config: AppConfig,
@@ -56,7 +55,7 @@ export class CompletionGenerations {
   async usableAgent(user: AuthUser, model: string): Promise<AgentEntity> {
     if (!AGENT_ID_PATTERN.test(model)) return this.agentNamed(user, model);
     try {
-      await this.access.assertCan(user, model, 'use');
+      return await this.access.usableAgent(user, model);
     } catch (err) {
       if (err instanceof NotFoundError) throw modelNotFound(model);
       if (err instanceof ForbiddenError) {
@@ -70,9 +69,6 @@ export class CompletionGenerations {
       }
       throw err;
     }
-    const agent = await this.agents.findById(model);
-    if (!agent) throw modelNotFound(model);
-    return agent;
   }
 
   /**
