@@ -198,6 +198,8 @@ export async function startBenchService(name: string, options: { cpuProfile: boo
       AUTH_RATE_LIMIT: '1000000',
       OPENAI_COMPAT_RATE_LIMIT: '1000000',
       MAX_CONCURRENT_GENERATIONS: '100',
+      // Each bench user holds up to 50 streams (and the memory step 1000 in all): above the per-user cap.
+      MAX_SSE_CONNECTIONS_PER_USER: '10000',
       WORKER_CONCURRENCY: '2000',
       DB_POOL_SIZE: '20',
       SHUTDOWN_DRAIN_SECONDS: '5',
