@@ -640,8 +640,8 @@ async function measureSequential(
 
 /**
  * Part A's list without the grants: the author's own agents, built like listVisibleTo builds its
- * query (same columns, keyset and order), for `AgentsRepository.listVisibleTo` to be swapped with
- * while the author-only baseline is measured through HTTP.
+ * query (same columns, keyset and order), for `AgentsRepository.pageVisibleTo` (what the list route
+ * calls) to be swapped with while the author-only baseline is measured through HTTP.
  */
 function authorOnlyList(database: DatabaseService) {
   return (viewer: { id: string }, filter: AgentListFilter): Promise<AgentEntity[]> => {
@@ -825,12 +825,15 @@ async function runPartB(opts: {
     extras.push({ label, ...m, plan: await explain(database.dataSource, sql, parameters) });
   }
 
-  // The author-only baseline: listVisibleTo swapped for the author's own agents, same pages.
+  // The author-only baseline: the list route's pageVisibleTo swapped for the author's own agents
+  // (all of them editable by their author, so no per-row EDIT probe), same pages.
   const repository = app.get(AgentsRepository);
-  const original = repository.listVisibleTo.bind(repository);
+  const original = repository.pageVisibleTo.bind(repository);
   const authorOnlyHttp: AclResult['authorOnlyHttp'] = [];
   const authorQueries: Record<string, [string, unknown[]]> = {};
-  repository.listVisibleTo = authorOnlyList(database);
+  const authorOnly = authorOnlyList(database);
+  repository.pageVisibleTo = async (viewer, filter) =>
+    (await authorOnly(viewer, filter)).map((agent) => ({ agent, canEdit: true }));
   try {
     const walk = await walkToLastPage(comparatorClient, comparator.id, authored);
     const pages = [...new Set([1, ...aclUsers.map((u) => u.deepPage)])].sort((a, b) => a - b);
@@ -842,7 +845,7 @@ async function runPartB(opts: {
       authorQueries[pageName(page)] = await captureListQuery(comparatorClient, path);
     }
   } finally {
-    repository.listVisibleTo = original;
+    repository.pageVisibleTo = original;
   }
 
   // SQL level: the app's ACL query against the author-only query at the same page number.
@@ -939,7 +942,7 @@ function printPartB(r: AclResult, agents: number): void {
     row(`${u.label}, ACL list`, pageName(u.deepPage), u.deep.rows, u.deep.sequential);
   }
   for (const b of r.authorOnlyHttp)
-    row(`baseline: author-only list (listVisibleTo swapped)`, b.page, b.rows, b.sequential);
+    row(`baseline: author-only list (pageVisibleTo swapped)`, b.page, b.rows, b.sequential);
   for (const b of r.partAHttp)
     row(`part A at 100k: same author, ACL list, owner grants only`, b.page, 20, b.sequential);
   for (const e of r.extras) row(`${e.label.replace(/ first$/, '')} (no target)`, 'first', e.rows, e.sequential);
