@@ -6,7 +6,7 @@ import {
   type EventBus,
   type GenerationState,
   type GenerationStateStore,
-  type StreamEvent,
+  readLog,
 } from '@agents/streaming';
 import { ConversationsRepository } from './conversations.repository';
 import type { GenerationStatusDto, ResumeStateDto } from './dto/chat.dto';
@@ -61,7 +61,7 @@ export class ChatStatusService {
    * stored user message.
    */
   private async resumeStateOf(state: GenerationState): Promise<ResumeStateDto> {
-    const events = await this.backlogOf(state.streamId);
+    const events = await readLog(this.bus, state.streamId);
     if (events) {
       const snapshot = resumeSnapshot(state.streamId, events).resumeState;
       // The created event carries ChatMessageDto.from(the user message), as published by start().
@@ -84,21 +84,5 @@ export class ChatStatusService {
       responseMessageId: state.responseMessageId,
       conversationId: state.conversationId,
     };
-  }
-
-  /**
-   * The events a stream's log holds now, or null once the log is gone. Both bus adapters hand a
-   * subscription its backlog before `subscribe` resolves, so subscribing from the start and closing
-   * at once reads exactly the log.
-   */
-  private async backlogOf(streamId: string): Promise<StreamEvent[] | null> {
-    const events: StreamEvent[] = [];
-    const subscription = await this.bus.subscribe(streamId, '0', (event) => {
-      events.push(event);
-    });
-    if (!subscription) return null;
-    const backlog = [...events];
-    await subscription.close();
-    return backlog;
   }
 }

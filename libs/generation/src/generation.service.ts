@@ -13,8 +13,8 @@ import {
   type EventBus,
   type GenerationState,
   type GenerationStateStore,
-  type StreamEvent,
   StreamNotFoundError,
+  readLog,
 } from '@agents/streaming';
 import { VersionsRepository, type AgentSnapshot, type AgentVersionEntity } from '@agents/versions';
 import { ConversationsRepository } from '@agents/chat';
@@ -206,9 +206,7 @@ export class GenerationService {
       retryTransient(() => this.versions.listNewestFirst(state.agentId, 1)),
     ]);
     if (!conversation || stored) return stored;
-    const events: StreamEvent[] = [];
-    const subscription = await this.bus.subscribe(state.streamId, '0', (event) => events.push(event));
-    await subscription?.close(); // the log so far was handed over before subscribe resolved
+    const events = (await readLog(this.bus, state.streamId)) ?? [];
     const content = resumeSnapshot(state.streamId, events).resumeState.aggregatedContent;
     const text = content.map((part) => (part.type === 'text' ? part.text : '')).join('');
     const reasoning = content.map((part) => (part.type === 'think' ? part.think : '')).join('');

@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError } from '@agents/core';
+import { START_ID } from './event-id';
 
 /** Nest injection token of the process's one {@link EventBus}. */
 export const EVENT_BUS = Symbol('EVENT_BUS');
@@ -160,4 +161,19 @@ export function asControlMessage(value: unknown): ControlMessage | null {
   const { type, reason } = value as Record<string, unknown>;
   if (type !== 'abort') return null;
   return typeof reason === 'string' ? { type, reason } : { type };
+}
+
+/**
+ * A stream's log as it stands: every event so far (both adapters hand the backlog over before
+ * `subscribe` resolves), without waiting for more. Null for an unknown or expired stream.
+ */
+export async function readLog(bus: EventBus, streamId: string): Promise<StreamEvent[] | null> {
+  const events: StreamEvent[] = [];
+  const subscription = await bus.subscribe(streamId, START_ID, (event) => {
+    events.push(event);
+  });
+  if (!subscription) return null;
+  const log = [...events];
+  await subscription.close();
+  return log;
 }
