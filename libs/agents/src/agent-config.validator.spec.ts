@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { CustomEndpointConfig, ValidationFailedError, type AppConfig, type FieldProblem } from '@agents/core';
 import { ProviderRegistry } from '@agents/providers';
-import { ToolRegistry } from '@agents/tools';
+import { McpManager, ToolRegistry } from '@agents/tools';
 import { AgentConfigValidator, withoutUndefined } from './agent-config.validator';
 
 function endpoint(name: string, models: string[] = []): CustomEndpointConfig {
@@ -9,8 +9,12 @@ function endpoint(name: string, models: string[] = []): CustomEndpointConfig {
 }
 
 function validatorWith(...customEndpoints: CustomEndpointConfig[]): AgentConfigValidator {
-  const config = { customEndpoints } as unknown as AppConfig;
-  return new AgentConfigValidator(new ProviderRegistry(config), new ToolRegistry());
+  const config = {
+    customEndpoints,
+    mcpServers: [],
+    webSearch: { provider: 'searxng', url: 'http://searxng:8080', maxResults: 5, timeoutMs: 1000 },
+  } as unknown as AppConfig;
+  return new AgentConfigValidator(new ProviderRegistry(config), new ToolRegistry(config, new McpManager(config)));
 }
 
 describe('AgentConfigValidator.checkProviderAndModel', () => {
@@ -67,24 +71,27 @@ describe('AgentConfigValidator.checkProviderAndModel', () => {
   });
 });
 
-describe('AgentConfigValidator.checkTools', () => {
-  it('names each unknown tool by its index', () => {
-    const problems: FieldProblem[] = [];
-    validatorWith().checkTools(['calculator', 'nope', 'web_search', 'also_nope'], problems);
+describe('AgentConfigValidator.toolProblems', () => {
+  it('names each unknown tool by its index', async () => {
+    const problems = await validatorWith().toolProblems(['calculator', 'nope', 'web_search', 'also_nope']);
     expect(problems.map((p) => p.field)).toEqual(['tools[1]', 'tools[3]']);
     expect(problems[0].message).toContain('nope');
   });
 
-  it('accepts the execute_code alias of code_interpreter', () => {
-    const problems: FieldProblem[] = [];
-    validatorWith().checkTools(['execute_code', 'code_interpreter', 'file_search', 'dalle'], problems);
-    expect(problems).toEqual([]);
+  it('refuses the tools this deployment does not run yet, saying so rather than "unknown"', async () => {
+    const problems = await validatorWith().toolProblems(['execute_code', 'code_interpreter', 'file_search', 'dalle']);
+    expect(problems.map((p) => p.field)).toEqual(['tools[0]', 'tools[1]', 'tools[2]', 'tools[3]']);
+    for (const problem of problems) expect(problem.message).toContain('not available on this deployment');
   });
 
-  it('accepts an absent list', () => {
-    const problems: FieldProblem[] = [];
-    validatorWith().checkTools(undefined, problems);
-    expect(problems).toEqual([]);
+  it('refuses an MCP tool of a server the config file does not name', async () => {
+    const problems = await validatorWith().toolProblems(['search_mcp_nowhere']);
+    expect(problems).toEqual([{ field: 'tools[0]', message: expect.stringContaining('unknown MCP server "nowhere"') }]);
+  });
+
+  it('accepts an absent or empty list', async () => {
+    expect(await validatorWith().toolProblems(undefined)).toEqual([]);
+    expect(await validatorWith().toolProblems([])).toEqual([]);
   });
 });
 

@@ -39,12 +39,14 @@ export class AgentConfigValidator {
     return info.name;
   }
 
-  checkTools(tools: string[] | undefined, problems: FieldProblem[]): void {
-    tools?.forEach((id, i) => {
-      if (!this.tools.resolve(id)) {
-        problems.push({ field: `tools[${i}]`, message: `unknown tool "${id}"; see GET /api/agents/tools` });
-      }
-    });
+  /**
+   * Why the enabled tools cannot be saved, one problem per id (`tools[i]`). Asynchronous: an MCP
+   * tool is checked against its server's listing (a server that is down does not block saving).
+   */
+  async toolProblems(tools: string[] | undefined): Promise<FieldProblem[]> {
+    if (!tools || tools.length === 0) return [];
+    const problems = await this.tools.problems(tools);
+    return problems.map(({ index, message }) => ({ field: `tools[${index}]`, message }));
   }
 
   /**

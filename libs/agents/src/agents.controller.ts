@@ -40,10 +40,13 @@ export class AgentsController {
     private readonly tools: ToolRegistry,
   ) {}
 
-  /** The tools an agent may enable. */
+  /**
+   * The tools this deployment can run, which an agent may enable: the configured built-ins and
+   * every tool of the configured MCP servers (with an entry enabling all of a server's tools).
+   */
   @Get('tools')
-  listTools(): ToolResponseDto[] {
-    return this.tools.list();
+  listTools(): Promise<ToolResponseDto[]> {
+    return this.tools.catalog();
   }
 
   /**

@@ -17,7 +17,7 @@ import {
   newAgentId,
 } from '@agents/core';
 import { ProviderRegistry } from '@agents/providers';
-import { ToolRegistry } from '@agents/tools';
+import { McpManager, ToolRegistry } from '@agents/tools';
 import { type AgentSnapshot, type AgentVersionEntity, type VersionsRepository, takeSnapshot } from '@agents/versions';
 import { agentEntity, authUser, snapshot } from '@agents/testing/entity-factories';
 import { AgentConfigValidator } from './agent-config.validator';
@@ -59,8 +59,17 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[]; bitsOf
     }),
     listNewestFirst: jest.fn(() => Promise.resolve([])),
   };
-  const config = { customEndpoints: [], maxAgentsPerUser: 1000, maxVersionsPerAgent: 1000 } as unknown as AppConfig;
-  const validator = new AgentConfigValidator(new ProviderRegistry(config), new ToolRegistry());
+  const config = {
+    customEndpoints: [],
+    mcpServers: [],
+    webSearch: { provider: 'searxng', url: 'http://searxng:8080', maxResults: 5, timeoutMs: 1000 },
+    maxAgentsPerUser: 1000,
+    maxVersionsPerAgent: 1000,
+  } as unknown as AppConfig;
+  const validator = new AgentConfigValidator(
+    new ProviderRegistry(config),
+    new ToolRegistry(config, new McpManager(config)),
+  );
   // Grants stand in for the database: the author owns the agent, nobody else holds anything.
   const abilities = new AbilityFactory();
   const acl = {

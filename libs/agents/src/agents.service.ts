@@ -66,7 +66,7 @@ export class AgentsService {
   async create(user: AuthUser, dto: CreateAgentDto): Promise<AgentResponseDto> {
     const problems: FieldProblem[] = [];
     const provider = this.validator.checkProviderAndModel(dto.provider, dto.model, problems);
-    this.validator.checkTools(dto.tools, problems);
+    problems.push(...(await this.validator.toolProblems(dto.tools)));
     const model_parameters = this.validator.mergeModelParameters(dto, {}, problems);
     this.validator.throwIfAny(problems);
     assertMayPromote(user, false, dto.is_promoted);
@@ -160,6 +160,8 @@ export class AgentsService {
    */
   async update(user: AuthUser, id: string, dto: UpdateAgentDto, expectedVersion?: number): Promise<AgentResponseDto> {
     this.assertWellFormed(id);
+    // Before the row lock: checking an MCP tool may wait on its server.
+    const toolProblems = await this.validator.toolProblems(dto.tools);
     const agent = await this.db.transaction(async (m) => {
       const current = await this.lockForChange(m, user, id, 'edit', expectedVersion);
       const problems: FieldProblem[] = [];
@@ -167,7 +169,7 @@ export class AgentsService {
         dto.provider !== undefined || dto.model !== undefined
           ? this.validator.checkProviderAndModel(dto.provider ?? current.provider, dto.model ?? current.model, problems)
           : undefined;
-      this.validator.checkTools(dto.tools, problems);
+      problems.push(...toolProblems);
       const touchesParameters =
         dto.model_parameters !== undefined || dto.temperature !== undefined || dto.top_p !== undefined;
       const model_parameters = touchesParameters

@@ -1,4 +1,5 @@
 import type { ChatMessage, ChatParameters, ProviderFailureKind } from '@agents/providers';
+import type { ContentPart, MessageAttachment } from './message.entity';
 
 /** Fields every generation job carries, pinned at start time. */
 interface GenerationJobBase {
@@ -43,6 +44,13 @@ export type GenerationJob = ConversationGenerationJob | CompletionGenerationJob;
 export interface CompletionResult {
   status: 'completed' | 'failed' | 'aborted';
   text: string;
+  /**
+   * The whole run as content parts (text, reasoning, the server-side tool calls with their output),
+   * so a non-streamed answer can show its tool activity. Absent from results of older workers.
+   */
+  content?: ContentPart[];
+  /** What the tools handed the user (citations, images, resources), as the `attachment` events carried them. */
+  attachments?: MessageAttachment[];
   /** `stop`, `length`, `tool_calls`, `content_filter`, or `other` for a vendor value outside those. */
   finishReason: string | null;
   usage: { promptTokens: number; completionTokens: number } | null;

@@ -14,3 +14,4 @@ export * from './stream-events';
 export { SseConnections } from './sse-connections';
 export { ChatAvailabilityGuard } from './chat-availability.guard';
 export { SSE_HEADERS, SSE_PING } from './stream-responder';
+export { ContentFold } from './content-fold';

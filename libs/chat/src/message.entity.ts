@@ -6,6 +6,25 @@ export type ContentPart =
   | { type: 'think'; think: string }
   | { type: 'tool_call'; tool_call: { id: string; name: string; args: string; output?: string } };
 
+/**
+ * What a tool handed the user beside the answer's text, with the call it came from: web search
+ * citations (`citations`), an image (`image`, base64 `data`) or a resource (`resource`).
+ */
+export interface MessageAttachment {
+  type: 'citations' | 'image' | 'resource';
+  toolCallId: string;
+  messageId: string;
+  conversationId: string | null;
+  /** The search, for citations. */
+  query?: string;
+  citations?: { index: number; title: string; url: string; snippet?: string; source?: string; publishedAt?: string }[];
+  mimeType?: string;
+  data?: string;
+  name?: string;
+  uri?: string;
+  text?: string;
+}
+
 @Entity({ name: 'messages' })
 export class MessageEntity {
   @PrimaryColumn({ type: 'uuid' })
@@ -31,6 +50,10 @@ export class MessageEntity {
 
   @Column({ type: 'jsonb' })
   content!: ContentPart[];
+
+  /** The tools' citations, images and resources, as the stream's `attachment` events carried them. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  attachments!: MessageAttachment[];
 
   @Column({ type: 'boolean' })
   unfinished!: boolean;

@@ -1,5 +1,6 @@
 import type { StreamEvent } from '@agents/streaming';
 import { resumeSnapshot } from './resume-snapshot';
+import { streamEvents } from './stream-events';
 
 let seq = 0;
 const ev = (payload: unknown, terminal = false): StreamEvent => ({ id: `1-${seq++}`, payload, terminal });
@@ -45,8 +46,50 @@ describe('resumeSnapshot', () => {
           { type: 'tool_call', tool_call: { id: 'call_1', name: 'calculator', args: '{}', output: '2' } },
           { type: 'text', text: 'Done' },
         ],
+        attachments: [],
       },
     });
+  });
+
+  it('places each tool call where the model began it, filling in its arguments and its result whenever they come', () => {
+    const toolStep = (id: string, index: number, callId: string) =>
+      ev(streamEvents.toolStep(id, index, { id: callId, name: 'calculator' }));
+    const attachment = {
+      type: 'citations' as const,
+      toolCallId: 'call_b',
+      messageId: 'r1',
+      conversationId: 'c1',
+      citations: [{ index: 1, title: 'A', url: 'https://a.example' }],
+    };
+    const snap = resumeSnapshot('c1', [
+      ev(streamEvents.runStep('step_1', 'r1')),
+      text('Let me check.'),
+      toolStep('step_a', 1, 'call_a'),
+      ev(streamEvents.toolCallDelta('step_a', [{ id: 'call_a', name: 'calculator', args: '{"input":' }])),
+      toolStep('step_b', 2, 'call_b'),
+      ev(streamEvents.toolCallDelta('step_b', [{ args: '{"input":"2+2"}' }])),
+      ev(streamEvents.toolCallDelta('step_a', [{ args: '"1+1"}' }])),
+      // The second call finishes first: its part stays second.
+      ev(
+        streamEvents.toolResult('step_b', 2, {
+          id: 'call_b',
+          name: 'calculator',
+          args: '{"input":"2+2"}',
+          output: '4',
+        }),
+      ),
+      ev(streamEvents.attachment(attachment)),
+      ev(streamEvents.runStep('step_3', 'r1', 3)),
+      text('Both done.'),
+    ]);
+    expect(snap.resumeState.aggregatedContent).toEqual([
+      { type: 'text', text: 'Let me check.' },
+      { type: 'tool_call', tool_call: { id: 'call_a', name: 'calculator', args: '{"input":"1+1"}' } },
+      { type: 'tool_call', tool_call: { id: 'call_b', name: 'calculator', args: '{"input":"2+2"}', output: '4' } },
+      { type: 'text', text: 'Both done.' },
+    ]);
+    expect(snap.resumeState.attachments).toEqual([attachment]);
+    expect(snap.resumeState.runSteps.map((s) => s.id)).toEqual(['step_1', 'step_a', 'step_b', 'step_3']);
   });
 
   it('is empty but well-formed before anything was published, and ignores the terminal payload', () => {
@@ -56,6 +99,7 @@ describe('resumeSnapshot', () => {
       userMessage: null,
       runSteps: [],
       aggregatedContent: [],
+      attachments: [],
     });
     const ended = resumeSnapshot('c2', [text('x'), ev({ final: true, responseMessage: { text: 'x' } }, true)]);
     expect(ended.resumeState.aggregatedContent).toEqual([{ type: 'text', text: 'x' }]);

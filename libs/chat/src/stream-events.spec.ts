@@ -10,6 +10,7 @@ const message: ChatMessageDto = {
   isCreatedByUser: true,
   text: 'hi',
   content: [{ type: 'text', text: 'hi' }],
+  attachments: [],
   unfinished: false,
   error: false,
   createdAt: '2026-01-01T00:00:00.000Z',
@@ -67,8 +68,29 @@ describe('stream events', () => {
       calls: [{ id: 'call_1', name: 'calc', args: '{"a"' }],
     });
     const toolCall = { id: 'call_1', name: 'calc', args: '{}', output: '2' };
-    expect(read(streamEvents.toolResult('s2', 1, toolCall))).toEqual({ kind: 'tool_result', toolCall });
-    expect(read(streamEvents.attachment({ file_id: 'f1' }))).toEqual({ kind: 'attachment', data: { file_id: 'f1' } });
+    expect(read(streamEvents.toolResult('s2', 1, toolCall))).toEqual({
+      kind: 'tool_result',
+      stepId: 's2',
+      index: 1,
+      toolCall,
+    });
+    expect(read(streamEvents.toolStep('s2', 1, { id: 'call_1', name: 'calc' }))).toMatchObject({
+      kind: 'run_step',
+      stepId: 's2',
+      index: 1,
+      stepType: 'tool_calls',
+      toolCall: { id: 'call_1', name: 'calc' },
+      responseMessageId: null,
+    });
+    const attachment = {
+      type: 'citations' as const,
+      toolCallId: 'call_1',
+      messageId: 'm1',
+      conversationId: null,
+      citations: [],
+    };
+    expect(read(streamEvents.attachment(attachment))).toEqual({ kind: 'attachment', data: attachment });
+    expect(read({ event: 'attachment', data: { file_id: 'f1' } })).toBeNull();
     expect(
       read(
         streamEvents.final(

@@ -1,7 +1,7 @@
 import type { ProviderFailureKind } from '@agents/providers';
 import type { ChatMessageDto, ConversationDto } from './dto/conversation.dto';
 import type { CompletionResult } from './generation-job';
-import type { ContentPart } from './message.entity';
+import type { ContentPart, MessageAttachment } from './message.entity';
 
 /*
  * The payloads of a generation stream (docs/http-api.md § Streams), in one place. The event bus
@@ -16,13 +16,27 @@ import type { ContentPart } from './message.entity';
 
 type ToolCall = Extract<ContentPart, { type: 'tool_call' }>['tool_call'];
 
-/** The run step that opens an answer: the message the deltas build. */
-export interface RunStep {
-  id: string;
-  index: number;
-  type: 'message_creation';
-  stepDetails: { type: 'message_creation'; message_creation: { message_id: string } };
-}
+/**
+ * A run step: a message the text deltas build (`message_creation`: the answer opens with one, and
+ * text after tool calls opens another), or one tool call the model makes (`tool_calls`). `index`
+ * is the step's place in the answer's content parts.
+ */
+export type RunStep =
+  | {
+      id: string;
+      index: number;
+      type: 'message_creation';
+      stepDetails: { type: 'message_creation'; message_creation: { message_id: string } };
+    }
+  | {
+      id: string;
+      index: number;
+      type: 'tool_calls';
+      stepDetails: { type: 'tool_calls'; tool_calls: { id: string; name: string; args: string; type: 'tool_call' }[] };
+    };
+
+/** What the `attachment` event carries: a tool's citations, image or resource, and whose it is. */
+export type StreamAttachment = MessageAttachment;
 
 /** One fragment of a tool call's arguments, as LibreChat streams them. */
 export interface ToolCallFragment {
@@ -59,7 +73,7 @@ export interface ToolResultPayload {
 }
 export interface AttachmentPayload {
   event: 'attachment';
-  data: Record<string, unknown>;
+  data: StreamAttachment;
 }
 /** The end of a conversation turn: what was stored, so a client can draw it as the database holds it. */
 export interface ChatFinalPayload {
@@ -113,6 +127,21 @@ export const streamEvents = {
       },
     };
   },
+  /** A tool call the model has begun: its arguments follow as `toolCallDelta`s, its output as `toolResult`. */
+  toolStep(stepId: string, index: number, call: { id: string; name: string }): RunStepPayload {
+    return {
+      event: 'on_run_step',
+      data: {
+        id: stepId,
+        index,
+        type: 'tool_calls',
+        stepDetails: {
+          type: 'tool_calls',
+          tool_calls: [{ id: call.id, name: call.name, args: '', type: 'tool_call' }],
+        },
+      },
+    };
+  },
   messageDelta(stepId: string, text: string): MessageDeltaPayload {
     return { event: 'on_message_delta', data: { id: stepId, delta: { content: [{ type: 'text', text }] } } };
   },
@@ -125,7 +154,7 @@ export const streamEvents = {
   toolResult(stepId: string, index: number, toolCall: ToolCall): ToolResultPayload {
     return { event: 'on_run_step_completed', data: { result: { id: stepId, index, tool_call: toolCall } } };
   },
-  attachment(data: Record<string, unknown>): AttachmentPayload {
+  attachment(data: StreamAttachment): AttachmentPayload {
     return { event: 'attachment', data };
   },
   final(turn: Omit<ChatFinalPayload, 'final' | 'aborted'>, aborted: boolean): ChatFinalPayload {
@@ -159,13 +188,24 @@ export const streamEvents = {
  */
 export type StreamPayload =
   | { kind: 'created'; message: unknown }
-  /** `step` is the run step as published (a resume snapshot repeats it as is). */
-  | { kind: 'run_step'; step: Record<string, unknown>; responseMessageId: string | null }
+  /**
+   * `step` is the run step as published (a resume snapshot repeats it as is); `toolCall` is the
+   * call a `tool_calls` step announces.
+   */
+  | {
+      kind: 'run_step';
+      stepId: string;
+      index: number;
+      stepType: 'message_creation' | 'tool_calls';
+      step: Record<string, unknown>;
+      responseMessageId: string | null;
+      toolCall?: { id: string; name: string };
+    }
   | { kind: 'message_delta'; stepId: string; text: string }
   | { kind: 'reasoning_delta'; stepId: string; text: string }
   | { kind: 'tool_call_delta'; stepId: string; calls: ToolCallFragment[] }
-  | { kind: 'tool_result'; toolCall: ToolCall }
-  | { kind: 'attachment'; data: Record<string, unknown> }
+  | { kind: 'tool_result'; stepId: string; index: number; toolCall: ToolCall }
+  | { kind: 'attachment'; data: StreamAttachment }
   | { kind: 'final'; aborted: boolean; completion?: CompletionResult; responseMessage?: ChatMessageDto }
   | { kind: 'error'; message: string; completion?: CompletionResult; responseMessage?: ChatMessageDto };
 
@@ -213,9 +253,33 @@ export function readStreamEvent(payload: unknown): StreamPayload | null {
   switch (payload.event) {
     case 'on_run_step': {
       const details = isObject(data.stepDetails) ? data.stepDetails : {};
+      const index = typeof data.index === 'number' ? data.index : 0;
+      if (data.type === 'tool_calls' || details.type === 'tool_calls') {
+        const first = Array.isArray(details.tool_calls) ? details.tool_calls.find(isObject) : undefined;
+        const toolCall =
+          first && typeof first.id === 'string' && typeof first.name === 'string'
+            ? { id: first.id, name: first.name }
+            : undefined;
+        return {
+          kind: 'run_step',
+          stepId,
+          index,
+          stepType: 'tool_calls',
+          step: data,
+          responseMessageId: null,
+          ...(toolCall ? { toolCall } : {}),
+        };
+      }
       const creation = isObject(details.message_creation) ? details.message_creation : {};
       const messageId = typeof creation.message_id === 'string' ? creation.message_id : null;
-      return { kind: 'run_step', step: data, responseMessageId: messageId };
+      return {
+        kind: 'run_step',
+        stepId,
+        index,
+        stepType: 'message_creation',
+        step: data,
+        responseMessageId: messageId,
+      };
     }
     case 'on_message_delta': {
       const texts = parts.map((part) => part.text).filter((text) => typeof text === 'string');
@@ -238,10 +302,23 @@ export function readStreamEvent(payload: unknown): StreamPayload | null {
     case 'on_run_step_completed': {
       const result = isObject(data.result) ? data.result : {};
       const toolCall = toolCallOf(result.tool_call);
-      return toolCall ? { kind: 'tool_result', toolCall } : null;
+      if (!toolCall) return null;
+      return {
+        kind: 'tool_result',
+        stepId: stringOr(result.id, ''),
+        index: typeof result.index === 'number' ? result.index : -1,
+        toolCall,
+      };
     }
-    case 'attachment':
-      return { kind: 'attachment', data };
+    case 'attachment': {
+      const type = ATTACHMENT_TYPES.find((t) => t === data.type);
+      if (!type || typeof data.toolCallId !== 'string' || typeof data.messageId !== 'string') return null;
+      const conversationId = typeof data.conversationId === 'string' ? data.conversationId : null;
+      return {
+        kind: 'attachment',
+        data: { ...data, type, toolCallId: data.toolCallId, messageId: data.messageId, conversationId },
+      };
+    }
     default:
       return null;
   }
@@ -273,6 +350,8 @@ function toolCallOf(value: unknown): ToolCall | undefined {
   if (typeof id !== 'string' || typeof name !== 'string' || typeof args !== 'string') return undefined;
   return { id, name, args, ...(typeof output === 'string' ? { output } : {}) };
 }
+
+const ATTACHMENT_TYPES: readonly MessageAttachment['type'][] = ['citations', 'image', 'resource'];
 
 const STATUSES: readonly CompletionResult['status'][] = ['completed', 'failed', 'aborted'];
 /** Every failure kind: a Record, so that a kind added to the providers' type must be added here too. */

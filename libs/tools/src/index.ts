@@ -1,2 +1,4 @@
+export * from './tool';
 export * from './tool-registry';
 export * from './tools.module';
+export * from './mcp/mcp-manager';

@@ -1,67 +1,158 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '@agents/core';
+import { CalculatorTool } from './calculator/calculator.tool';
+import { McpManager } from './mcp/mcp-manager';
+import { MCP_ALL_TOOLS_PREFIX, mcpToolId, parseMcpToolId, type ServerTool, type ToolDescriptor } from './tool';
+import { WebSearchTool } from './web-search/web-search.tool';
 
-export interface ToolDefinition {
-  id: string;
-  name: string;
-  description: string;
-  /** Other ids that name the same tool (LibreChat spellings). */
-  aliases: string[];
+/** A tool as `GET /api/agents/tools` lists it: what it is, and whether it can run right now. */
+export interface ToolListing extends ToolDescriptor {
+  /** False for an MCP server's tools while the server is down: enabling them still works. */
+  available: boolean;
 }
 
 /**
- * The tools of docs/http-api.md § Tools and providers. Their implementations arrive with the chat
- * worker; ids are known now.
+ * Tools of the seed's list that run only once their part is built and configured (files, Python,
+ * images): known names, so that enabling one says why it is refused rather than "unknown".
  */
-export const BUILTIN_TOOLS: readonly ToolDefinition[] = [
-  {
-    id: 'calculator',
-    name: 'Calculator',
-    description: 'Evaluates a math expression',
-    aliases: [],
-  },
-  {
-    id: 'code_interpreter',
-    name: 'Code Interpreter',
-    description: 'Runs Python in an isolated sandbox and returns stdout, stderr and files',
-    aliases: ['execute_code'],
-  },
-  {
-    id: 'web_search',
-    name: 'Web Search',
-    description: 'Searches the web and cites its sources',
-    aliases: [],
-  },
-  {
-    id: 'file_search',
-    name: 'File Search',
-    description: "Searches the agent's uploaded files",
-    aliases: [],
-  },
-  {
-    id: 'dalle',
-    name: 'Image Generation',
-    description: 'Generates images from a prompt',
-    aliases: [],
-  },
-];
+const NOT_YET_OFFERED: Readonly<Record<string, string>> = {
+  code_interpreter: 'code_interpreter',
+  execute_code: 'code_interpreter',
+  file_search: 'file_search',
+  dalle: 'dalle',
+};
 
+/** One problem with a list of tool ids, by position. */
+export interface ToolIdProblem {
+  index: number;
+  message: string;
+}
+
+/**
+ * The tools this deployment can run, from one place: the built-ins that are configured
+ * (calculator always; web_search with a search backend) and every tool of the configured MCP
+ * servers. The agents' validation, the tool listing and the worker's run loop all ask it.
+ */
 @Injectable()
-export class ToolRegistry {
-  private readonly byId = new Map<string, ToolDefinition>();
+export class ToolRegistry implements OnApplicationShutdown {
+  private readonly logger = new Logger(ToolRegistry.name);
+  private readonly calculator = new CalculatorTool();
+  private readonly builtins: ServerTool[];
 
-  constructor() {
-    for (const tool of BUILTIN_TOOLS) {
-      this.byId.set(tool.id, tool);
-      for (const alias of tool.aliases) this.byId.set(alias, tool);
+  constructor(
+    config: AppConfig,
+    private readonly mcp: McpManager,
+  ) {
+    this.builtins = [this.calculator, ...(config.webSearch ? [new WebSearchTool(config.webSearch)] : [])];
+  }
+
+  /**
+   * Everything an agent may enable: the built-ins, then per MCP server an entry enabling all its
+   * tools and each tool it listed (connecting to the servers not yet connected).
+   */
+  async catalog(): Promise<ToolListing[]> {
+    const listings: ToolListing[] = this.builtins.map((tool) => ({ ...describe(tool), available: true }));
+    const servers = await Promise.all(
+      this.mcp.serverNames().map(async (server) => ({ server, ...(await this.mcp.toolsOf(server)) })),
+    );
+    for (const { server, tools, available } of servers) {
+      listings.push({
+        id: mcpToolId(MCP_ALL_TOOLS_PREFIX, server),
+        name: `${server} (all tools)`,
+        description: `Every tool of the MCP server "${server}", as it lists them when the agent runs`,
+        parameters: { type: 'object', properties: {} },
+        source: 'mcp',
+        server,
+        available,
+      });
+      for (const tool of tools) listings.push({ ...describe(tool), available });
     }
+    return listings;
   }
 
-  list(): ToolDefinition[] {
-    return [...BUILTIN_TOOLS];
+  /**
+   * Why the given ids cannot be enabled, by position: unknown ids, tools this deployment does not
+   * run, an MCP server that does not exist or (while it answers) has no such tool. An MCP server
+   * that is down does not block saving: its tools are taken on trust.
+   */
+  async problems(ids: readonly string[]): Promise<ToolIdProblem[]> {
+    const problems: ToolIdProblem[] = [];
+    const servers = new Set(this.mcp.serverNames());
+    await Promise.all(
+      ids.map(async (id, index) => {
+        const message = await this.problemWith(id, servers);
+        if (message) problems.push({ index, message });
+      }),
+    );
+    return problems.sort((a, b) => a.index - b.index);
   }
 
-  /** The tool an id (or alias) names, if any. */
-  resolve(id: string): ToolDefinition | undefined {
-    return this.byId.get(id);
+  /**
+   * The tools a run offers the model, for an agent's enabled ids: duplicates folded, a whole MCP
+   * server expanded, ids this deployment no longer runs skipped (logged). Tools of an MCP server
+   * that is down are those of its last listing: their calls fail as tool errors.
+   */
+  async forRun(ids: readonly string[]): Promise<ServerTool[]> {
+    const chosen = new Map<string, ServerTool>();
+    const serverTools = new Map<string, Promise<ServerTool[]>>();
+    const toolsOf = (server: string): Promise<ServerTool[]> => {
+      let tools = serverTools.get(server);
+      if (!tools) {
+        tools = this.mcp.toolsOf(server).then((listed) => listed.tools);
+        serverTools.set(server, tools);
+      }
+      return tools;
+    };
+    const configured = new Set(this.mcp.serverNames());
+    for (const id of ids) {
+      const builtin = this.builtins.find((tool) => tool.id === id);
+      if (builtin) {
+        chosen.set(builtin.id, builtin);
+        continue;
+      }
+      const mcp = parseMcpToolId(id);
+      if (mcp && configured.has(mcp.server)) {
+        const tools = await toolsOf(mcp.server);
+        const picked = mcp.tool === MCP_ALL_TOOLS_PREFIX ? tools : tools.filter((tool) => tool.id === id);
+        for (const tool of picked) chosen.set(tool.id, tool);
+        if (picked.length === 0) this.logger.warn(`Tool ${id} is not offered: its MCP server has not listed it`);
+        continue;
+      }
+      this.logger.warn(`Tool ${id} is not offered: this deployment does not run it`);
+    }
+    return [...chosen.values()];
   }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.calculator.close();
+  }
+
+  private async problemWith(id: string, servers: ReadonlySet<string>): Promise<string | undefined> {
+    if (this.builtins.some((tool) => tool.id === id)) return undefined;
+    if (id === 'web_search') {
+      return 'tool "web_search" is not available: this deployment has no search backend (webSearch in the config file)';
+    }
+    const planned = NOT_YET_OFFERED[id];
+    if (planned) return `tool "${id}" is not available on this deployment; see GET /api/agents/tools`;
+    const mcp = parseMcpToolId(id);
+    if (!mcp) return `unknown tool "${id}"; see GET /api/agents/tools`;
+    if (!servers.has(mcp.server)) {
+      return `unknown MCP server "${mcp.server}" in tool "${id}"; see GET /api/agents/tools`;
+    }
+    if (mcp.tool === MCP_ALL_TOOLS_PREFIX) return undefined;
+    const { tools, available } = await this.mcp.toolsOf(mcp.server);
+    if (!available || tools.some((tool) => tool.id === id)) return undefined;
+    return `MCP server "${mcp.server}" has no tool "${mcp.tool}"; see GET /api/agents/tools`;
+  }
+}
+
+function describe(tool: ServerTool): ToolDescriptor {
+  return {
+    id: tool.id,
+    name: tool.name,
+    description: tool.description,
+    parameters: tool.parameters,
+    source: tool.source,
+    ...(tool.server !== undefined ? { server: tool.server } : {}),
+  };
 }

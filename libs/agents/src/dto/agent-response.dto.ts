@@ -153,14 +153,21 @@ export class AgentVersionListResponseDto {
 }
 
 export class ToolResponseDto {
-  /** @example "calculator" */
+  /** What an agent lists in `tools`, and the function name the model calls. @example "calculator" */
   id!: string;
   /** @example "Calculator" */
   name!: string;
-  /** @example "Evaluates a math expression" */
+  /** @example "Evaluates a math expression (mathjs syntax: units, matrices, functions)" */
   description!: string;
-  /** Other ids accepted for this tool. @example [] */
-  aliases!: string[];
+  /** The JSON Schema of the tool's arguments, as the model is given it. @example {"type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"]} */
+  parameters!: Record<string, unknown>;
+  /** A built-in tool, or a tool of an MCP server of the config file. @example "builtin" */
+  @ApiProperty({ enum: ['builtin', 'mcp'] })
+  source!: 'builtin' | 'mcp';
+  /** The MCP server, for an MCP tool. @example "tickets" */
+  server?: string;
+  /** False while the tool's MCP server does not answer; it can still be enabled. @example true */
+  available!: boolean;
 }
 
 export class MessageResponseDto {

@@ -1,5 +1,5 @@
 import type { ConversationEntity } from '../conversation.entity';
-import type { ContentPart, MessageEntity } from '../message.entity';
+import type { ContentPart, MessageAttachment, MessageEntity } from '../message.entity';
 
 export class ConversationDto {
   /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
@@ -50,6 +50,11 @@ export class ChatMessageDto {
   text!: string;
   /** Structured parts (text, reasoning, tool calls). @example [{"type": "text", "text": "What is our leave policy?"}] */
   content!: ContentPart[];
+  /**
+   * What the answer's tools handed the user (web search citations, images, resources), each with
+   * the `toolCallId` it came from. @example []
+   */
+  attachments!: MessageAttachment[];
   /** True when the generation was aborted or failed before it finished. @example false */
   unfinished!: boolean;
   /** @example false */
@@ -66,6 +71,7 @@ export class ChatMessageDto {
       isCreatedByUser: msg.isCreatedByUser,
       text: msg.text,
       content: msg.content,
+      attachments: msg.attachments ?? [],
       unfinished: msg.unfinished,
       error: msg.error,
       createdAt: msg.createdAt.toISOString(),

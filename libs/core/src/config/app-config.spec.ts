@@ -215,6 +215,41 @@ describe('loadConfig', () => {
       expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: path })).message).toContain('customEndpoints.0.name');
     });
 
+    it('loads a web search backend and MCP servers keyed by name, inferring their transport', () => {
+      const path = writeConfigFile({
+        webSearch: { provider: 'searxng', url: 'http://searxng:8080' },
+        mcpServers: {
+          files: { command: 'npx', args: ['-y', 'some-mcp'], env: { ROOT: '/srv' } },
+          tickets: { url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer t' } },
+          legacy: { type: 'sse', url: 'http://old:9000/sse', callTimeoutMs: 5000 },
+        },
+      });
+      const config = loadConfig(env({ JWT_SECRET: SECRET, CONFIG_PATH: path }));
+      expect(config.webSearch).toMatchObject({ provider: 'searxng', url: 'http://searxng:8080', maxResults: 5 });
+      expect(config.mcpServers.map((s) => [s.name, s.type])).toEqual([
+        ['files', 'stdio'],
+        ['tickets', 'streamable-http'],
+        ['legacy', 'sse'],
+      ]);
+      expect(config.mcpServers[0]).toMatchObject({ command: 'npx', env: { ROOT: '/srv' }, connectTimeoutMs: 10_000 });
+      expect(config.mcpServers[2]?.callTimeoutMs).toBe(5000);
+      expect(config.tools).toEqual({
+        timeoutMs: 30_000,
+        outputMaxChars: 20_000,
+        concurrency: 4,
+        generationTimeoutMs: 600_000,
+      });
+    });
+
+    it('rejects an MCP server without a command or url, or with a name holding "_mcp_", naming it', () => {
+      const noUrl = writeConfigFile({ mcpServers: { a: { type: 'streamable-http' } } });
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: noUrl })).message).toContain('mcpServers.0.url');
+      const badName = writeConfigFile({ mcpServers: { x_mcp_y: { command: 'node' } } });
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: badName })).message).toContain('mcpServers.0.name');
+      const badType = writeConfigFile({ webSearch: { provider: 'google' } });
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: badType })).message).toContain('webSearch.provider');
+    });
+
     it('rejects a file that is not JSON, or does not exist, naming CONFIG_PATH', () => {
       const path = writeConfigFile('{ not json');
       expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: path })).message).toContain('CONFIG_PATH');

@@ -14,6 +14,7 @@ import {
   Min,
   MinLength,
   ValidateBy,
+  ValidateIf,
   ValidateNested,
   validateSync,
   type ValidationError,
@@ -48,6 +49,139 @@ export class CustomEndpointConfig {
   models: string[] = [];
 }
 
+export const WEB_SEARCH_BACKENDS = ['searxng', 'tavily', 'brave'] as const;
+export type WebSearchBackend = (typeof WEB_SEARCH_BACKENDS)[number];
+
+/** The backend of the `web_search` tool; without it the tool is not offered. */
+export class WebSearchConfig {
+  @IsIn(WEB_SEARCH_BACKENDS)
+  provider!: WebSearchBackend;
+
+  /** The backend's URL: SearXNG's base URL (required); Tavily's and Brave's default to their public APIs. */
+  @ValidateIf((o: WebSearchConfig) => o.provider === 'searxng' || o.url !== undefined)
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'url must be an http(s) URL (required for searxng)' },
+  )
+  url?: string;
+
+  /** Tavily's and Brave's key (required for them); SearXNG needs none. */
+  @ValidateIf((o: WebSearchConfig) => o.provider !== 'searxng' || o.apiKey !== undefined)
+  @IsString({ message: 'apiKey is required for tavily and brave' })
+  @MinLength(1)
+  @MaxLength(4096)
+  apiKey?: string;
+
+  /** Results given to the model per search. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  maxResults = 5;
+
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  timeoutMs = 10_000;
+}
+
+export const MCP_TRANSPORTS = ['stdio', 'streamable-http', 'sse'] as const;
+export type McpTransport = (typeof MCP_TRANSPORTS)[number];
+
+/**
+ * One MCP server of the config file's `mcpServers` (an object keyed by the server's name, as in
+ * LibreChat's and Claude Desktop's files). `type` may be left out: `command` means stdio, `url`
+ * means streamable HTTP (with legacy SSE as the fallback).
+ */
+export class McpServerConfig {
+  /** The key it had in `mcpServers`; its tools are named `<tool>_mcp_<name>`. */
+  @IsString()
+  @Matches(/^[a-zA-Z0-9](?:[a-zA-Z0-9-]|_(?!mcp_))*$/, {
+    message: 'server names are letters, digits, _ and - (and may not contain "_mcp_")',
+  })
+  @MaxLength(32)
+  name!: string;
+
+  @IsIn(MCP_TRANSPORTS)
+  type!: McpTransport;
+
+  @ValidateIf((o: McpServerConfig) => o.type === 'stdio' || o.command !== undefined)
+  @IsString({ message: 'command is required for a stdio server' })
+  @MinLength(1)
+  @MaxLength(4096)
+  command?: string;
+
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(4096, { each: true })
+  args: string[] = [];
+
+  /** Extra environment of a stdio server; it inherits only PATH and HOME besides (never the service's secrets). */
+  @ValidateBy({
+    name: 'stringRecord',
+    validator: { validate: isStringRecord, defaultMessage: () => 'env must map names to strings' },
+  })
+  env: Record<string, string> = {};
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  cwd?: string;
+
+  @ValidateIf((o: McpServerConfig) => o.type !== 'stdio' || o.url !== undefined)
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'url must be the http(s) URL of a streamable-http or sse server' },
+  )
+  url?: string;
+
+  @ValidateBy({
+    name: 'stringRecord',
+    validator: { validate: isStringRecord, defaultMessage: () => 'headers must map names to strings' },
+  })
+  headers: Record<string, string> = {};
+
+  /** How long connecting (and listing its tools) may take. */
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  connectTimeoutMs = 10_000;
+
+  /** How long one tool call may take; defaults to TOOL_TIMEOUT_MS. */
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  callTimeoutMs?: number;
+}
+
+function isStringRecord(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length <= 200 &&
+    Object.values(value).every((v) => typeof v === 'string' && v.length <= 8192)
+  );
+}
+
+/**
+ * `mcpServers: {name: {...}}` becomes a list of configs that carry their name, the type inferred.
+ * It reads the raw file (`obj`): class-transformer hands a transform the value after its own pass.
+ */
+const toMcpServerList = ({ obj }: { obj: Record<string, unknown> }): unknown => {
+  const value = obj.mcpServers;
+  if (value === undefined) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.entries(value).map(([name, raw]) => {
+    const server = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+    const type = server.type ?? (typeof server.command === 'string' ? 'stdio' : 'streamable-http');
+    return plainToInstance(McpServerConfig, { ...server, name, type }, { exposeDefaultValues: true });
+  });
+};
+
 export class ConfigFile {
   @IsOptional()
   @IsArray()
@@ -55,6 +189,17 @@ export class ConfigFile {
   @ValidateNested({ each: true })
   @Type(() => CustomEndpointConfig)
   customEndpoints: CustomEndpointConfig[] = [];
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => WebSearchConfig)
+  webSearch?: WebSearchConfig;
+
+  @Transform(toMcpServerList, { toClassOnly: true })
+  @IsArray({ message: 'mcpServers must be an object mapping server names to their settings' })
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  mcpServers: McpServerConfig[] = [];
 }
 
 const toBool = ({ value }: { value: unknown }): unknown =>
@@ -324,9 +469,49 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(1_000_000)
   MAX_VERSIONS_PER_AGENT = 1000;
+
+  /** How long one tool call may run before it fails as a tool error (MCP servers may set their own). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  TOOL_TIMEOUT_MS = 30_000;
+
+  /** Characters of one tool result the model is sent at most; the rest is cut with a visible note. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(256)
+  @Max(1_000_000)
+  TOOL_OUTPUT_MAX_CHARS = 20_000;
+
+  /** Tool calls of one model step that run at once; further calls of the step wait their turn. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  TOOL_CONCURRENCY = 4;
+
+  /** Wall-clock budget of one generation, all its model and tool steps together. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(86_400_000)
+  GENERATION_TIMEOUT_MS = 600_000;
 }
 
 export type RunMode = 'embedded' | 'distributed';
+
+/** Bounds of the tool loop (TOOL_TIMEOUT_MS, TOOL_OUTPUT_MAX_CHARS, TOOL_CONCURRENCY, GENERATION_TIMEOUT_MS). */
+export interface ToolLimits {
+  readonly timeoutMs: number;
+  readonly outputMaxChars: number;
+  readonly concurrency: number;
+  readonly generationTimeoutMs: number;
+}
 
 /** Connection settings of the built-in `openai` provider. */
 export interface OpenAIProviderConfig {
@@ -377,6 +562,10 @@ export class AppConfig {
   readonly maxAgentsPerUser: number;
   /** Versions per agent (MAX_VERSIONS_PER_AGENT). */
   readonly maxVersionsPerAgent: number;
+  /** The `web_search` tool's backend, when one is configured. */
+  readonly webSearch?: WebSearchConfig;
+  readonly mcpServers: McpServerConfig[];
+  readonly tools: ToolLimits;
 
   constructor(env: EnvironmentVariables, file: ConfigFile, jwtSecret: string) {
     this.port = env.PORT;
@@ -411,6 +600,14 @@ export class AppConfig {
     this.maxSseConnectionsPerUser = env.MAX_SSE_CONNECTIONS_PER_USER;
     this.maxAgentsPerUser = env.MAX_AGENTS_PER_USER;
     this.maxVersionsPerAgent = env.MAX_VERSIONS_PER_AGENT;
+    this.webSearch = file.webSearch;
+    this.mcpServers = file.mcpServers;
+    this.tools = {
+      timeoutMs: env.TOOL_TIMEOUT_MS,
+      outputMaxChars: env.TOOL_OUTPUT_MAX_CHARS,
+      concurrency: env.TOOL_CONCURRENCY,
+      generationTimeoutMs: env.GENERATION_TIMEOUT_MS,
+    };
   }
 }
 

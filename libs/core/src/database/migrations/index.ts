@@ -7,6 +7,7 @@ import { ChatIdempotency1764900000000 } from './1764900000000-chat-idempotency';
 import { ResponseChains1765030000000 } from './1765030000000-response-chains';
 import { AgentLibreChatFields1765210000000 } from './1765210000000-agent-librechat-fields';
 import { AgentNameIndex1765300000000 } from './1765300000000-agent-name-index';
+import { MessageAttachments1765400000000 } from './1765400000000-message-attachments';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   ResponseChains1765030000000,
   AgentLibreChatFields1765210000000,
   AgentNameIndex1765300000000,
+  MessageAttachments1765400000000,
 ];
