@@ -28,7 +28,7 @@ export function snapshot(overrides: Partial<AgentSnapshot> = {}): AgentSnapshot 
     provider: 'openai',
     model: 'gpt-4o',
     model_parameters: { temperature: 0.7, max_tokens: 512 },
-    tools: ['calculator', 'web_search'],
+    tools: ['calculator'],
     tool_resources: { file_search: { file_ids: [randomUUID()] } },
     avatar: { filepath: '/images/a.png', source: 'local' },
     category: 'general',

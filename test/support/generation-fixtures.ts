@@ -13,6 +13,7 @@ import { ChatProviderFactory, ContextBudget, ProviderRegistry } from '@agents/pr
 import type { EventBus, GenerationStateStore } from '@agents/streaming';
 import { VersionsRepository, takeSnapshot } from '@agents/versions';
 import { GenerationService } from '@agents/generation';
+import { McpManager, ToolRegistry } from '@agents/tools';
 import { agentEntity } from './entity-factories';
 import { insertUser, type IntegrationDatabase } from './integration-database';
 
@@ -38,6 +39,8 @@ export function generationService(
     bus,
     state,
     new ContextBudget(config),
+    new ToolRegistry(config, new McpManager(config)),
+    config,
   );
 }
 

@@ -351,6 +351,21 @@ function toolCallOf(value: unknown): ToolCall | undefined {
   return { id, name, args, ...(typeof output === 'string' ? { output } : {}) };
 }
 
+/** A content part as stored: text, reasoning, or a tool call with its arguments and output. */
+function isContentPart(value: unknown): value is ContentPart {
+  if (!isObject(value)) return false;
+  switch (value.type) {
+    case 'text':
+      return typeof value.text === 'string';
+    case 'think':
+      return typeof value.think === 'string';
+    case 'tool_call':
+      return toolCallOf(value.tool_call) !== undefined;
+    default:
+      return false;
+  }
+}
+
 const ATTACHMENT_TYPES: readonly MessageAttachment['type'][] = ['citations', 'image', 'resource'];
 
 const STATUSES: readonly CompletionResult['status'][] = ['completed', 'failed', 'aborted'];
@@ -377,9 +392,18 @@ function completionOf(c: unknown): CompletionResult | undefined {
   const usage = isObject(c.usage) ? c.usage : undefined;
   const failure = isObject(c.failure) ? c.failure : undefined;
   const kind = isFailureKind(failure?.kind) ? failure.kind : undefined;
+  const content = Array.isArray(c.content) ? (c.content as unknown[]).filter(isContentPart) : undefined;
+  const attachments = Array.isArray(c.attachments)
+    ? (c.attachments as unknown[]).flatMap((data) => {
+        const read = readStreamEvent({ event: 'attachment', data });
+        return read?.kind === 'attachment' ? [read.data] : [];
+      })
+    : undefined;
   return {
     status,
     text: c.text,
+    ...(content ? { content } : {}),
+    ...(attachments ? { attachments } : {}),
     finishReason: stringOrNull(c.finishReason),
     usage:
       usage && typeof usage.promptTokens === 'number' && typeof usage.completionTokens === 'number'

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ChatDataModule } from '@agents/chat';
 import { ProviderClientsModule } from '@agents/providers';
 import { StreamingModule } from '@agents/streaming';
+import { ToolsModule } from '@agents/tools';
 import { VersionsModule } from '@agents/versions';
 import { GenerationProcessor } from './generation.processor';
 import { GenerationService } from './generation.service';
@@ -13,7 +14,7 @@ import { GenerationService } from './generation.service';
  * everything). It serves no HTTP, and it is the only module that builds provider clients.
  */
 @Module({
-  imports: [ChatDataModule, VersionsModule, ProviderClientsModule, StreamingModule],
+  imports: [ChatDataModule, VersionsModule, ProviderClientsModule, StreamingModule, ToolsModule],
   providers: [GenerationService, GenerationProcessor],
 })
 export class GenerationModule {}

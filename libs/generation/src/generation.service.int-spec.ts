@@ -161,6 +161,8 @@ describe('GenerationService', () => {
       final: true,
       completion: {
         status: 'completed',
+        content: [{ type: 'text', text: '42' }],
+        attachments: [],
         text: '42',
         finishReason: 'stop',
         usage: { promptTokens: 5, completionTokens: 2 },

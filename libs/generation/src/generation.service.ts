@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DatabaseService, retryTransient } from '@agents/core';
+import { AppConfig, DatabaseService, retryTransient } from '@agents/core';
 import {
   ChatProviderFactory,
   ContextBudget,
@@ -23,10 +23,16 @@ import { MessageEntity } from '@agents/chat';
 import { MessagesRepository } from '@agents/chat';
 import { resumeSnapshot, streamEvents, type StreamEventPayload } from '@agents/chat';
 import type { CompletionGenerationJob, CompletionResult, ConversationGenerationJob, GenerationJob } from '@agents/chat';
+import { ToolRegistry } from '@agents/tools';
 import { BatchedAppender } from './batched-appender';
 import { providerFailed } from './generation-failure';
-import { GenerationRunner, type GenerationOutcome } from './generation-runner';
+import { GenerationRunner, type GenerationOutcome, type RunLimits } from './generation-runner';
+import { threadHistory } from './thread-history';
 import { whenRedisAvailable } from './redis-outage';
+
+/** Model calls of one answer when the agent sets no recursion_limit, and the most it may set. */
+const DEFAULT_STEPS = 25;
+const MAX_STEPS = 100;
 
 /** The abort reason of a generation cut off because its worker is shutting down. */
 export const SHUTDOWN_ABORT = 'shutdown';
@@ -64,6 +70,8 @@ export class GenerationService {
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
     private readonly budget: ContextBudget,
+    private readonly tools: ToolRegistry,
+    private readonly config: AppConfig,
   ) {
     this.runner = new GenerationRunner(bus);
   }
@@ -112,6 +120,8 @@ export class GenerationService {
     const completion: CompletionResult = {
       status: outcome.status,
       text: outcome.text,
+      content: outcome.content,
+      attachments: outcome.attachments,
       finishReason: outcome.finishReason ?? null,
       usage: outcome.usage ?? null,
       model: outcome.model,
@@ -133,9 +143,7 @@ export class GenerationService {
       retryTransient(() => this.versions.find(job.agentId, job.agentVersion)),
       retryTransient(() => this.messages.threadTo(job.conversationId, job.userMessageId)),
     ]);
-    const history: ChatMessage[] = thread.map((m) =>
-      m.isCreatedByUser ? { role: 'user', content: m.text } : { role: 'assistant', content: m.text },
-    );
+    const history: ChatMessage[] = threadHistory(thread);
     // The status' text follows the answer in batches, not one state write per token.
     const statusText = new BatchedAppender((text) => this.state.appendContent(job.streamId, text));
     try {
@@ -178,9 +186,22 @@ export class GenerationService {
     try {
       // History is cut to the context budget, oldest first; a request over it by itself fails here.
       const fitted = this.budget.fit(request(agent));
+      const provider = this.providers.forAgent(agent.provider);
       const outcome = await this.runner.run(
-        { streamId: job.streamId, responseMessageId: job.responseMessageId, onText, request: fitted },
-        this.providers.forAgent(agent.provider),
+        {
+          streamId: job.streamId,
+          responseMessageId: job.responseMessageId,
+          onText,
+          request: fitted,
+          tools: await this.tools.forRun(agent.tools ?? []),
+          scope: {
+            userId: job.userId,
+            agentId: job.agentId,
+            conversationId: job.kind === 'completion' ? null : job.conversationId,
+          },
+          limits: this.limitsFor(agent),
+        },
+        provider,
         signal,
       );
       if (outcome.status === 'aborted' && signal.reason === SHUTDOWN_ABORT) {
@@ -192,6 +213,18 @@ export class GenerationService {
       const { error, failure } = providerFailed(err, { streamId: job.streamId, provider: agent.provider });
       return { ...failed(error), failure, sender: agent.name, model: agent.model };
     }
+  }
+
+  /** The run's bounds: the agent's recursion_limit (within the server's maximum) and the service's. */
+  private limitsFor(agent: AgentSnapshot): RunLimits {
+    const tools = this.config.tools;
+    return {
+      maxSteps: Math.min(agent.recursion_limit ?? DEFAULT_STEPS, MAX_STEPS),
+      budgetMs: tools.generationTimeoutMs,
+      timeoutMs: tools.timeoutMs,
+      outputMaxChars: tools.outputMaxChars,
+      concurrency: tools.concurrency,
+    };
   }
 
   /**
@@ -207,7 +240,7 @@ export class GenerationService {
     ]);
     if (!conversation || stored) return stored;
     const events = (await readLog(this.bus, state.streamId)) ?? [];
-    const content = resumeSnapshot(state.streamId, events).resumeState.aggregatedContent;
+    const { aggregatedContent: content, attachments } = resumeSnapshot(state.streamId, events).resumeState;
     const text = content.map((part) => (part.type === 'text' ? part.text : '')).join('');
     const reasoning = content.map((part) => (part.type === 'think' ? part.think : '')).join('');
     return this.store(state, {
@@ -215,6 +248,7 @@ export class GenerationService {
       text,
       reasoning,
       content,
+      attachments,
       error,
       sender: newest[0]?.snapshot.name ?? 'Agent',
       model: newest[0]?.snapshot.model ?? null,
@@ -233,6 +267,7 @@ export class GenerationService {
       isCreatedByUser: false,
       text: outcome.text,
       content: outcome.content,
+      attachments: outcome.attachments,
       unfinished: outcome.status !== 'completed',
       error: outcome.status === 'failed',
       agentId: job.agentId,
@@ -305,5 +340,5 @@ export class GenerationService {
 }
 
 function failed(error: string): GenerationOutcome {
-  return { status: 'failed', text: '', reasoning: '', content: [], error };
+  return { status: 'failed', text: '', reasoning: '', content: [], attachments: [], error };
 }
