@@ -31,6 +31,7 @@ export const SUITE_DATABASES = {
   chatFaults: 9,
   chatLeaks: 10,
   openaiCompatDistributed: 12,
+  chatTools: 13,
 } as const;
 
 /** The Redis URL of a suite's own database (see SUITE_DATABASES). */
