@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -81,9 +82,13 @@ export interface RecordedRequest {
   /** The parsed JSON body (undefined for GET, or a body that was not JSON). */
   body: FakeRequestBody | undefined;
   receivedAt: number;
+  /** `performance.now()` when the request arrived (for latency measurements). */
+  receivedAtPerf: number;
   /** True when the client closed the connection before the stand-in finished its answer. */
   closedByClient: boolean;
   closedAt?: number;
+  /** `performance.now()` when the stand-in wrote the end of a complete answer (for latency measurements). */
+  finishedAt?: number;
   /** Resolves when the client closes the connection before the answer ended (never, otherwise). */
   readonly clientClosed: Promise<void>;
   /** Content deltas actually written to this client. */
@@ -134,6 +139,7 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
       headers: req.headers,
       body: parseJson(raw),
       receivedAt: Date.now(),
+      receivedAtPerf: performance.now(),
       closedByClient: false,
       clientClosed: new Promise<void>((resolve) => (resolveClosed = resolve)),
       tokensSent: 0,
@@ -144,6 +150,9 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
     const gone = new AbortController();
     const onShutdown = (): void => gone.abort();
     shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+    res.on('finish', () => {
+      record.finishedAt = performance.now();
+    });
     res.on('close', () => {
       shutdown.signal.removeEventListener('abort', onShutdown);
       if (!res.writableFinished && !shutdown.signal.aborted) {
