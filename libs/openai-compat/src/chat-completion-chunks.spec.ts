@@ -1,4 +1,4 @@
-import type { CompletionResult } from '@agents/chat';
+import { streamEvents, type CompletionResult } from '@agents/chat';
 import { ChatCompletionChunks } from './chat-completion-chunks';
 import { readGenerationEvent } from './generation-events';
 
@@ -11,17 +11,13 @@ const result = (overrides: Partial<CompletionResult> = {}): CompletionResult => 
   model: 'gpt-4o',
   ...overrides,
 });
-const textEvent = (text: string) => ({
-  event: 'on_message_delta',
-  data: { id: 'step_1', delta: { content: [{ type: 'text', text }] } },
-});
-const toolEvent = (stepId: string, call: Record<string, unknown>) => ({
-  event: 'on_run_step_delta',
-  data: { id: stepId, delta: { type: 'tool_calls', tool_calls: [call] } },
-});
+const textEvent = (text: string) => streamEvents.messageDelta('step_1', text);
 
 function feed(chunks: ChatCompletionChunks, payloads: unknown[]) {
-  return payloads.flatMap((payload) => readGenerationEvent(payload).flatMap((event) => chunks.chunksFor(event)));
+  return payloads.flatMap((payload) => {
+    const event = readGenerationEvent(payload);
+    return event?.type === 'answer' ? chunks.chunksFor(event.payload) : [];
+  });
 }
 
 describe('ChatCompletionChunks', () => {
@@ -63,35 +59,30 @@ describe('ChatCompletionChunks', () => {
     });
   });
 
-  it('maps server-side tool calls to indexed tool_calls deltas whose arguments concatenate to JSON', () => {
+  it('makes no chunk of a server-side tool step, its arguments, result or attachments', () => {
     const chunks = new ChatCompletionChunks(identity);
-    const out = feed(chunks, [
-      toolEvent('step_a', { id: 'call_1', name: 'calculator', args: '{"expr' }),
-      toolEvent('step_a', { args: 'ession": "6*7"}' }),
-      toolEvent('step_b', { id: 'call_2', name: 'web_search', args: '' }),
-      toolEvent('step_b', { id: 'call_2', args: '{"q": "x"}' }),
-    ]);
-    const deltas = out.map((c) => c.choices[0].delta.tool_calls![0]);
-    expect(deltas[0]).toEqual({
-      index: 0,
-      id: 'call_1',
-      type: 'function',
-      function: { name: 'calculator', arguments: '{"expr' },
+    const call = { id: 'call_1', name: 'calculator' };
+    expect(
+      feed(chunks, [
+        streamEvents.toolStep('step_2', 1, call),
+        streamEvents.toolCallDelta('step_2', [{ ...call, args: '{"expression": "6*7"}' }]),
+        streamEvents.toolResult('step_2', 1, { ...call, args: '{"expression": "6*7"}', output: '42' }),
+        streamEvents.attachment({ type: 'resource', toolCallId: 'call_1', messageId: 'm', conversationId: null }),
+        streamEvents.reasoningDelta('step_3', 'so'),
+      ]),
+    ).toEqual([]);
+    expect(chunks.completion(result({ text: '' })).choices[0].message).toEqual({
+      role: 'assistant',
+      content: '',
+      refusal: null,
+      annotations: [],
     });
-    expect(deltas[1]).toEqual({ index: 0, function: { arguments: 'ession": "6*7"}' } });
-    expect(deltas[2]).toMatchObject({ index: 1, id: 'call_2', type: 'function', function: { name: 'web_search' } });
-    expect(deltas[3]).toEqual({ index: 1, function: { arguments: '{"q": "x"}' } });
-    const args = (index: number) =>
-      deltas
-        .filter((d) => d.index === index)
-        .map((d) => d.function?.arguments ?? '')
-        .join('');
-    expect(JSON.parse(args(0))).toEqual({ expression: '6*7' });
-    expect(JSON.parse(args(1))).toEqual({ q: 'x' });
-    expect(chunks.completion(result()).choices[0].message.tool_calls).toEqual([
-      { id: 'call_1', type: 'function', function: { name: 'calculator', arguments: '{"expression": "6*7"}' } },
-      { id: 'call_2', type: 'function', function: { name: 'web_search', arguments: '{"q": "x"}' } },
-    ]);
+  });
+
+  it('never finishes with tool_calls: the tools were the agent’s own, and ran', () => {
+    const chunks = new ChatCompletionChunks(identity);
+    expect(chunks.finishChunk(result({ finishReason: 'tool_calls' })).choices[0].finish_reason).toBe('stop');
+    expect(chunks.completion(result({ finishReason: 'tool_calls' })).choices[0].finish_reason).toBe('stop');
   });
 
   it('builds one chat.completion with the text, the finish reason and usage', () => {
@@ -124,14 +115,26 @@ describe('ChatCompletionChunks', () => {
 describe('readGenerationEvent', () => {
   it('reads terminal events with their completion result, and an error without one', () => {
     const completion = result();
-    expect(readGenerationEvent({ final: true, completion })).toEqual([{ type: 'final', result: completion }]);
-    expect(readGenerationEvent({ error: 'boom', completion })).toEqual([
-      { type: 'error', message: 'boom', result: completion },
-    ]);
-    expect(readGenerationEvent({ error: 'crashed' })).toEqual([
-      { type: 'error', message: 'crashed', result: undefined },
-    ]);
-    expect(readGenerationEvent({ final: true })[0].type).toBe('error');
-    expect(readGenerationEvent({ event: 'on_run_step', data: {} })).toEqual([{ type: 'other' }]);
+    expect(readGenerationEvent({ final: true, completion })).toEqual({ type: 'final', result: completion });
+    expect(readGenerationEvent({ error: 'boom', completion })).toEqual({
+      type: 'error',
+      message: 'boom',
+      result: completion,
+    });
+    expect(readGenerationEvent({ error: 'crashed' })).toEqual({ type: 'error', message: 'crashed', result: undefined });
+    expect(readGenerationEvent({ final: true })?.type).toBe('error');
+  });
+
+  it('passes the answer’s events on as the stream reader reads them, and nothing else', () => {
+    expect(readGenerationEvent(streamEvents.toolStep('s', 1, { id: 'c', name: 'calculator' }))).toMatchObject({
+      type: 'answer',
+      payload: { kind: 'run_step', stepType: 'tool_calls', toolCall: { id: 'c', name: 'calculator' } },
+    });
+    expect(readGenerationEvent(textEvent('Hi'))).toEqual({
+      type: 'answer',
+      payload: { kind: 'message_delta', stepId: 'step_1', text: 'Hi' },
+    });
+    expect(readGenerationEvent({ created: true, message: {} })).toBeNull();
+    expect(readGenerationEvent({ event: 'on_something_new', data: {} })).toBeNull();
   });
 });

@@ -1,10 +1,6 @@
 import type { CompletionResult } from '@agents/chat';
-import type {
-  ChatCompletion,
-  ChatCompletionChunk,
-  ChatCompletionMessageToolCall,
-} from 'openai/resources/chat/completions';
-import { openAIFinishReason, type GenerationEvent } from './generation-events';
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { openAIFinishReason, type AnswerEvent } from './generation-events';
 
 /** What every chunk of one answer shares. */
 export interface CompletionIdentity {
@@ -17,26 +13,20 @@ export interface CompletionIdentity {
   serviceTier?: 'default';
 }
 
-interface ToolCallState {
-  index: number;
-  id: string;
-  name: string;
-  arguments: string;
-}
-
 /**
  * Turns a generation's events into OpenAI's `chat.completion.chunk` frames (and, for a
- * non-streaming request, one `chat.completion`): a role delta first, content deltas, the agent's
- * server-side tool calls as `tool_calls` deltas (the first fragment of each with `index`, `id`,
- * `type` and `function.name`; later ones with `index` and argument text), a chunk with the
- * finish reason, and on request one usage chunk with `choices: []`. Every chunk has the same
+ * non-streaming request, one `chat.completion`): a role delta first, content deltas, a chunk with
+ * the finish reason, and on request one usage chunk with `choices: []`. Every chunk has the same
  * `id`, `created` and `model`.
+ *
+ * The agent's server-side tools (web search, calculator, MCP tools) run within the answer and only
+ * their outcome reaches the client, as the text the model writes with it: a `tool_calls` delta
+ * would ask an OpenAI client to run the call itself, which it cannot. So tool steps, their results
+ * and attachments make no chunk, and the text of every model step (before and after its tool
+ * calls) goes into the one assistant message.
  */
 export class ChatCompletionChunks {
   private text = '';
-  private readonly toolCalls: ToolCallState[] = [];
-  /** The call that fragments without an id continue, per run step. */
-  private readonly lastCallOfStep = new Map<string, ToolCallState>();
 
   constructor(
     private readonly identity: CompletionIdentity,
@@ -47,39 +37,11 @@ export class ChatCompletionChunks {
     return this.chunk({ role: 'assistant', content: '' });
   }
 
-  /** The chunks one event becomes (none for events a client of this API does not see). */
-  chunksFor(event: GenerationEvent): ChatCompletionChunk[] {
-    if (event.type === 'text') {
-      this.text += event.text;
-      return [this.chunk({ content: event.text })];
-    }
-    if (event.type !== 'tool_call') return [];
-    const known =
-      event.id !== undefined
-        ? this.toolCalls.find((call) => call.id === event.id)
-        : this.lastCallOfStep.get(event.stepId);
-    if (known) {
-      known.arguments += event.args;
-      if (event.name && !known.name) known.name = event.name;
-      return event.args
-        ? [this.chunk({ tool_calls: [{ index: known.index, function: { arguments: event.args } }] })]
-        : [];
-    }
-    const call: ToolCallState = {
-      index: this.toolCalls.length,
-      id: event.id ?? `call_${this.identity.id.slice(-12)}_${this.toolCalls.length}`,
-      name: event.name ?? '',
-      arguments: event.args,
-    };
-    this.toolCalls.push(call);
-    this.lastCallOfStep.set(event.stepId, call);
-    return [
-      this.chunk({
-        tool_calls: [
-          { index: call.index, id: call.id, type: 'function', function: { name: call.name, arguments: event.args } },
-        ],
-      }),
-    ];
+  /** The chunks one answer event becomes: a content chunk for text, none for the rest. */
+  chunksFor(event: AnswerEvent): ChatCompletionChunk[] {
+    if (event.kind !== 'message_delta') return [];
+    this.text += event.text;
+    return [this.chunk({ content: event.text })];
   }
 
   finishChunk(result: CompletionResult): ChatCompletionChunk {
@@ -92,11 +54,6 @@ export class ChatCompletionChunks {
 
   /** The whole answer as one `chat.completion` (non-streaming requests). */
   completion(result: CompletionResult): ChatCompletion {
-    const toolCalls: ChatCompletionMessageToolCall[] = this.toolCalls.map((call) => ({
-      id: call.id,
-      type: 'function',
-      function: { name: call.name, arguments: call.arguments },
-    }));
     return {
       id: this.identity.id,
       object: 'chat.completion',
@@ -111,7 +68,6 @@ export class ChatCompletionChunks {
             content: this.text,
             refusal: null,
             annotations: [],
-            ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
           },
           logprobs: null,
           finish_reason: openAIFinishReason(result.finishReason),

@@ -16,7 +16,8 @@ import { SseStream, sendOpenAIError } from './sse-stream';
 /**
  * `POST /api/agents/v1/chat/completions`: one generation through the worker, answered as one
  * `chat.completion` or streamed as `chat.completion.chunk` frames ending in `data: [DONE]`. A client
- * that disconnects before the answer is complete aborts the generation.
+ * that disconnects before the answer is complete aborts the generation. The agent's tools run on the
+ * server within the answer; only its text is sent (see ChatCompletionChunks).
  */
 @Injectable()
 export class ChatCompletionsService {
@@ -49,9 +50,9 @@ export class ChatCompletionsService {
     const watch = new ClientWatch(res, () => sse.stop());
 
     const onEvent = (event: GenerationEvent): void => {
-      if (watch.finished || watch.clientGone || event.type === 'other') return;
-      if (event.type === 'text' || event.type === 'tool_call') {
-        const out = chunks.chunksFor(event);
+      if (watch.finished || watch.clientGone) return;
+      if (event.type === 'answer') {
+        const out = chunks.chunksFor(event.payload);
         if (dto.stream !== true || out.length === 0) return;
         if (!sse.opened) sse.send(chunks.roleChunk());
         for (const chunk of out) sse.send(chunk);

@@ -146,9 +146,8 @@ export class CompletionGenerations {
       onBeforeEnqueue: async () => {
         listening.subscription = await this.bus.subscribe(streamId, '0', (event) => {
           if (event.terminal) ended = true;
-          for (const parsed of readGenerationEvent(event.payload)) {
-            if (parsed.type !== 'other') onEvent(parsed);
-          }
+          const parsed = readGenerationEvent(event.payload);
+          if (parsed) onEvent(parsed);
         });
         if (!listening.subscription) throw new Error(`stream ${streamId} vanished before it started`);
       },

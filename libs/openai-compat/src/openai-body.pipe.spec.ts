@@ -4,7 +4,13 @@ import { ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import { CreateResponseDto } from './dto/create-response.dto';
 import { OpenAIBodyPipe } from './openai-body.pipe';
 import { OpenAIError, formatOpenAIError } from './openai-error';
-import { completionInputFrom, conversationFrom, responseInputFrom, storedMessageText } from './request-mapping';
+import {
+  completionInputFrom,
+  conversationFrom,
+  responseInputFrom,
+  storedItemEntries,
+  type ResponseInputEntry,
+} from './request-mapping';
 
 const pipe = new OpenAIBodyPipe(ChatCompletionRequestDto);
 const valid = { model: 'agent_x', messages: [{ role: 'user', content: 'Hi' }] };
@@ -169,9 +175,9 @@ describe('request mapping', () => {
     expect(
       conversationFrom(
         entries,
-        new Map([
-          ['msg_2', 'A2'],
-          ['msg_3', 'A3'],
+        new Map<string, ResponseInputEntry[]>([
+          ['msg_2', [{ type: 'message', role: 'assistant', text: 'A2' }]],
+          ['msg_3', [{ type: 'message', role: 'assistant', text: 'A3' }]],
         ]),
       ).messages,
     ).toEqual([
@@ -181,8 +187,104 @@ describe('request mapping', () => {
       { role: 'assistant', content: 'A3' },
       { role: 'user', content: 'Q3' },
     ]);
-    expect(storedMessageText(returned)).toBe('Earlier answer');
-    expect(storedMessageText({ type: 'web_search_call', id: 'ws_1' })).toBeUndefined();
+    expect(storedItemEntries(returned, 'input[0].id')).toEqual([
+      { type: 'message', role: 'assistant', text: 'Earlier answer' },
+    ]);
+  });
+
+  const mcpCall = (fields: Record<string, unknown> = {}) => ({
+    type: 'mcp_call',
+    id: 'mcp_k_1',
+    server_label: 'files',
+    name: 'read_file',
+    arguments: '{"path": "/a"}',
+    output: 'contents',
+    error: null,
+    status: 'completed',
+    ...fields,
+  });
+
+  it('takes back the agent’s tool calls: an mcp_call is the call and its result, a web_search_call nothing', () => {
+    const entries = responseInputFrom([
+      { role: 'user', content: 'Q' },
+      mcpCall(),
+      mcpCall({ id: 'mcp_k_2', server_label: 'agents', name: 'calculator', arguments: '{}', output: '2' }),
+      { type: 'web_search_call', id: 'ws_k_3', status: 'completed', action: { type: 'search', query: 'x' } },
+      // Failed at another OpenAI-compatible server: its error, as the model is to read it.
+      mcpCall({ id: 'mcp_k_4', output: null, error: 'no such file', status: 'failed' }),
+      mcpCall({
+        id: 'mcp_k_5',
+        output: null,
+        error: { type: 'mcp_protocol_error', code: -32602, message: 'bad path' },
+      }),
+      // Never finished: nothing to give the model.
+      mcpCall({ id: 'mcp_k_6', output: null, status: 'in_progress' }),
+      // An id no provider would take as a call's: one derived from it, on the call and its result alike.
+      mcpCall({ id: 'call.from/elsewhere', output: 'other' }),
+      { role: 'assistant', content: 'Done.' },
+    ]);
+    const call = (id: string, name: string, args = '{"path": "/a"}') => ({ id, name, arguments: args });
+    const derived = (conversationFrom(entries, new Map()).messages[1] as { toolCalls: { id: string }[] }).toolCalls[4]
+      .id;
+    expect(derived).toMatch(/^call_[0-9a-f]{32}$/);
+    expect(conversationFrom(entries, new Map()).messages).toEqual([
+      { role: 'user', content: 'Q' },
+      {
+        role: 'assistant',
+        content: '',
+        toolCalls: [
+          call('mcp_k_1', 'read_file_mcp_files'),
+          call('mcp_k_2', 'calculator', '{}'),
+          call('mcp_k_4', 'read_file_mcp_files'),
+          call('mcp_k_5', 'read_file_mcp_files'),
+          call(derived, 'read_file_mcp_files'),
+        ],
+      },
+      { role: 'tool', toolCallId: 'mcp_k_1', content: 'contents' },
+      { role: 'tool', toolCallId: 'mcp_k_2', content: '2' },
+      { role: 'tool', toolCallId: 'mcp_k_4', content: 'Error: no such file' },
+      { role: 'tool', toolCallId: 'mcp_k_5', content: 'Error: bad path' },
+      { role: 'tool', toolCallId: derived, content: 'other' },
+      { role: 'assistant', content: 'Done.' },
+    ]);
+  });
+
+  it('resolves references to stored tool items, and names the bad field of a returned one', () => {
+    expect(storedItemEntries(mcpCall(), 'input[1].id')).toEqual([
+      {
+        type: 'tool_call',
+        call: { id: 'mcp_k_1', name: 'read_file_mcp_files', arguments: '{"path": "/a"}' },
+        output: 'contents',
+      },
+    ]);
+    expect(storedItemEntries({ type: 'web_search_call', id: 'ws_1', status: 'completed', action: {} }, 'x')).toEqual(
+      [],
+    );
+    expect(storedItemEntries({ type: 'reasoning', id: 'rs_1' }, 'x')).toBeUndefined();
+    expect(rejection(() => responseInputFrom([mcpCall({ colour: 'red' })]))).toMatchObject({
+      param: 'input[0].colour',
+      code: 'unknown_parameter',
+    });
+    expect(rejection(() => responseInputFrom([mcpCall({ arguments: { path: '/a' } })]))).toMatchObject({
+      param: 'input[0].arguments',
+    });
+    expect(rejection(() => responseInputFrom([mcpCall({ name: 'read file' })]))).toMatchObject({
+      param: 'input[0].name',
+    });
+    expect(rejection(() => responseInputFrom([mcpCall({ status: 'done' })]))).toMatchObject({
+      param: 'input[0].status',
+    });
+    expect(rejection(() => responseInputFrom([{ type: 'web_search_call', id: 'ws_1', results: [] }]))).toMatchObject({
+      param: 'input[0].results',
+      code: 'unknown_parameter',
+    });
+    expect(rejection(() => responseInputFrom([{ type: 'web_search_call', status: 'completed' }]))).toMatchObject({
+      param: 'input[0].id',
+    });
+    // Client-side tools' items stay refused.
+    expect(
+      rejection(() => responseInputFrom([{ type: 'function_call_output', call_id: 'c', output: 'x' }])),
+    ).toMatchObject({ param: 'input[0].type', code: 'unsupported_parameter' });
   });
 
   it('takes back a returned chat message (refusal, annotations, null content with a refusal)', () => {

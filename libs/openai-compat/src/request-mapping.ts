@@ -1,13 +1,17 @@
+import { createHash } from 'node:crypto';
 import {
   ContextBudgetExceededError,
   type ChatMessage,
   type ChatParameters,
+  type ChatToolCall,
   type ContextBudget,
 } from '@agents/providers';
+import { appendToolCall } from './conversation-history';
 import type { ChatCompletionMessageDto, ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import { MAX_MESSAGES, MAX_MESSAGE_CHARS } from './dto/chat-completion-request.dto';
 import { OpenAIError } from './openai-error';
 import { isRecord } from './openai-validators';
+import { isFailedOutput, toolIdOf } from './response-items';
 
 /** What a request becomes for the worker: the conversation, extra system text, parameter overrides. */
 export interface CompletionInput {
@@ -84,10 +88,11 @@ const TEXT_PARTS: Record<string, { text: 'text' | 'refusal'; extra: string[] }> 
 /** The statuses OpenAI's message items carry (the service's own output items come back with one). */
 const MESSAGE_STATUSES = ['in_progress', 'completed', 'incomplete'];
 
-/** OpenAI's input item types this service cannot take (tool calls and their outputs, reasoning, …). */
+/** OpenAI's input item types this service cannot take (client-side tool calls and their outputs, reasoning, …). */
 const unsupportedItem = (at: string, type: string): OpenAIError =>
   OpenAIError.invalidRequest(
-    `Unsupported parameter: '${at}.type': '${type}' items are not supported; send message items or item_reference.`,
+    `Unsupported parameter: '${at}.type': '${type}' items are not supported; send message, mcp_call, ` +
+      'web_search_call or item_reference items.',
     `${at}.type`,
     'unsupported_parameter',
   );
@@ -95,9 +100,14 @@ const unsupportedItem = (at: string, type: string): OpenAIError =>
 const unknownField = (param: string): OpenAIError =>
   OpenAIError.invalidRequest(`Unrecognized request argument supplied: ${param}`, param, 'unknown_parameter');
 
-/** One entry of a Responses `input`: a message, or a reference to an item of one of the caller's stored responses. */
+/**
+ * One entry of a Responses `input`: a message, a server-side tool call with its result (an
+ * `mcp_call` item sent back), or a reference to an item of one of the caller's stored responses.
+ */
 export type ResponseInputEntry =
-  { type: 'message'; role: InputRole; text: string } | { type: 'item_reference'; id: string; param: string };
+  | { type: 'message'; role: InputRole; text: string }
+  | { type: 'tool_call'; call: ChatToolCall; output: string }
+  | { type: 'item_reference'; id: string; param: string };
 
 /** The text of a message item's content (a string or text parts); each problem names its parameter. */
 function contentText(content: unknown, at: string): string {
@@ -201,9 +211,9 @@ function referenceEntry(item: Record<string, unknown>, at: string): ResponseInpu
 /**
  * The Responses API's `input` (a string, or items) → entries: message items (OpenAI's easy
  * `{role, content}` form and full `{type: "message", id, status, …}` items, so output items the
- * service returned can be sent back as they are) and `item_reference`s, which the caller resolves
- * against its stored responses. Each problem is a 400 naming the exact parameter, e.g.
- * `input[2].content[0].type`.
+ * service returned can be sent back as they are), the hosted-tool items it returned (`mcp_call`,
+ * `web_search_call`) and `item_reference`s, which the caller resolves against its stored
+ * responses. Each problem is a 400 naming the exact parameter, e.g. `input[2].content[0].type`.
  */
 export function responseInputFrom(input: unknown): ResponseInputEntry[] {
   if (typeof input === 'string') {
@@ -222,7 +232,7 @@ export function responseInputFrom(input: unknown): ResponseInputEntry[] {
   if (input.length === 0 || input.length > MAX_MESSAGES) {
     throw OpenAIError.invalidRequest(`Invalid 'input': between 1 and ${MAX_MESSAGES} items.`, 'input');
   }
-  return input.map((item: unknown, i): ResponseInputEntry => {
+  return input.flatMap((item: unknown, i): ResponseInputEntry[] => {
     const at = `input[${i}]`;
     if (!isRecord(item)) {
       throw OpenAIError.invalidRequest(`Invalid type for '${at}': expected an object.`, at, 'invalid_type');
@@ -230,9 +240,11 @@ export function responseInputFrom(input: unknown): ResponseInputEntry[] {
     const type = item.type ?? null;
     // OpenAI lets an item reference omit its type: an item with an id and no role is one.
     if (type === 'item_reference' || (type === null && item.role === undefined && item.id !== undefined)) {
-      return referenceEntry(item, at);
+      return [referenceEntry(item, at)];
     }
-    if (type === null || type === 'message') return messageEntry(item, at);
+    if (type === null || type === 'message') return [messageEntry(item, at)];
+    if (type === 'mcp_call') return mcpCallEntries(item, at);
+    if (type === 'web_search_call') return webSearchCallEntries(item, at);
     if (typeof type !== 'string') {
       throw OpenAIError.invalidRequest(
         `Invalid type for '${at}.type': expected a string.`,
@@ -244,10 +256,117 @@ export function responseInputFrom(input: unknown): ResponseInputEntry[] {
   });
 }
 
-/** The text of a stored output item, when it is a message (the only items the service outputs). */
-export function storedMessageText(item: unknown): string | undefined {
-  if (!isRecord(item) || item.type !== 'message' || !Array.isArray(item.content)) return undefined;
-  return item.content
+/** A tool id a provider takes as a function name (OpenAI's rule, the strictest of the vendors'). */
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+const MCP_CALL_STATUSES = ['in_progress', 'completed', 'incomplete', 'calling', 'failed'];
+const MCP_CALL_FIELDS = new Set([
+  'type',
+  'id',
+  'server_label',
+  'name',
+  'arguments',
+  'output',
+  'error',
+  'status',
+  'approval_request_id',
+]);
+const WEB_SEARCH_CALL_FIELDS = new Set(['type', 'id', 'status', 'action']);
+
+/** A call id every provider takes (OpenAI: at most 40 characters; Anthropic: letters, digits, `_`, `-`). */
+const CALL_ID = /^[a-zA-Z0-9_-]{1,40}$/;
+
+/**
+ * The id an item's call has in history: its own id when every provider takes it (the service's
+ * are such), else one derived from it, the same each time (the call and its result must agree).
+ */
+function historyCallId(itemId: string): string {
+  return CALL_ID.test(itemId) ? itemId : `call_${createHash('sha256').update(itemId).digest('hex').slice(0, 32)}`;
+}
+
+const invalidValue = (param: string, expected: string): OpenAIError =>
+  OpenAIError.invalidRequest(`Invalid value for '${param}': ${expected}.`, param);
+
+/** `item[key]` when it is a string of at most `max` characters (a 400 naming it otherwise). */
+function stringField(item: Record<string, unknown>, key: string, at: string, max: number): string {
+  const value = item[key];
+  if (typeof value !== 'string' || value.length > max) {
+    throw invalidValue(`${at}.${key}`, `a string of at most ${max} characters`);
+  }
+  return value;
+}
+
+/** A call's error as the model is given it: the text of an error string or of OpenAI's error object. */
+function errorText(error: unknown): string | undefined {
+  if (error === undefined || error === null) return undefined;
+  const text =
+    typeof error === 'string'
+      ? error
+      : isRecord(error) && typeof error.message === 'string'
+        ? error.message
+        : JSON.stringify(error);
+  return isFailedOutput(text) ? text : `Error: ${text}`;
+}
+
+/**
+ * An `mcp_call` item sent back (as the service output it, or as another OpenAI-compatible server
+ * did): the call of the tool `<name>_mcp_<server_label>` (or `<name>` for this service's own,
+ * `server_label: "agents"`) with its output, or its error, as the result. A call with neither never
+ * finished and gives the model nothing: it is left out.
+ */
+function mcpCallEntries(item: Record<string, unknown>, at: string): ResponseInputEntry[] {
+  const unknown = Object.keys(item).find((key) => !MCP_CALL_FIELDS.has(key));
+  if (unknown !== undefined) throw unknownField(`${at}.${unknown}`);
+  const { output, error, status, approval_request_id: approval } = item;
+  const id = stringField(item, 'id', at, 256);
+  const toolId = toolIdOf(stringField(item, 'server_label', at, 64), stringField(item, 'name', at, 64));
+  if (!TOOL_NAME.test(toolId)) {
+    throw invalidValue(`${at}.name`, "a tool name of letters, digits, '_' and '-' (with its server_label, at most 64)");
+  }
+  const args = stringField(item, 'arguments', at, MAX_MESSAGE_CHARS);
+  if (output !== undefined && output !== null && (typeof output !== 'string' || output.length > MAX_MESSAGE_CHARS)) {
+    throw invalidValue(`${at}.output`, `null or a string of at most ${MAX_MESSAGE_CHARS} characters`);
+  }
+  if (error !== undefined && error !== null && typeof error !== 'string' && !isRecord(error)) {
+    throw invalidValue(`${at}.error`, 'null, a string or an error object');
+  }
+  if (status !== undefined && (typeof status !== 'string' || !MCP_CALL_STATUSES.includes(status))) {
+    throw invalidValue(`${at}.status`, `one of ${MCP_CALL_STATUSES.map((s) => `'${s}'`).join(', ')}`);
+  }
+  if (approval !== undefined && approval !== null && typeof approval !== 'string') {
+    throw invalidValue(`${at}.approval_request_id`, 'null or a string');
+  }
+  const result = typeof output === 'string' ? output : errorText(error);
+  if (result === undefined) return [];
+  return [{ type: 'tool_call', call: { id: historyCallId(id), name: toolId, arguments: args }, output: result }];
+}
+
+/**
+ * A `web_search_call` item sent back: checked and left out. It holds the search but not what was
+ * found (that was the call's output, which OpenAI's item has no field for), so the model is given
+ * nothing for it, as OpenAI's own history carries no results of an earlier search either.
+ */
+function webSearchCallEntries(item: Record<string, unknown>, at: string): ResponseInputEntry[] {
+  const unknown = Object.keys(item).find((key) => !WEB_SEARCH_CALL_FIELDS.has(key));
+  if (unknown !== undefined) throw unknownField(`${at}.${unknown}`);
+  stringField(item, 'id', at, 256);
+  const { status, action } = item;
+  if (status !== undefined && typeof status !== 'string') throw invalidValue(`${at}.status`, 'a string');
+  if (action !== undefined && !isRecord(action)) throw invalidValue(`${at}.action`, 'an object');
+  return [];
+}
+
+/**
+ * A stored output item that an `item_reference` names, as entries: a message is the assistant's
+ * text, an `mcp_call` its call and result, a `web_search_call` nothing. Undefined for an item that
+ * is none of these.
+ */
+export function storedItemEntries(item: unknown, at: string): ResponseInputEntry[] | undefined {
+  if (!isRecord(item)) return undefined;
+  if (item.type === 'mcp_call') return mcpCallEntries(item, at);
+  if (item.type === 'web_search_call') return [];
+  if (item.type !== 'message' || !Array.isArray(item.content)) return undefined;
+  const text = item.content
     .map((part: unknown) => {
       if (!isRecord(part)) return '';
       if (part.type === 'output_text' && typeof part.text === 'string') return part.text;
@@ -255,22 +374,23 @@ export function storedMessageText(item: unknown): string | undefined {
       return '';
     })
     .join('');
+  return [{ type: 'message', role: 'assistant', text }];
 }
 
-/** Entries with their references resolved → chat messages plus the system/developer text. */
+/** Entries with their references resolved (to the entries of the items they name) → chat messages plus the system/developer text. */
 export function conversationFrom(
   entries: ResponseInputEntry[],
-  referenced: ReadonlyMap<string, string>,
+  referenced: ReadonlyMap<string, ResponseInputEntry[]>,
 ): { messages: ChatMessage[]; system: string[] } {
   const messages: ChatMessage[] = [];
   const system: string[] = [];
-  for (const entry of entries) {
-    if (entry.type === 'item_reference') {
-      // Referenced items are the service's own output messages: the assistant's turns.
-      messages.push({ role: 'assistant', content: referenced.get(entry.id) ?? '' });
-    } else if (entry.role === 'system' || entry.role === 'developer') system.push(entry.text);
+  const add = (entry: ResponseInputEntry): void => {
+    if (entry.type === 'item_reference') (referenced.get(entry.id) ?? []).forEach(add);
+    else if (entry.type === 'tool_call') appendToolCall(messages, entry.call, entry.output);
+    else if (entry.role === 'system' || entry.role === 'developer') system.push(entry.text);
     else messages.push({ role: entry.role, content: entry.text });
-  }
+  };
+  entries.forEach(add);
   return { messages, system };
 }
 

@@ -1,11 +1,14 @@
 import type { CompletionResult } from '@agents/chat';
+import { expectResponseEvent, expectSchema } from '@agents/testing/openai-schemas';
+import type { AnswerEvent } from './generation-events';
 import { ResponseEvents, ResponseFold, type ResponseSettings } from './response-events';
 
 const settings: ResponseSettings = {
   id: 'resp_1',
   createdAt: 1_764_000_000,
   model: 'agent_x',
-  messageId: 'msg_1',
+  itemKey: '1',
+  streamed: true,
   instructions: 'Answer in French.',
   previousResponseId: null,
   temperature: 0.5,
@@ -28,16 +31,18 @@ const result = (overrides: Partial<CompletionResult> = {}): CompletionResult => 
   model: 'gpt-4o',
   ...overrides,
 });
+const text = (delta: string): AnswerEvent => ({ kind: 'message_delta', stepId: 'step_1', text: delta });
 
 describe('ResponseEvents', () => {
   it('emits the typed events of a streamed response in order, numbered from 0', () => {
     const builder = new ResponseEvents(settings);
     const events = [
       ...builder.start(),
-      ...builder.delta({ type: 'text', text: 'Bonjour' }),
-      ...builder.delta({ type: 'text', text: ' monde' }),
+      ...builder.answer(text('Bonjour')),
+      ...builder.answer(text(' monde')),
       ...builder.finish(result()).events,
     ];
+    for (const event of events) expectResponseEvent(event);
     expect(events.map((e) => e.type)).toEqual([
       'response.created',
       'response.in_progress',
@@ -78,6 +83,7 @@ describe('ResponseEvents', () => {
 
   it('opens the message item at the end for an empty answer, and marks a length cut as incomplete', () => {
     const { events, response } = new ResponseEvents(settings).finish(result({ text: '', finishReason: 'length' }));
+    for (const event of events) expectResponseEvent(event);
     expect(events.map((e) => e.type)).toEqual([
       'response.output_item.added',
       'response.content_part.added',
@@ -87,6 +93,42 @@ describe('ResponseEvents', () => {
       'response.incomplete',
     ]);
     expect(response).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
+    // The message the cut ended is incomplete, in its done event as in the response.
+    expect(events[4]).toMatchObject({ item: { id: 'msg_1', status: 'incomplete' } });
+    expect(response.output).toEqual([expect.objectContaining({ id: 'msg_1', status: 'incomplete' })]);
+  });
+
+  it('without streaming makes no events of the answer and builds the response from the result', () => {
+    const builder = new ResponseEvents({ ...settings, streamed: false });
+    expect(builder.answer(text('ignored'))).toEqual([]);
+    const fromContent = builder.finish(
+      result({
+        text: 'AB',
+        content: [
+          { type: 'text', text: 'A' },
+          { type: 'think', think: 'hm' },
+          { type: 'text', text: 'B' },
+        ],
+      }),
+    );
+    expect(fromContent.events).toEqual([]);
+    expectSchema('Response', fromContent.response);
+    expect(fromContent.response).toMatchObject({
+      output_text: 'AB',
+      output: [{ id: 'msg_1', content: [{ text: 'AB' }] }],
+    });
+    // A result of a worker older than content parts: its text.
+    const fromText = new ResponseEvents({ ...settings, streamed: false }).finish(result());
+    expect(fromText.response.output).toEqual([
+      {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: 'Bonjour monde', annotations: [], logprobs: [] }],
+      },
+    ]);
+    expect(fromText.content).toEqual([{ type: 'text', text: 'Bonjour monde' }]);
   });
 
   it('ends a failed generation with one response.failed carrying the error', () => {
@@ -112,10 +154,6 @@ describe('ResponseEvents', () => {
     );
     expect(response.error).toEqual({ code, message: 'refused' });
   });
-
-  it('ignores what the Responses shape does not surface (server-side tool calls)', () => {
-    expect(new ResponseEvents(settings).delta({ type: 'tool_call', stepId: 's', args: '{}' })).toEqual([]);
-  });
 });
 
 describe('ResponseFold', () => {
@@ -124,8 +162,7 @@ describe('ResponseFold', () => {
 
   it('puts the opening events ahead of the first event, once, and ends once', () => {
     const fold = new ResponseFold(new ResponseEvents(settings));
-    expect(fold.next({ type: 'other' })).toEqual({ type: 'none' });
-    expect(types(fold.next({ type: 'text', text: 'Bon' }))).toEqual([
+    expect(types(fold.next({ type: 'answer', payload: text('Bon') }))).toEqual([
       'response.created',
       'response.in_progress',
       'response.output_item.added',
@@ -134,18 +171,28 @@ describe('ResponseFold', () => {
     ]);
     expect(fold.open()).toEqual([]);
     const end = fold.next({ type: 'final', result: result({ text: 'Bon' }) });
-    expect(end).toMatchObject({ type: 'end', text: 'Bon', response: { status: 'completed' } });
+    expect(end).toMatchObject({
+      type: 'end',
+      content: [{ type: 'text', text: 'Bon' }],
+      response: { status: 'completed' },
+    });
     expect(end.type === 'end' && end.error).toBeFalsy();
-    expect(fold.next({ type: 'text', text: 'late' })).toEqual({ type: 'none' });
+    expect(fold.next({ type: 'answer', payload: text('late') })).toEqual({ type: 'none' });
   });
 
   it('ends a failed generation with response.failed and the error a JSON answer carries', () => {
-    const fold = new ResponseFold(new ResponseEvents(settings));
+    const fold = new ResponseFold(new ResponseEvents({ ...settings, streamed: false }));
     expect(fold.open().map((e) => e.type)).toEqual(['response.created', 'response.in_progress']);
     const failure = result({ status: 'failed', text: 'par', failure: { kind: 'rate_limit', httpStatus: 429 } });
     const end = fold.next({ type: 'error', message: 'Slow down', result: failure });
     expect(types(end)).toEqual(['response.failed']);
-    expect(end).toMatchObject({ type: 'end', text: 'par', error: { status: 429 } });
+    // Without streaming the output is the failed result's, here its text (a worker older than content parts).
+    expect(end).toMatchObject({
+      type: 'end',
+      content: [{ type: 'text', text: 'par' }],
+      response: { output: [{ type: 'message', status: 'incomplete', content: [{ text: 'par' }] }] },
+      error: { status: 429 },
+    });
     expect(fold.storeFailed()).toMatchObject({ response: { status: 'failed' }, error: { status: 500 } });
   });
 });

@@ -4,9 +4,13 @@ import { AppConfig, DatabaseService, Janitor } from '@agents/core';
 import type { ChatMessage } from '@agents/providers';
 import { ResponseEntity } from './response.entity';
 
-/** The id of the response whose message item is `itemId` (`msg_<x>` → `resp_<x>`); see ResponsesService. */
+/** An output item's id: its type's prefix, its response's key, and after the first item its place (see outputItemId). */
+const ITEM_ID = /^(?:msg|ws|mcp)_([^_]+)(?:_\d+)?$/;
+
+/** The id of the response whose output item is `itemId` (`msg_<x>`, `mcp_<x>_2`, … → `resp_<x>`). */
 export function responseIdOfItem(itemId: string): string | undefined {
-  return itemId.startsWith('msg_') ? `resp_${itemId.slice('msg_'.length)}` : undefined;
+  const key = ITEM_ID.exec(itemId)?.[1];
+  return key === undefined ? undefined : `resp_${key}`;
 }
 
 /** Responses a walk along `previous_response_id` links reads at most; older ones are left out. */

@@ -2,9 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Response as ExpressResponse } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '@agents/auth';
+import type { ContentPart } from '@agents/chat';
 import { AppConfig } from '@agents/core';
 import { ContextBudget, messageChars, type ChatMessage } from '@agents/providers';
 import { ClientWatch, CompletionGenerations } from './completion-generations';
+import { historyOfAnswer } from './conversation-history';
 import { MAX_MESSAGES } from './dto/chat-completion-request.dto';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import { OpenAIError } from './openai-error';
@@ -13,7 +15,7 @@ import {
   definedOnly,
   joinInstructions,
   responseInputFrom,
-  storedMessageText,
+  storedItemEntries,
   withinContextBudget,
   type ResponseInputEntry,
 } from './request-mapping';
@@ -105,7 +107,10 @@ function newestMessages(messages: ChatMessage[]): ChatMessage[] {
  * and event bus as chat. With `store` (the default, as at OpenAI) the exchange is saved — before
  * the terminal event or answer goes out, so a GET right after it finds it — and
  * `previous_response_id` continues the saved conversation. Only the owner can read or continue it.
- * Each stored response keeps only its own turn and the id of the response it continued.
+ * Each stored response keeps only its own turn and the id of the response it continued. The agent's
+ * server-side tools show as OpenAI's hosted-tool items (`web_search_call`, `mcp_call`; see
+ * ResponseEvents), and a stored turn keeps the calls and their results, so a continued conversation
+ * gives the model what the tools found.
  */
 @Injectable()
 export class ResponsesService {
@@ -125,8 +130,9 @@ export class ResponsesService {
   }
 
   /**
-   * The input's messages, `item_reference`s replaced by the items they name. Only output items of
-   * the caller's own stored responses can be named; any other id is a 404, as at OpenAI.
+   * The input's messages, `item_reference`s replaced by the items they name (a message, or a tool
+   * call with its result). Only output items of the caller's own stored responses can be named; any
+   * other id is a 404, as at OpenAI.
    */
   private async conversationOf(
     user: AuthUser,
@@ -137,10 +143,10 @@ export class ResponsesService {
       user.id,
       references.map((r) => r.id),
     );
-    const texts = new Map<string, string>();
+    const resolved = new Map<string, ResponseInputEntry[]>();
     for (const reference of references) {
-      const text = storedMessageText(items.get(reference.id));
-      if (text === undefined) {
+      const named = storedItemEntries(items.get(reference.id), reference.param);
+      if (named === undefined) {
         throw new OpenAIError(
           404,
           `Item with id '${reference.id}' not found.`,
@@ -149,9 +155,9 @@ export class ResponsesService {
           reference.param,
         );
       }
-      texts.set(reference.id, text);
+      resolved.set(reference.id, named);
     }
-    return conversationFrom(entries, texts);
+    return conversationFrom(entries, resolved);
   }
 
   async respond(user: AuthUser, dto: CreateResponseDto, res: ExpressResponse): Promise<void> {
@@ -193,13 +199,14 @@ export class ResponsesService {
       );
     }
     const store = dto.store !== false;
-    // The message item shares its response's id, so an item_reference to it finds its response by key.
+    // The output items share their response's key, so an item_reference to one finds its response by key.
     const key = hex();
     const builder = new ResponseEvents({
       id: `resp_${key}`,
       createdAt: Math.floor(Date.now() / 1000),
       model: agent.id,
-      messageId: `msg_${key}`,
+      itemKey: key,
+      streamed: dto.stream === true,
       instructions: dto.instructions ?? null,
       previousResponseId: dto.previous_response_id ?? null,
       temperature: dto.temperature ?? null,
@@ -237,7 +244,7 @@ export class ResponsesService {
   /** Stores the exchange (with `store`), then writes the end; one that cannot be stored ends as a failure. */
   private async end(step: ResponseEnd, turn: StoredTurn, fold: ResponseFold, writer: ResponseWriter): Promise<void> {
     try {
-      if (turn.store) await this.save(turn, step.response, step.text);
+      if (turn.store) await this.save(turn, step.response, step.content);
     } catch (err) {
       this.logger.error({ err, responseId: step.response.id }, 'Could not store a response');
       writer.end(fold.storeFailed());
@@ -246,8 +253,9 @@ export class ResponsesService {
     writer.end(step);
   }
 
-  private async save(turn: StoredTurn, response: ResponseObject, text: string): Promise<void> {
-    const messages: ChatMessage[] = [...turn.input, { role: 'assistant', content: text }];
+  /** Stores the turn with the answer as the model made it (its tool calls and their results too), for previous_response_id. */
+  private async save(turn: StoredTurn, response: ResponseObject, answer: ContentPart[]): Promise<void> {
+    const messages: ChatMessage[] = [...turn.input, ...historyOfAnswer(answer)];
     await this.responses.insert(
       Object.assign(new ResponseEntity(), {
         id: response.id,

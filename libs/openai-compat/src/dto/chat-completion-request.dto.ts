@@ -111,8 +111,10 @@ export class ChatCompletionMessageDto {
   annotations?: unknown[] | null;
 
   /**
-   * A returned message's tool calls: the agent's server-side tools, already run. Accepted so the
-   * message can be sent back; the turn's text is what the model is given again.
+   * Tool calls of an assistant message. This service returns none (the agent's tools run on the
+   * server and only the answer's text is sent), but a message from another gateway, or an earlier
+   * answer, may carry some: accepted so it can be sent back; the turn's text is what the model is
+   * given again.
    */
   @IsOptional()
   @IsArray()

@@ -27,7 +27,7 @@ import {
   type Verbosity,
 } from './shared-parameters.dto';
 
-/** The include values OpenAI defines; each adds data to items of a kind this service never outputs, but one. */
+/** The include values OpenAI defines; each adds data to items this service does not output, or sends anyway, but one. */
 export const INCLUDE_VALUES = [
   'file_search_call.results',
   'web_search_call.results',
@@ -108,8 +108,11 @@ export class CreateResponseDto {
 
   /**
    * A string, or items: messages `{role, content}` whose content is a string or text parts
-   * (`input_text`, `output_text`, as output items come back), and `{"type": "item_reference", "id"}`
-   * naming an output item of one of the caller's stored responses. @example "Hello!"
+   * (`input_text`, `output_text`, as output items come back), the agent's tool calls as output
+   * items come back (`mcp_call`: the call and its output are given to the model again;
+   * `web_search_call`: accepted and left out, it holds no results), and
+   * `{"type": "item_reference", "id"}` naming an output item of one of the caller's stored
+   * responses. @example "Hello!"
    */
   @ApiProperty({
     oneOf: [
@@ -128,6 +131,31 @@ export class CreateResponseDto {
                 content: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }] },
               },
               required: ['role', 'content'],
+            },
+            {
+              type: 'object',
+              properties: {
+                type: { enum: ['mcp_call'] },
+                id: { type: 'string' },
+                server_label: { type: 'string' },
+                name: { type: 'string' },
+                arguments: { type: 'string' },
+                output: { type: 'string', nullable: true },
+                error: { nullable: true },
+                status: { enum: ['in_progress', 'completed', 'incomplete', 'calling', 'failed'] },
+                approval_request_id: { type: 'string', nullable: true },
+              },
+              required: ['type', 'id', 'server_label', 'name', 'arguments'],
+            },
+            {
+              type: 'object',
+              properties: {
+                type: { enum: ['web_search_call'] },
+                id: { type: 'string' },
+                status: { type: 'string' },
+                action: { type: 'object' },
+              },
+              required: ['type', 'id'],
             },
             {
               type: 'object',
@@ -254,9 +282,10 @@ export class CreateResponseDto {
   truncation?: 'auto' | 'disabled' | null;
 
   /**
-   * Extra data for some output items. Each adds to items this service never outputs (tool calls,
-   * reasoning, input images) and is accepted without effect, except `message.output_text.logprobs`:
-   * log probabilities are not available.
+   * Extra data for some output items. Each is accepted without effect, except
+   * `message.output_text.logprobs` (log probabilities are not available): it adds to items this
+   * service does not output (reasoning, input images, client-side tools' calls) or, for
+   * `web_search_call.action.sources`, to what is always sent (a web search's sources).
    */
   @IsOptional()
   @IsArray()
@@ -273,8 +302,8 @@ export class CreateResponseDto {
   top_logprobs?: number | null;
 
   /**
-   * A cap on built-in tool calls. The agent's server-side tools take its place and are not run
-   * through this API yet, so no call is made for it to cap: accepted and echoed. @example 5
+   * A cap on built-in tool calls. The agent's server-side tools take their place, and their calls
+   * are capped by the service's own limits: accepted and echoed, not applied. @example 5
    */
   @IsOptional()
   @IsInt()
