@@ -13,6 +13,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  NotEquals,
   ValidateBy,
   ValidateIf,
   ValidateNested,
@@ -101,6 +102,7 @@ export class McpServerConfig {
     message: 'server names are letters, digits, _ and - (and may not contain "_mcp_")',
   })
   @MaxLength(32)
+  @NotEquals('agents', { message: 'the server name "agents" is reserved (it labels the built-in tools)' })
   name!: string;
 
   @IsIn(MCP_TRANSPORTS)
