@@ -112,7 +112,8 @@ export class MathEvaluator {
     const child = spawn(
       process.execPath,
       [`--max-old-space-size=${this.options.memoryLimitMb}`, '-e', EVALUATOR_PROGRAM, JSON.stringify(settings)],
-      { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], windowsHide: true },
+      // An empty environment: the evaluator needs none, and must never hold the service's secrets.
+      { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], windowsHide: true, env: {} },
     );
     const evaluator: Evaluator = { child, ready: false };
     this.evaluator = evaluator;
