@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Response, Test } from 'supertest';
 import { agentInput, createAgent, createUser, type TestUser } from './support/factories';
-import { startTestApp, type TestApp } from './support/test-app';
+import { startTestApp, writeSearchConfig, type TestApp } from './support/test-app';
 
 const AGENT_ID = /^agent_[A-Za-z0-9_-]{21}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -88,7 +88,8 @@ describe('agents (e2e)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // A search backend is configured (never called here), so web_search may be enabled.
+    t = await startTestApp({ CONFIG_PATH: writeSearchConfig() });
   });
   afterAll(() => t.close());
 
@@ -183,7 +184,7 @@ describe('agents (e2e)', () => {
         provider: 'anthropic',
         model: 'claude-3-opus',
         model_parameters: { temperature: 0.5, max_tokens: 256, stop: ['END'] },
-        tools: ['calculator', 'file_search'],
+        tools: ['calculator', 'web_search'],
         tool_resources: { file_search: { file_ids: [fileId] } },
         avatar: { filepath: '/images/a.png', source: 'local' },
         category: 'hr',
@@ -919,23 +920,30 @@ describe('agents (e2e)', () => {
   });
 
   describe('GET /api/agents/tools', () => {
-    const KNOWN_TOOLS = ['calculator', 'code_interpreter', 'web_search', 'file_search', 'dalle'];
+    const BUILTIN_TOOLS = ['calculator', 'web_search'];
 
-    it('lists the tools of docs/http-api.md § Tools and providers with id, name and description', async () => {
+    it('lists the tools this deployment runs with id, name, description and JSON Schema', async () => {
       const u = await newUser();
       const res = await t.http.get('/api/agents/tools').set(u.auth).expect(200);
-      const tools = res.body as { id: string; name: string; description: string }[];
-      expect(Array.isArray(tools)).toBe(true);
+      const tools = res.body as { id: string; name: string; description: string; parameters: unknown }[];
       const ids = tools.map((tool) => tool.id);
-      expect(ids).toContain('calculator');
-      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toEqual(BUILTIN_TOOLS); // no MCP server is configured here
       for (const tool of tools) {
-        expect(KNOWN_TOOLS.includes(tool.id) || /_mcp_/.test(tool.id)).toBe(true);
-        expect(tool.name).toEqual(expect.any(String));
+        expect(tool).toMatchObject({ source: 'builtin', available: true, parameters: { type: 'object' } });
         expect(tool.name.length).toBeGreaterThan(0);
-        expect(tool.description).toEqual(expect.any(String));
         expect(tool.description.length).toBeGreaterThan(0);
       }
+    });
+
+    it('refuses the tools this version does not run yet, saying so', async () => {
+      const u = await newUser();
+      const res = await create(
+        u,
+        agentInput({ tools: ['calculator', 'code_interpreter', 'execute_code', 'file_search', 'dalle'] }),
+      );
+      expect(res.status).toBe(400);
+      expect(badFields(res)).toEqual(['tools[1]', 'tools[2]', 'tools[3]', 'tools[4]']);
+      expect(JSON.stringify(res.body)).toContain('not available on this deployment');
     });
 
     it('offers only tools an agent may enable', async () => {

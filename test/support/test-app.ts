@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
@@ -46,4 +49,15 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await db.drop();
     },
   };
+}
+
+/**
+ * A config file naming a SearXNG backend at an address nothing listens on, for suites that enable
+ * `web_search` on agents without running it. Returns its path, for CONFIG_PATH.
+ */
+export function writeSearchConfig(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'agents-config-'));
+  const path = join(dir, 'agents.config.json');
+  writeFileSync(path, JSON.stringify({ webSearch: { provider: 'searxng', url: 'http://127.0.0.1:9' } }));
+  return path;
 }

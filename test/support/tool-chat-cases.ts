@@ -220,8 +220,8 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
   it('searches the web: numbered sources for the model, citations for the user, stored and replayed', async () => {
     ctx().search.script({
       results: [
-        { title: 'Leave policy 2026', url: 'https://intranet.example/leave', content: 'Employees get 30 days.' },
-        { title: 'Holidays', url: 'https://intranet.example/holidays', content: 'Public holidays are extra.' },
+        { title: 'Leave policy 2026', url: 'https://intranet.example/leave', snippet: 'Employees get 30 days.' },
+        { title: 'Holidays', url: 'https://intranet.example/holidays', snippet: 'Public holidays are extra.' },
       ],
     });
     const { me, agent } = await newUserWithAgent({ tools: ['web_search'] });
