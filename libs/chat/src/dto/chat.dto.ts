@@ -18,7 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { AGENT_ID_PATTERN, OptionalNotNull } from '@agents/core';
-import type { ContentPart } from '../message.entity';
+import type { ContentPart, MessageAttachment } from '../message.entity';
 import { ChatMessageDto } from './conversation.dto';
 
 /** An idempotency key: 1..255 printable ASCII characters, no spaces. */
@@ -331,6 +331,8 @@ export class ResumeStateDto {
   runSteps!: Record<string, unknown>[];
   /** The answer so far as content parts, in order. @example [{"type": "think", "think": "The user asks…"}, {"type": "text", "text": "Our leave policy"}] */
   aggregatedContent!: ContentPart[];
+  /** The tools' citations, images and resources so far, as their `attachment` events carried them. @example [] */
+  attachments!: MessageAttachment[];
   /** The message being answered; null when it can no longer be read. */
   userMessage!: ChatMessageDto | null;
   /** @example "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed" */
