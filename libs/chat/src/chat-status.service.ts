@@ -70,6 +70,7 @@ export class ChatStatusService {
         return {
           runSteps: snapshot.runSteps,
           aggregatedContent: snapshot.aggregatedContent,
+          attachments: snapshot.attachments,
           userMessage,
           responseMessageId: snapshot.responseMessageId ?? state.responseMessageId,
           conversationId: state.conversationId,
@@ -80,6 +81,7 @@ export class ChatStatusService {
     return {
       runSteps: [],
       aggregatedContent: state.aggregatedContent === '' ? [] : [{ type: 'text', text: state.aggregatedContent }],
+      attachments: [],
       userMessage: stored ? ChatMessageDto.from(stored) : null,
       responseMessageId: state.responseMessageId,
       conversationId: state.conversationId,
