@@ -104,6 +104,7 @@ describe('ChatStatusService.status', () => {
       resumeState: {
         runSteps: [expect.objectContaining({ id: 's1', type: 'message_creation' })],
         aggregatedContent: status.aggregatedContent,
+        attachments: [],
         userMessage: ChatMessageDto.from(stored),
         responseMessageId: 'r1',
         conversationId,
@@ -122,6 +123,7 @@ describe('ChatStatusService.status', () => {
       resumeState: {
         runSteps: [],
         aggregatedContent: [{ type: 'text', text: 'Hello' }],
+        attachments: [],
         userMessage: ChatMessageDto.from(stored),
         responseMessageId: 'r1',
         conversationId,
