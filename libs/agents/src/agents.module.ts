@@ -13,10 +13,11 @@ import { AgentSharingService } from './agent-sharing.service';
 import { AgentsController } from './agents.controller';
 import { AgentsRepository } from './agents.repository';
 import { AgentsService } from './agents.service';
+import { McpServersController } from './mcp-servers.controller';
 
 @Module({
   imports: [TypeOrmModule.forFeature([AgentEntity]), AclModule, VersionsModule, ProvidersModule, ToolsModule],
-  controllers: [AgentsController, AgentPermissionsController],
+  controllers: [AgentsController, AgentPermissionsController, McpServersController],
   providers: [
     AgentsService,
     AgentsRepository,

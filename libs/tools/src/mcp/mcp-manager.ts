@@ -1,36 +1,25 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig, type McpTransport } from '@agents/core';
-import type { ServerTool } from '../tool';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '@agents/core';
+import { McpConnection } from './mcp-connection';
+import type { McpServerState, McpServerTools } from './mcp-types';
 
-/** How one configured MCP server stands, for `GET /api/mcp/servers`. */
-export interface McpServerState {
-  name: string;
-  transport: McpTransport;
-  /** `idle`: not connected yet (connections are opened on first use). */
-  state: 'idle' | 'connecting' | 'connected' | 'failed';
-  /** Tools discovered at the last successful listing. */
-  toolCount: number;
-  /** Why the last connection or listing failed (shown to admins only). */
-  lastError?: string;
-  /** ISO time of the last successful connection. */
-  connectedAt?: string;
-}
-
-/** A server's tools as the registry sees them. */
-export interface McpServerTools {
-  /** Its tools as `<tool>_mcp_<server>` ServerTools; those of the last listing when it is down. */
-  tools: ServerTool[];
-  /** Whether the server answered just now; tools of a server that is down fail as tool errors. */
-  available: boolean;
-}
+// The types live apart so that the connection can use them without importing this file back.
+export type { McpServerState, McpServerTools } from './mcp-types';
 
 /**
  * The MCP servers of the config file: connections opened lazily, shared by every generation of
- * the process, reconnected after a failure, closed on shutdown. SKELETON: the MCP work fills it in.
+ * the process, reconnected after a failure, closed on shutdown.
  */
 @Injectable()
 export class McpManager implements OnApplicationShutdown {
-  constructor(private readonly config: AppConfig) {}
+  private readonly logger = new Logger(McpManager.name);
+  private readonly connections: ReadonlyMap<string, McpConnection>;
+
+  constructor(private readonly config: AppConfig) {
+    this.connections = new Map(
+      config.mcpServers.map((server) => [server.name, new McpConnection(server, config.tools.timeoutMs, this.logger)]),
+    );
+  }
 
   /** The configured servers' names. */
   serverNames(): string[] {
@@ -39,18 +28,16 @@ export class McpManager implements OnApplicationShutdown {
 
   /** Connects (once) and lists the server's tools; never throws: a server that is down is `available: false`. */
   async toolsOf(server: string): Promise<McpServerTools> {
-    await Promise.resolve(server);
-    return { tools: [], available: false };
+    const connection = this.connections.get(server);
+    return connection ? connection.listing() : { tools: [], available: false };
   }
 
   states(): McpServerState[] {
-    return this.config.mcpServers.map((server) => ({
-      name: server.name,
-      transport: server.type,
-      state: 'idle',
-      toolCount: 0,
-    }));
+    return [...this.connections.values()].map((connection) => connection.describe());
   }
 
-  async onApplicationShutdown(): Promise<void> {}
+  /** Closes every client; stdio servers' children are ended (the SDK escalates to SIGKILL). */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.connections.values()].map((connection) => connection.close()));
+  }
 }
