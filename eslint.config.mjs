@@ -123,6 +123,8 @@ export default tseslint.config(
       'bench/.results/**',
       'jest.config.js',
       'eslint.config.mjs',
+      // Plain JavaScript run by node as a child process (the MCP test server); no tsconfig covers it.
+      'test/support/*.mjs',
     ],
   },
   eslint.configs.recommended,

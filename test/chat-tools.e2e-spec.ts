@@ -88,7 +88,7 @@ describe('tools, distributed: api + worker on PostgreSQL and Redis', () => {
   toolChatCases(() => ({
     fake: deployment.fake,
     search: stands.search,
-    api: deployment.apis[0]!.baseUrl,
+    api: deployment.apis[0].baseUrl,
     stopFlakyMcp: () => stands.flaky.close(),
   }));
 });

@@ -60,7 +60,7 @@ const toolResults = (frames: SseFrame[]) =>
   frames
     .filter((f) => f.data.event === 'on_run_step_completed')
     .map((f) => f.data.data.result.tool_call as { id: string; name: string; args: string; output: string });
-const finalOf = (frames: SseFrame[]) => frames[frames.length - 1]!.data;
+const finalOf = (frames: SseFrame[]): Record<string, any> => frames[frames.length - 1].data as Record<string, any>;
 
 /** A script calling one tool, then one answering with the tool's result in it. */
 function callThenAnswer(
@@ -174,10 +174,10 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
     ]);
     const requests = ctx().fake.requests.slice(before);
     expect(requests).toHaveLength(2);
-    expect((requests[0]!.body!.tools as { function: { name: string } }[]).map((t) => t.function.name)).toEqual([
+    expect((requests[0].body!.tools as { function: { name: string } }[]).map((t) => t.function.name)).toEqual([
       'calculator',
     ]);
-    expect(requests[1]!.body!.messages).toEqual(
+    expect(requests[1].body!.messages).toEqual(
       expect.arrayContaining([{ role: 'tool', tool_call_id: 'call_calc', content: '230' }]),
     );
     const content = [
@@ -198,7 +198,7 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
       parentMessageId: started.responseMessageId,
     });
     await stream(me, next.streamId);
-    const followUp = ctx().fake.requests[ctx().fake.requests.length - 1]!.body!.messages as Record<string, unknown>[];
+    const followUp = ctx().fake.requests[ctx().fake.requests.length - 1].body!.messages as Record<string, unknown>[];
     expect(followUp.slice(-4)).toEqual([
       {
         role: 'assistant',
@@ -228,10 +228,10 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
     ctx().fake.script(...callThenAnswer('web_search', { query: 'leave policy' }, 'call_web'));
     const started = await chat(me, agent.id, 'How many leave days?');
     const live = await stream(me, started.streamId);
-    const output = toolResults(live.frames)[0]!.output;
+    const output = toolResults(live.frames)[0].output;
     expect(output).toContain('[1] Leave policy 2026');
     expect(output).toContain('https://intranet.example/holidays');
-    const attachments = live.frames.filter((f) => f.data.event === 'attachment').map((f) => f.data.data);
+    const attachments = live.frames.filter((f) => f.data.event === 'attachment').map((f) => f.data.data as unknown);
     expect(attachments).toEqual([
       expect.objectContaining({
         type: 'citations',
@@ -249,7 +249,7 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
     expect(stored[1].attachments).toEqual(attachments);
     // A replay of the finished stream shows the same frames.
     const replay = await stream(me, started.streamId);
-    expect(replay.frames.map((f) => f.data)).toEqual(live.frames.map((f) => f.data));
+    expect(replay.frames.map((f): unknown => f.data)).toEqual(live.frames.map((f): unknown => f.data));
   });
 
   it('calls MCP tools over stdio and over streamable HTTP', async () => {
@@ -266,7 +266,7 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
     const before = ctx().fake.requests.length;
     const started = await chat(me, agent.id, 'Add them');
     const sse = await stream(me, started.streamId);
-    const offered = (ctx().fake.requests[before]!.body!.tools as { function: { name: string } }[]).map(
+    const offered = (ctx().fake.requests[before].body!.tools as { function: { name: string } }[]).map(
       (t) => t.function.name,
     );
     expect(offered).toContain('add_mcp_local');
@@ -376,16 +376,14 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
     const snapshot = await readSse(`${ctx().api}/api/agents/chat/stream/${started.streamId}?resume=true`, me.auth, {
       stopAfter: 1,
     });
-    const state = snapshot.frames[0]!.data.resumeState;
-    expect(state.runSteps.map((s: { type: string }) => s.type)).toEqual(
-      expect.arrayContaining(['message_creation', 'tool_calls']),
-    );
+    const state = snapshot.frames[0].data.resumeState as { runSteps: { type: string }[]; aggregatedContent: unknown[] };
+    expect(state.runSteps.map((s) => s.type)).toEqual(expect.arrayContaining(['message_creation', 'tool_calls']));
     expect(state.aggregatedContent[0]).toMatchObject({
       type: 'tool_call',
       tool_call: { id: 'call_mid', name: 'slow_mcp_local' },
     });
 
-    const rest = await stream(me, started.streamId, { 'Last-Event-ID': first.frames[3]!.id! });
+    const rest = await stream(me, started.streamId, { 'Last-Event-ID': first.frames[3].id! });
     const all = [...first.frames, ...rest.frames];
     expect(new Set(all.map((f) => f.id)).size).toBe(all.length); // every event exactly once
     expect(frameKinds(all)).toEqual([
@@ -401,7 +399,7 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
       'on_message_delta',
       'final',
     ]);
-    expect(toolResults(all)[0]).toMatchObject({ id: 'call_mid', args: '{"ms":1000}', output: 'slept 1000 ms' });
+    expect(toolResults(all)[0]).toMatchObject({ id: 'call_mid', args: '{"ms":1000}', output: 'done after 1000 ms' });
   });
 
   it('runs tools server-side for the OpenAI-compatible APIs: completions stream only the answer, Responses show mcp_call items', async () => {

@@ -246,6 +246,8 @@ describe('loadConfig', () => {
       expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: noUrl })).message).toContain('mcpServers.0.url');
       const badName = writeConfigFile({ mcpServers: { x_mcp_y: { command: 'node' } } });
       expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: badName })).message).toContain('mcpServers.0.name');
+      const leading = writeConfigFile({ mcpServers: { mcp_x: { command: 'node' } } });
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: leading })).message).toContain('mcpServers.0.name');
       const reserved = writeConfigFile({ mcpServers: { agents: { command: 'node' } } });
       expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: reserved })).message).toContain('reserved');
       const badType = writeConfigFile({ webSearch: { provider: 'google' } });

@@ -98,8 +98,10 @@ export type McpTransport = (typeof MCP_TRANSPORTS)[number];
 export class McpServerConfig {
   /** The key it had in `mcpServers`; its tools are named `<tool>_mcp_<name>`. */
   @IsString()
-  @Matches(/^[a-zA-Z0-9](?:[a-zA-Z0-9-]|_(?!mcp_))*$/, {
-    message: 'server names are letters, digits, _ and - (and may not contain "_mcp_")',
+  // A tool id is `<tool>_mcp_<server>`, read from its last "_mcp_": the name may neither hold one
+  // nor begin with "mcp_" (which would make one with the delimiter before it).
+  @Matches(/^(?!mcp_)[a-zA-Z0-9](?:[a-zA-Z0-9-]|_(?!mcp_))*$/, {
+    message: 'server names are letters, digits, _ and - (and may neither contain "_mcp_" nor begin with "mcp_")',
   })
   @MaxLength(32)
   @NotEquals('agents', { message: 'the server name "agents" is reserved (it labels the built-in tools)' })
