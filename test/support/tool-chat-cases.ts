@@ -5,6 +5,7 @@ import OpenAI from 'openai-v7';
 import { createAgent, createUser, type TestUser } from './factories';
 import type { FakeOpenAI, FakeScript } from './fake-openai';
 import type { FakeSearch } from './fake-search';
+import { expectResponseEvent, expectSchema } from './openai-schemas';
 import { readSse, type SseFrame } from './sse';
 
 /** Where the tool cases run: the api that serves them and the stand-ins its tools and model talk to. */
@@ -428,6 +429,7 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
 
     ctx().fake.script(...callThenAnswer('add_mcp_local', { a: 3, b: 4 }, 'call_resp'));
     const response = await client.responses.create({ model: agent.id, input: '3+4?' });
+    expectSchema('Response', response);
     expect(response.output_text).toBe('Result: 7');
     const call = response.output.find((item) => item.type === 'mcp_call');
     expect(call).toMatchObject({
@@ -438,5 +440,42 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
       output: '7',
     });
     expect(response.output.some((item) => item.type === 'function_call')).toBe(false);
+
+    // Streamed, with the calculator (a built-in: labelled "agents") and a web search; every event valid.
+    ctx().search.script({ results: [{ title: 'Doc', url: 'https://docs.example/a', snippet: 'A doc.' }] });
+    const searcher = await createAgent(http(), me, { tools: ['calculator', 'web_search'] });
+    ctx().fake.script(
+      {
+        toolCalls: [
+          { id: 'call_sum', name: 'calculator', arguments: '{"input":"6*7"}' },
+          { id: 'call_find', name: 'web_search', arguments: '{"query":"docs"}' },
+        ],
+      },
+      { tokens: ['42, see [1].'] },
+    );
+    const events = [];
+    for await (const event of await client.responses.create({
+      model: searcher.id,
+      input: 'Sum and search',
+      stream: true,
+    })) {
+      expectResponseEvent(event);
+      events.push(event);
+    }
+    const completed = events.find((e) => e.type === 'response.completed');
+    expect(completed?.type === 'response.completed' && completed.response.output.map((item) => item.type)).toEqual([
+      'mcp_call',
+      'web_search_call',
+      'message',
+    ]);
+    const output = completed?.type === 'response.completed' ? completed.response.output : [];
+    expect(output[0]).toMatchObject({ server_label: 'agents', name: 'calculator', output: '42' });
+    expect(output[1]).toMatchObject({
+      status: 'completed',
+      action: { type: 'search', query: 'docs', sources: [{ type: 'url', url: 'https://docs.example/a' }] },
+    });
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['response.mcp_call.completed', 'response.web_search_call.completed']),
+    );
   });
 }
