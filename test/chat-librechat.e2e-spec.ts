@@ -236,7 +236,7 @@ describe('chat for LibreChat (e2e)', () => {
       expect(running.aggregatedContent[0]).toEqual({ type: 'think', think: 'Let me think.' });
       expect(running.aggregatedContent[1]).toMatchObject({ type: 'text', text: expect.stringMatching(/^s0 /) });
       expect(Object.keys(running.resumeState).sort()).toEqual(
-        ['aggregatedContent', 'conversationId', 'responseMessageId', 'runSteps', 'userMessage'].sort(),
+        ['aggregatedContent', 'attachments', 'conversationId', 'responseMessageId', 'runSteps', 'userMessage'].sort(),
       );
       expect(running.resumeState).toMatchObject({
         aggregatedContent: running.aggregatedContent,
