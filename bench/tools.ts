@@ -12,6 +12,7 @@
  * The loop runs in this process (GenerationRunner on the in-memory event bus, the official openai
  * SDK against the stand-in); the tools are the real ones. Run with `npm run bench:tools`.
  */
+import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,12 +52,12 @@ interface Measured {
 /** Calls the tool directly, `concurrency` callers at a time, each `rounds` times. */
 async function direct(c: Case, concurrency: number, rounds: number): Promise<number[]> {
   const latencies: number[] = [];
-  const signal = new AbortController().signal;
   const scope = { userId: 'bench', agentId: 'bench', conversationId: null, messageId: 'bench' };
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = 0; i < rounds; i++) {
         const start = performance.now();
+        const signal = new AbortController().signal; // one per call, as the run loop gives
         const result = await c.tool.call(c.args, { ...scope, toolCallId: randomUUID(), signal });
         latencies.push(performance.now() - start);
         if (result.isError) throw new Error(`${c.label}: ${result.output}`);
@@ -125,7 +126,7 @@ function script(body: FakeRequestBody, c: Case) {
 }
 
 async function main(): Promise<void> {
-  const startedAt = Date.now();
+  const startedAt = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'agents-bench-tools-'));
   const http = await startMcpHttpServer({ mode: 'http' });
   const configPath = join(dir, 'agents.config.json');

@@ -29,7 +29,16 @@ interface Job {
   reject: (reason: unknown) => void;
   onAbort: () => void;
   timer?: NodeJS.Timeout;
+  /** Its caller gave up while the child had it: its reply is dropped when it comes. */
+  abandoned?: boolean;
 }
+
+/**
+ * Jobs sent to the child ahead of its answers. The child evaluates in order, so sending ahead saves
+ * a round trip through both event loops per job: under load, that wait — not the math — was most of
+ * a call's time. Bounded, so a job's place in line stays short.
+ */
+const MAX_IN_FLIGHT = 32;
 
 /** One child process and where it stands. */
 interface Evaluator {
@@ -50,7 +59,8 @@ interface Evaluator {
 export class MathEvaluator {
   private evaluator?: Evaluator;
   private readonly waiting: Job[] = [];
-  private running?: Job;
+  /** Sent to the child, in order; the first is the one it is evaluating (its timer runs). */
+  private inFlight: Job[] = [];
   private nextId = 1;
   private closed = false;
 
@@ -81,8 +91,7 @@ export class MathEvaluator {
   /** Kills the child and fails every call still pending. */
   async close(): Promise<void> {
     this.closed = true;
-    const pending = [...(this.running ? [this.running] : []), ...this.waiting.splice(0)];
-    this.running = undefined;
+    const pending = [...this.inFlight.splice(0).filter((job) => !job.abandoned), ...this.waiting.splice(0)];
     for (const job of pending) this.settle(job, () => job.reject(new Error('the calculator was closed')));
     const child = this.evaluator?.child;
     const alive = child && child.exitCode === null && child.signalCode === null;
@@ -94,13 +103,34 @@ export class MathEvaluator {
 
   /** Hands the next waiting job to the child, starting one if there is none. */
   private dispatch(): void {
-    if (this.closed || this.running || this.waiting.length === 0) return;
+    if (this.closed || this.waiting.length === 0) return;
     const evaluator = this.evaluator ?? this.start();
     if (!evaluator.ready) return; // its ready message dispatches
-    const job = this.waiting.shift()!;
-    this.running = job;
-    job.timer = setTimeout(() => this.timeOut(job), this.options.timeoutMs);
-    evaluator.child.send({ id: job.id, expression: job.expression });
+    while (this.inFlight.length < MAX_IN_FLIGHT && this.waiting.length > 0) {
+      const job = this.waiting.shift()!;
+      this.inFlight.push(job);
+      evaluator.child.send({ id: job.id, expression: job.expression });
+    }
+    this.startHeadTimer();
+  }
+
+  /** The time limit runs for the job the child is on: the first sent and not yet answered. */
+  private startHeadTimer(): void {
+    const head = this.inFlight[0];
+    if (head && !head.timer) head.timer = setTimeout(() => this.timeOut(head), this.options.timeoutMs);
+  }
+
+  /**
+   * The child is gone (killed or dead) with its queue: the job it was on gets `headAnswer`, the
+   * ones sent after it go back to the front of the line for the next child.
+   */
+  private restartAfterHead(headAnswer?: (job: Job) => void): void {
+    const [head, ...rest] = this.inFlight.splice(0);
+    this.discard();
+    if (head && !head.abandoned && headAnswer) headAnswer(head);
+    for (const job of rest) job.timer = undefined;
+    this.waiting.unshift(...rest.filter((job) => !job.abandoned));
+    this.dispatch();
   }
 
   private start(): Evaluator {
@@ -141,12 +171,15 @@ export class MathEvaluator {
       this.dispatch();
       return;
     }
-    const job = this.running;
+    const job = this.inFlight[0];
     if (!job || job.id !== message.id) return;
-    this.running = undefined;
-    this.settle(job, () =>
-      job.resolve('value' in message ? { ok: true, value: message.value } : { ok: false, error: message.error }),
-    );
+    this.inFlight.shift();
+    if (!job.abandoned) {
+      this.settle(job, () =>
+        job.resolve('value' in message ? { ok: true, value: message.value } : { ok: false, error: message.error }),
+      );
+    }
+    this.startHeadTimer();
     this.dispatch();
   }
 
@@ -157,40 +190,40 @@ export class MathEvaluator {
       this.failStart(evaluator, `the calculator stopped while starting (${exitReason(code, signal)})`);
       return;
     }
-    this.discard();
-    const job = this.running;
-    this.running = undefined;
-    if (job) {
-      const error =
-        signal === 'SIGABRT'
-          ? `the expression needed more memory than the calculator's ${this.options.memoryLimitMb} MB`
-          : `the calculator stopped unexpectedly (${exitReason(code, signal)})`;
-      this.settle(job, () => job.resolve({ ok: false, error }));
-    }
-    this.dispatch();
+    const error =
+      signal === 'SIGABRT'
+        ? `the expression needed more memory than the calculator's ${this.options.memoryLimitMb} MB`
+        : `the calculator stopped unexpectedly (${exitReason(code, signal)})`;
+    this.restartAfterHead((job) => this.settle(job, () => job.resolve({ ok: false, error })));
   }
 
   private timeOut(job: Job): void {
-    if (this.running !== job) return;
-    this.running = undefined;
-    this.discard();
+    if (this.inFlight[0] !== job) return;
     const error = `the expression took longer than ${seconds(this.options.timeoutMs)} and was stopped`;
-    this.settle(job, () => job.resolve({ ok: false, error }));
-    this.dispatch();
+    this.restartAfterHead((head) => this.settle(head, () => head.resolve({ ok: false, error })));
   }
 
-  /** The caller gave up: forget a waiting job; stop the child if it is working on this one. */
+  /**
+   * The caller gave up: forget a waiting job; stop the child if it is working on this one; a job
+   * sent but not started is answered now and its reply dropped when it comes.
+   */
   private abandon(job: Job): void {
-    if (this.running === job) {
-      this.running = undefined;
-      this.discard();
-    } else {
-      const at = this.waiting.indexOf(job);
-      if (at < 0) return;
-      this.waiting.splice(at, 1);
+    const answer = (): void => this.settle(job, () => job.reject(job.signal.reason));
+    if (this.inFlight[0] === job) {
+      job.abandoned = true;
+      answer();
+      this.restartAfterHead();
+      return;
     }
-    this.settle(job, () => job.reject(job.signal.reason));
-    this.dispatch();
+    if (this.inFlight.includes(job)) {
+      job.abandoned = true;
+      answer();
+      return;
+    }
+    const at = this.waiting.indexOf(job);
+    if (at < 0) return;
+    this.waiting.splice(at, 1);
+    answer();
   }
 
   /** A child that never got ready fails the calls waiting for it rather than being restarted in a loop. */
