@@ -11,13 +11,25 @@ export type ContentPart =
  * citations (`citations`), an image (`image`, base64 `data`) or a resource (`resource`).
  */
 export interface MessageAttachment {
-  type: 'citations' | 'image' | 'resource';
+  type: 'citations' | 'image' | 'resource' | 'file';
   toolCallId: string;
   messageId: string;
   conversationId: string | null;
   /** The search, for citations. */
   query?: string;
-  citations?: { index: number; title: string; url: string; snippet?: string; source?: string; publishedAt?: string }[];
+  citations?: {
+    index: number;
+    title: string;
+    url: string;
+    snippet?: string;
+    source?: string;
+    publishedAt?: string;
+    fileId?: string;
+    page?: number | null;
+  }[];
+  fileId?: string;
+  filename?: string;
+  bytes?: number;
   mimeType?: string;
   data?: string;
   name?: string;

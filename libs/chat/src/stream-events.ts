@@ -366,7 +366,7 @@ function isContentPart(value: unknown): value is ContentPart {
   }
 }
 
-const ATTACHMENT_TYPES: readonly MessageAttachment['type'][] = ['citations', 'image', 'resource'];
+const ATTACHMENT_TYPES: readonly MessageAttachment['type'][] = ['citations', 'image', 'resource', 'file'];
 
 const STATUSES: readonly CompletionResult['status'][] = ['completed', 'failed', 'aborted'];
 /** Every failure kind: a Record, so that a kind added to the providers' type must be added here too. */

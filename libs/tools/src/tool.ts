@@ -21,6 +21,42 @@ export interface ToolCallContext {
   /** The response message the call belongs to. */
   messageId: string;
   toolCallId: string;
+  /** The files this call may use and the place for files it makes; absent where files are not set up. */
+  files?: ToolFiles;
+}
+
+/** A stored file as a tool sees it. */
+export interface ToolFileRef {
+  id: string;
+  filename: string;
+  mimeType: string;
+  bytes: number;
+}
+
+/** One excerpt `file_search` found. */
+export interface FileExcerpt {
+  fileId: string;
+  filename: string;
+  /** 1-based page, for paged documents (PDF). */
+  page: number | null;
+  text: string;
+  score: number;
+}
+
+/**
+ * The files side of a tool call, scoped by the run loop to what this call may touch: the agent's
+ * `tool_resources` for the tool plus the files attached to the conversation. Tools never see other
+ * files, and never the storage.
+ */
+export interface ToolFiles {
+  /** The files of a resource (`file_search` or `code_interpreter`) this call may use. */
+  list(resource: 'file_search' | 'code_interpreter'): Promise<ToolFileRef[]>;
+  /** The bytes of one of those files (any other id rejects). */
+  read(fileId: string): Promise<Buffer>;
+  /** Ranked excerpts of the `file_search` files for a query (full-text search). */
+  search(query: string, limit: number): Promise<FileExcerpt[]>;
+  /** Stores a file the tool made, owned by the user and attached to the conversation. */
+  save(file: { filename: string; mimeType: string; data: Buffer }): Promise<ToolFileRef>;
 }
 
 /** One source a tool consulted, shown to the user and numbered for the model. */
@@ -28,7 +64,11 @@ export interface Citation {
   /** 1-based, as the model was told ("[1]"). */
   index: number;
   title: string;
+  /** A web page, or the file's download path (`/api/files/:id/content`). */
   url: string;
+  /** The cited file and page, for `file_search`. */
+  fileId?: string;
+  page?: number | null;
   snippet?: string;
   /** Where it came from: the search engine, the file, … */
   source?: string;
@@ -40,7 +80,9 @@ export type ToolAttachment =
   | { type: 'citations'; query?: string; citations: Citation[] }
   /** `data` is base64. */
   | { type: 'image'; mimeType: string; data: string; name?: string }
-  | { type: 'resource'; uri: string; name?: string; mimeType?: string; text?: string };
+  | { type: 'resource'; uri: string; name?: string; mimeType?: string; text?: string }
+  /** A file the tool stored (an image it generated, a file code wrote): downloadable by its id. */
+  | { type: 'file'; fileId: string; filename: string; mimeType: string; bytes: number };
 
 export interface ToolResult {
   /** What the model reads. */

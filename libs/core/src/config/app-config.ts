@@ -505,9 +505,111 @@ export class EnvironmentVariables {
   @Min(1000)
   @Max(86_400_000)
   GENERATION_TIMEOUT_MS = 600_000;
+
+  /** Largest upload, in bytes. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
+  FILE_MAX_BYTES = 20 * 1024 * 1024;
+
+  /** Bytes of files one user may hold, uploads and generated files together. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024 * 1024)
+  FILE_QUOTA_BYTES = 500 * 1024 * 1024;
+
+  /** Where file bytes live: `database` (both run modes) or `s3` (S3_* variables). */
+  @IsOptional()
+  @IsIn(['database', 's3'])
+  FILE_STORAGE: 'database' | 's3' = 'database';
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  S3_BUCKET?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  S3_REGION = 'us-east-1';
+
+  /** An S3-compatible endpoint (MinIO, Ceph, R2…); unset means AWS. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  S3_ENDPOINT?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  S3_ACCESS_KEY_ID?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  S3_SECRET_ACCESS_KEY?: string;
+
+  /** Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  S3_FORCE_PATH_STYLE = true;
+
+  /** The Python the code interpreter runs; `off` disables the tool. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  CODE_INTERPRETER_PYTHON = 'python3';
+
+  /** Wall-clock seconds one code interpreter call may run. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  CODE_INTERPRETER_TIMEOUT_SECONDS = 30;
+
+  /** Memory (address space) one code interpreter call may use, in MB. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(64)
+  @Max(65_536)
+  CODE_INTERPRETER_MEMORY_MB = 512;
+
+  /** The model of the image tool (`dalle`), on the `openai` provider's endpoint; `off` disables the tool. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  IMAGE_MODEL = 'gpt-image-1';
 }
 
 export type RunMode = 'embedded' | 'distributed';
+
+/** Uploads and their storage (FILE_*, S3_*). */
+export interface FileSettings {
+  readonly maxBytes: number;
+  readonly quotaBytes: number;
+  readonly storage: 'database' | 's3';
+  readonly s3: {
+    readonly bucket?: string;
+    readonly region: string;
+    readonly endpoint?: string;
+    readonly accessKeyId?: string;
+    readonly secretAccessKey?: string;
+    readonly forcePathStyle: boolean;
+  };
+}
+
+/** The code interpreter (CODE_INTERPRETER_*); `python` null when it is off. */
+export interface CodeInterpreterSettings {
+  readonly python: string | null;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
 
 /** Bounds of the tool loop (TOOL_TIMEOUT_MS, TOOL_OUTPUT_MAX_CHARS, TOOL_CONCURRENCY, GENERATION_TIMEOUT_MS). */
 export interface ToolLimits {
@@ -570,6 +672,10 @@ export class AppConfig {
   readonly webSearch?: WebSearchConfig;
   readonly mcpServers: McpServerConfig[];
   readonly tools: ToolLimits;
+  readonly files: FileSettings;
+  readonly codeInterpreter: CodeInterpreterSettings;
+  /** The image tool's model, or null when it is off. */
+  readonly imageModel: string | null;
 
   constructor(env: EnvironmentVariables, file: ConfigFile, jwtSecret: string) {
     this.port = env.PORT;
@@ -612,6 +718,25 @@ export class AppConfig {
       concurrency: env.TOOL_CONCURRENCY,
       generationTimeoutMs: env.GENERATION_TIMEOUT_MS,
     };
+    this.files = {
+      maxBytes: env.FILE_MAX_BYTES,
+      quotaBytes: env.FILE_QUOTA_BYTES,
+      storage: env.FILE_STORAGE,
+      s3: {
+        bucket: env.S3_BUCKET,
+        region: env.S3_REGION,
+        endpoint: env.S3_ENDPOINT,
+        accessKeyId: env.S3_ACCESS_KEY_ID,
+        secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+        forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      },
+    };
+    this.codeInterpreter = {
+      python: env.CODE_INTERPRETER_PYTHON === 'off' ? null : env.CODE_INTERPRETER_PYTHON,
+      timeoutSeconds: env.CODE_INTERPRETER_TIMEOUT_SECONDS,
+      memoryMb: env.CODE_INTERPRETER_MEMORY_MB,
+    };
+    this.imageModel = env.IMAGE_MODEL === 'off' ? null : env.IMAGE_MODEL;
   }
 }
 

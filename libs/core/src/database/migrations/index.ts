@@ -8,6 +8,7 @@ import { ResponseChains1765030000000 } from './1765030000000-response-chains';
 import { AgentLibreChatFields1765210000000 } from './1765210000000-agent-librechat-fields';
 import { AgentNameIndex1765300000000 } from './1765300000000-agent-name-index';
 import { MessageAttachments1765400000000 } from './1765400000000-message-attachments';
+import { Files1765500000000 } from './1765500000000-files';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AgentLibreChatFields1765210000000,
   AgentNameIndex1765300000000,
   MessageAttachments1765400000000,
+  Files1765500000000,
 ];
