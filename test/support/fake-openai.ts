@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { crc32, deflateSync } from 'node:zlib';
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -63,6 +64,28 @@ export interface FakeScript {
   streamError?: { message: string; type?: string; code?: string | null };
 }
 
+/** What the stand-in does with one `POST /v1/images/generations`. `{}` answers one tiny PNG. */
+export interface FakeImageScript {
+  /** The base64 image data of the answer's one image; defaults to {@link FAKE_PNG}'s. */
+  b64Json?: string;
+  /** Answer a `url` instead of `b64_json` (as DALL·E does by default). */
+  url?: string;
+  revisedPrompt?: string;
+  /** Sent as the answer's `usage` (gpt-image models report one). */
+  usage?: { input_tokens: number; output_tokens: number; total_tokens: number };
+  /** Echoed at the answer's top level, as gpt-image models do. */
+  size?: string;
+  quality?: string;
+  /** Answer with no `data` entry at all. */
+  noData?: boolean;
+  /** Wait before answering (abort and timeout tests). */
+  delayMs?: number;
+  /** Never answer, until the client gives up. */
+  hang?: boolean;
+  /** Answer with this error status and OpenAI's error body. */
+  fail?: FakeFailure;
+}
+
 /** A script, or a function choosing one from the request body. */
 export type FakeScriptSource = FakeScript | ((body: FakeRequestBody) => FakeScript);
 
@@ -104,6 +127,8 @@ export interface FakeOpenAI {
   script(...scripts: FakeScriptSource[]): void;
   /** Replaces the script used when the queue is empty. */
   setDefault(script: FakeScriptSource): void;
+  /** Queues scripts for the next image requests (`POST /v1/images/generations`), one each; `{}` when empty. */
+  scriptImages(...scripts: FakeImageScript[]): void;
   /** Stops the server, cutting any request still open (hanging ones included). */
   close(): Promise<void>;
 }
@@ -112,6 +137,7 @@ const DEFAULT_SCRIPT: FakeScript = { tokens: ['Hello', ' world'] };
 
 export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSource } = {}): Promise<FakeOpenAI> {
   const queue: FakeScriptSource[] = [];
+  const imageQueue: FakeImageScript[] = [];
   let fallback: FakeScriptSource = options.defaultScript ?? DEFAULT_SCRIPT;
   const requests: RecordedRequest[] = [];
   /** Aborted on close(), so no scripted delay keeps the process alive after a test. */
@@ -170,6 +196,10 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
       });
       return;
     }
+    if (record.method === 'POST' && record.path === '/v1/images/generations') {
+      await answerImage(res, record, imageQueue.shift() ?? {}, gone.signal);
+      return;
+    }
     if (record.method !== 'POST' || record.path !== '/v1/chat/completions') {
       sendError(res, {
         status: 404,
@@ -205,6 +235,7 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     script: (...scripts) => queue.push(...scripts),
+    scriptImages: (...scripts) => imageQueue.push(...scripts),
     setDefault: (script) => {
       fallback = script;
     },
@@ -214,6 +245,62 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+/** A valid 8x8 PNG (a red square), made here: signature, IHDR, one zlib IDAT, IEND, each chunk with its CRC. */
+export const FAKE_PNG: Buffer = tinyPng(8, 8, [0xe0, 0x30, 0x30]);
+
+function tinyPng(width: number, height: number, [r, g, b]: [number, number, number]): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const typed = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(typed));
+    return Buffer.concat([length, typed, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, deflate, no filter method, no interlace
+  // Each row: filter type 0, then its pixels.
+  const row = Buffer.from([0, ...Array.from({ length: width }, () => [r, g, b]).flat()]);
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(pixels)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** Answers an image generation as the Images API does: `{created, data: [{b64_json | url, revised_prompt?}], usage?}`. */
+async function answerImage(
+  res: ServerResponse,
+  record: RecordedRequest,
+  script: FakeImageScript,
+  gone: AbortSignal,
+): Promise<void> {
+  if (script.hang) return;
+  if (!(await pause(script.delayMs, gone))) return;
+  if (!record.body) {
+    sendError(res, { status: 400, message: 'The body is not valid JSON', type: 'invalid_request_error' });
+    return;
+  }
+  if (script.fail) {
+    sendError(res, script.fail);
+    return;
+  }
+  const image: Record<string, unknown> =
+    script.url !== undefined ? { url: script.url } : { b64_json: script.b64Json ?? FAKE_PNG.toString('base64') };
+  if (script.revisedPrompt !== undefined) image.revised_prompt = script.revisedPrompt;
+  sendJson(res, 200, {
+    created: Math.floor(Date.now() / 1000),
+    data: script.noData ? [] : [image],
+    ...(script.size !== undefined ? { size: script.size } : {}),
+    ...(script.quality !== undefined ? { quality: script.quality } : {}),
+    ...(script.usage ? { usage: script.usage } : {}),
+  });
 }
 
 /** Writes the chunks of a streamed answer, honouring the script's delays, drop and hang. */
