@@ -92,7 +92,7 @@ const MESSAGE_STATUSES = ['in_progress', 'completed', 'incomplete'];
 const unsupportedItem = (at: string, type: string): OpenAIError =>
   OpenAIError.invalidRequest(
     `Unsupported parameter: '${at}.type': '${type}' items are not supported; send message, mcp_call, ` +
-      'web_search_call or item_reference items.',
+      'web_search_call, image_generation_call or item_reference items.',
     `${at}.type`,
     'unsupported_parameter',
   );
@@ -212,7 +212,7 @@ function referenceEntry(item: Record<string, unknown>, at: string): ResponseInpu
  * The Responses API's `input` (a string, or items) → entries: message items (OpenAI's easy
  * `{role, content}` form and full `{type: "message", id, status, …}` items, so output items the
  * service returned can be sent back as they are), the hosted-tool items it returned (`mcp_call`,
- * `web_search_call`) and `item_reference`s, which the caller resolves against its stored
+ * `web_search_call`, `image_generation_call`) and `item_reference`s, which the caller resolves against its stored
  * responses. Each problem is a 400 naming the exact parameter, e.g. `input[2].content[0].type`.
  */
 export function responseInputFrom(input: unknown): ResponseInputEntry[] {
@@ -245,6 +245,7 @@ export function responseInputFrom(input: unknown): ResponseInputEntry[] {
     if (type === null || type === 'message') return [messageEntry(item, at)];
     if (type === 'mcp_call') return mcpCallEntries(item, at);
     if (type === 'web_search_call') return webSearchCallEntries(item, at);
+    if (type === 'image_generation_call') return imageGenerationCallEntries(item, at);
     if (typeof type !== 'string') {
       throw OpenAIError.invalidRequest(
         `Invalid type for '${at}.type': expected a string.`,
@@ -272,6 +273,7 @@ const MCP_CALL_FIELDS = new Set([
   'approval_request_id',
 ]);
 const WEB_SEARCH_CALL_FIELDS = new Set(['type', 'id', 'status', 'action']);
+const IMAGE_GENERATION_CALL_FIELDS = new Set(['type', 'id', 'status', 'result']);
 
 /** A call id every provider takes (OpenAI: at most 40 characters; Anthropic: letters, digits, `_`, `-`). */
 const CALL_ID = /^[a-zA-Z0-9_-]{1,40}$/;
@@ -357,14 +359,31 @@ function webSearchCallEntries(item: Record<string, unknown>, at: string): Respon
 }
 
 /**
+ * An `image_generation_call` item sent back: checked and left out. Its image (OpenAI's base64
+ * `result`, or null as this service sends it: the image is the user's file) is not for the model,
+ * which was only told the image was made, as OpenAI's history does not give it the image either.
+ */
+function imageGenerationCallEntries(item: Record<string, unknown>, at: string): ResponseInputEntry[] {
+  const unknown = Object.keys(item).find((key) => !IMAGE_GENERATION_CALL_FIELDS.has(key));
+  if (unknown !== undefined) throw unknownField(`${at}.${unknown}`);
+  stringField(item, 'id', at, 256);
+  const { status, result } = item;
+  if (status !== undefined && typeof status !== 'string') throw invalidValue(`${at}.status`, 'a string');
+  if (result !== undefined && result !== null && typeof result !== 'string') {
+    throw invalidValue(`${at}.result`, 'null or a string');
+  }
+  return [];
+}
+
+/**
  * A stored output item that an `item_reference` names, as entries: a message is the assistant's
- * text, an `mcp_call` its call and result, a `web_search_call` nothing. Undefined for an item that
+ * text, an `mcp_call` its call and result, a `web_search_call` or `image_generation_call` nothing. Undefined for an item that
  * is none of these.
  */
 export function storedItemEntries(item: unknown, at: string): ResponseInputEntry[] | undefined {
   if (!isRecord(item)) return undefined;
   if (item.type === 'mcp_call') return mcpCallEntries(item, at);
-  if (item.type === 'web_search_call') return [];
+  if (item.type === 'web_search_call' || item.type === 'image_generation_call') return [];
   if (item.type !== 'message' || !Array.isArray(item.content)) return undefined;
   const text = item.content
     .map((part: unknown) => {

@@ -10,14 +10,15 @@ import type {
 import type { AnswerEvent, GenerationEvent } from './generation-events';
 import { OpenAIError, generationFailed, responseErrorCode } from './openai-error';
 import {
-  hostedToolOf,
   jsonObjectOf,
   openingMessageItem,
   outputItemId,
   outputItemsOf,
   outputTextOf,
   toolCallItem,
+  toolItemTypeOf,
   type AnswerEnding,
+  type ToolItemType,
   type ToolCall,
 } from './response-items';
 
@@ -87,7 +88,7 @@ export interface FinishedResponse {
 interface StreamedItem {
   index: number;
   id: string;
-  type: 'message' | 'web_search_call' | 'mcp_call';
+  type: 'message' | ToolItemType;
   /** The run step of a tool call: its argument fragments and result name it. */
   stepId?: string;
   /** A tool call's arguments as streamed so far. */
@@ -119,6 +120,10 @@ function contentOf(result: CompletionResult | undefined): ContentPart[] {
  *   `.searching` (its arguments are complete), `.completed`, `response.output_item.done` — the last
  *   two once the model moves on, so the item carries the sources of the citations that follow its
  *   result.
+ * - An image generation: `response.output_item.added`, `response.image_generation_call.in_progress`,
+ *   `.generating` (its arguments are complete), then with its result `.completed` (unless it failed)
+ *   and `response.output_item.done`. No `.partial_image`: the image is generated in one request,
+ *   and its bytes are the call's file attachment, not part of the item (`result: null`).
  * - Any other tool call (`mcp_call`): `response.output_item.added`, `response.mcp_call.in_progress`,
  *   `response.mcp_call_arguments.delta`…, `.done`, then with its result `response.mcp_call.completed`
  *   (or `.failed`) and `response.output_item.done`.
@@ -344,7 +349,7 @@ export class ResponseEvents {
   private openTool(stepId: string, call: { id: string; name: string }): ResponseStreamEvent[] {
     const last = this.items.at(-1);
     const events = last?.type === 'message' && !last.done ? this.closeMessage(last, 'in_progress') : [];
-    const type = hostedToolOf(call.name).type === 'web_search' ? 'web_search_call' : 'mcp_call';
+    const type = toolItemTypeOf(call.name);
     const tool = this.add(type, stepId);
     const base = { output_index: tool.index, item_id: tool.id };
     events.push({
@@ -356,7 +361,9 @@ export class ResponseEvents {
     events.push(
       type === 'web_search_call'
         ? { type: 'response.web_search_call.in_progress', ...base, sequence_number: this.next() }
-        : { type: 'response.mcp_call.in_progress', ...base, sequence_number: this.next() },
+        : type === 'image_generation_call'
+          ? { type: 'response.image_generation_call.in_progress', ...base, sequence_number: this.next() }
+          : { type: 'response.mcp_call.in_progress', ...base, sequence_number: this.next() },
     );
     return events;
   }
@@ -382,9 +389,16 @@ export class ResponseEvents {
   private argumentsDone(tool: StreamedItem, args: string): ResponseStreamEvent[] {
     tool.argsDone = true;
     const base = { output_index: tool.index, item_id: tool.id };
-    return tool.type === 'web_search_call'
-      ? [{ type: 'response.web_search_call.searching', ...base, sequence_number: this.next() }]
-      : [{ type: 'response.mcp_call_arguments.done', ...base, arguments: args, sequence_number: this.next() }];
+    switch (tool.type) {
+      case 'web_search_call':
+        return [{ type: 'response.web_search_call.searching', ...base, sequence_number: this.next() }];
+      case 'image_generation_call':
+        return [{ type: 'response.image_generation_call.generating', ...base, sequence_number: this.next() }];
+      case 'mcp_call':
+        return [{ type: 'response.mcp_call_arguments.done', ...base, arguments: args, sequence_number: this.next() }];
+      case 'message':
+        return []; // a message has no arguments
+    }
   }
 
   private toolResult(stepId: string, call: ToolCall): ResponseStreamEvent[] {
@@ -398,8 +412,8 @@ export class ResponseEvents {
     }
     if (!tool.argsDone) events.push(...this.argumentsDone(tool, call.args));
     tool.resultIn = true;
-    // A web search waits for its citations (see closeSearches).
-    if (tool.type === 'mcp_call') events.push(...this.closeTool(tool, 'in_progress'));
+    // A web search waits for its citations (see closeSearches); an image's item does not carry its file.
+    if (tool.type !== 'web_search_call') events.push(...this.closeTool(tool, 'in_progress'));
     return events;
   }
 
@@ -421,6 +435,9 @@ export class ResponseEvents {
       events.push({ type: 'response.mcp_call.failed', ...base, sequence_number: this.next() });
     } else if (item.type === 'web_search_call' && item.status === 'completed') {
       events.push({ type: 'response.web_search_call.completed', ...base, sequence_number: this.next() });
+    } else if (item.type === 'image_generation_call' && item.status === 'completed') {
+      // OpenAI defines no failed event for an image generation: a failed one ends with its item.
+      events.push({ type: 'response.image_generation_call.completed', ...base, sequence_number: this.next() });
     }
     events.push({ type: 'response.output_item.done', output_index: tool.index, item, sequence_number: this.next() });
     return events;

@@ -15,6 +15,9 @@ import type {
  * A server-side tool call becomes the item of OpenAI's own hosted tool, never a `function_call`
  * (which asks the client to run the call and send the result back):
  * - `web_search` → `web_search_call`, its sources from the call's citations attachment;
+ * - the image tool (`dalle`, LibreChat's id, or its alias `image_gen`) → `image_generation_call`
+ *   with `result: null`: the image is a file in the file store (the call's `file` attachment, which
+ *   the client downloads by its id), not base64 carried in every response, event and stored turn;
  * - an MCP tool `<tool>_mcp_<server>` → `mcp_call` with `server_label: <server>`, `name: <tool>`;
  * - any other tool (calculator, …) → `mcp_call` with `server_label: "agents"`: this service is the
  *   server that hosts it.
@@ -23,18 +26,24 @@ import type {
 /** A server-side tool call as a content part holds it (its output once it ran). */
 export type ToolCall = Extract<ContentPart, { type: 'tool_call' }>['tool_call'];
 type McpCallItem = ResponseOutputItem.McpCall;
+type ImageGenerationCallItem = ResponseOutputItem.ImageGenerationCall;
 
 /** The built-in web search tool's id, as the agent enables it and the model calls it. */
 export const WEB_SEARCH_TOOL = 'web_search';
+
+/** The built-in image generation tool's ids: LibreChat's `dalle` and its alias. */
+export const IMAGE_GENERATION_TOOLS: readonly string[] = ['dalle', 'image_gen'];
 
 /** The `server_label` of the tools this service hosts itself (everything but MCP servers' tools). */
 export const AGENTS_SERVER_LABEL = 'agents';
 
 /** What a tool call is shown as: a web search, or a call to a tool of an MCP server (this service's own, `agents`). */
-export type HostedTool = { type: 'web_search' } | { type: 'mcp'; serverLabel: string; name: string };
+export type HostedTool =
+  { type: 'web_search' } | { type: 'image_generation' } | { type: 'mcp'; serverLabel: string; name: string };
 
 export function hostedToolOf(toolId: string): HostedTool {
   if (toolId === WEB_SEARCH_TOOL) return { type: 'web_search' };
+  if (IMAGE_GENERATION_TOOLS.includes(toolId)) return { type: 'image_generation' };
   const mcp = parseMcpToolId(toolId);
   return mcp
     ? { type: 'mcp', serverLabel: mcp.server, name: mcp.tool }
@@ -56,12 +65,28 @@ export const isFailedOutput = (output: string): boolean => output.startsWith('Er
  */
 export type AnswerEnding = 'in_progress' | 'completed' | 'incomplete' | 'failed';
 
-type ItemType = 'message' | 'web_search_call' | 'mcp_call';
-const ID_PREFIXES: Record<ItemType, string> = { message: 'msg', web_search_call: 'ws', mcp_call: 'mcp' };
+export type ToolItemType = 'web_search_call' | 'image_generation_call' | 'mcp_call';
+type ItemType = 'message' | ToolItemType;
+const ID_PREFIXES: Record<ItemType, string> = {
+  message: 'msg',
+  web_search_call: 'ws',
+  image_generation_call: 'ig',
+  mcp_call: 'mcp',
+};
+
+/** The output item a call of the tool `toolId` is shown as. */
+export function toolItemTypeOf(toolId: string): ToolItemType {
+  const tool = hostedToolOf(toolId);
+  return tool.type === 'web_search'
+    ? 'web_search_call'
+    : tool.type === 'image_generation'
+      ? 'image_generation_call'
+      : 'mcp_call';
+}
 
 /**
  * The id of the output item at `index` of the response `resp_<key>`: `msg_<key>` for a first
- * message (as before responses had several items), else `<msg|ws|mcp>_<key>_<index>`. An id names
+ * message (as before responses had several items), else `<msg|ws|ig|mcp>_<key>_<index>`. An id names
  * its response, so a stored item is found by the response's key (responseIdOfItem), and it depends
  * only on the item's place: the streamed and the non-streamed output of one answer agree.
  */
@@ -94,7 +119,7 @@ export function toolCallItem(
   call: ToolCall,
   attachments: readonly MessageAttachment[],
   pending: boolean,
-): ResponseFunctionWebSearch | McpCallItem {
+): ResponseFunctionWebSearch | ImageGenerationCallItem | McpCallItem {
   const tool = hostedToolOf(call.name);
   const output = call.output;
   const failed = output !== undefined && isFailedOutput(output);
@@ -104,6 +129,16 @@ export function toolCallItem(
       id,
       status: output === undefined ? (pending ? 'in_progress' : 'failed') : failed ? 'failed' : 'completed',
       action: searchAction(call, attachments),
+    };
+  }
+  if (tool.type === 'image_generation') {
+    return {
+      type: 'image_generation_call',
+      id,
+      // OpenAI's statuses have no `incomplete`: a call the answer ended without is `failed`.
+      status: output === undefined ? (pending ? 'in_progress' : 'failed') : failed ? 'failed' : 'completed',
+      // The image is the call's file attachment (see the top of this file); the schema allows null.
+      result: null,
     };
   }
   return {
@@ -148,8 +183,12 @@ export function outputItemsOf(
 ): ResponseOutputItem[] {
   const items = blocksOf(content).map((block, index): ResponseOutputItem => {
     if (block.type === 'text') return messageItem(outputItemId(key, 'message', index), block.text, 'completed');
-    const type = hostedToolOf(block.call.name).type === 'web_search' ? 'web_search_call' : 'mcp_call';
-    return toolCallItem(outputItemId(key, type, index), block.call, attachments, ending === 'in_progress');
+    return toolCallItem(
+      outputItemId(key, toolItemTypeOf(block.call.name), index),
+      block.call,
+      attachments,
+      ending === 'in_progress',
+    );
   });
   const ended = ending === 'completed' || ending === 'incomplete';
   if (ended && !items.some((item) => item.type === 'message')) {

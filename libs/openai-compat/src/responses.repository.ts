@@ -5,7 +5,7 @@ import type { ChatMessage } from '@agents/providers';
 import { ResponseEntity } from './response.entity';
 
 /** An output item's id: its type's prefix, its response's key, and after the first item its place (see outputItemId). */
-const ITEM_ID = /^(?:msg|ws|mcp)_([^_]+)(?:_\d+)?$/;
+const ITEM_ID = /^(?:msg|ws|ig|mcp)_([^_]+)(?:_\d+)?$/;
 
 /** The id of the response whose output item is `itemId` (`msg_<x>`, `mcp_<x>_2`, … → `resp_<x>`). */
 export function responseIdOfItem(itemId: string): string | undefined {

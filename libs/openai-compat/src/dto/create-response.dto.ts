@@ -110,7 +110,8 @@ export class CreateResponseDto {
    * A string, or items: messages `{role, content}` whose content is a string or text parts
    * (`input_text`, `output_text`, as output items come back), the agent's tool calls as output
    * items come back (`mcp_call`: the call and its output are given to the model again;
-   * `web_search_call`: accepted and left out, it holds no results), and
+   * `web_search_call` and `image_generation_call`: accepted and left out, they hold nothing the
+   * model reads), and
    * `{"type": "item_reference", "id"}` naming an output item of one of the caller's stored
    * responses. @example "Hello!"
    */
@@ -154,6 +155,16 @@ export class CreateResponseDto {
                 id: { type: 'string' },
                 status: { type: 'string' },
                 action: { type: 'object' },
+              },
+              required: ['type', 'id'],
+            },
+            {
+              type: 'object',
+              properties: {
+                type: { enum: ['image_generation_call'] },
+                id: { type: 'string' },
+                status: { type: 'string' },
+                result: { type: 'string', nullable: true },
               },
               required: ['type', 'id'],
             },
