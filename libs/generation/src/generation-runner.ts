@@ -402,6 +402,7 @@ class Run {
       agentId: this.input.scope?.agentId ?? '',
       conversationId: this.input.scope?.conversationId ?? null,
       messageId: this.input.responseMessageId,
+      ...(this.input.scope?.files ? { files: this.input.scope.files } : {}),
     };
     await runBounded(
       calls,

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@agents/core';
 import { CalculatorTool } from './calculator/calculator.tool';
+import { ImageGenerationTool } from './image-generation/image-generation.tool';
 import { McpManager } from './mcp/mcp-manager';
 import { MCP_ALL_TOOLS_PREFIX, mcpToolId, parseMcpToolId, type ServerTool, type ToolDescriptor } from './tool';
 import { WebSearchTool } from './web-search/web-search.tool';
@@ -11,15 +12,21 @@ export interface ToolListing extends ToolDescriptor {
   available: boolean;
 }
 
-/**
- * Tools of the seed's list that run only once their part is built and configured (files, Python,
- * images): known names, so that enabling one says why it is refused rather than "unknown".
- */
-const NOT_YET_OFFERED: Readonly<Record<string, string>> = {
-  code_interpreter: 'code_interpreter',
+/** Other spellings of a tool's id (LibreChat's), accepted wherever an id is. */
+export const TOOL_ALIASES: Readonly<Record<string, string>> = {
   execute_code: 'code_interpreter',
-  file_search: 'file_search',
-  dalle: 'dalle',
+  image_gen: 'dalle',
+};
+
+/**
+ * Built-in tools that run only when this deployment is set up for them: known names, so that
+ * enabling one says what is missing rather than "unknown".
+ */
+const NEEDS_SETUP: Readonly<Record<string, string>> = {
+  web_search: 'this deployment has no search backend (webSearch in the config file)',
+  dalle: 'this deployment has no image model or OpenAI endpoint (IMAGE_MODEL, OPENAI_API_KEY or OPENAI_BASE_URL)',
+  code_interpreter: 'this deployment has no sandboxed Python (CODE_INTERPRETER_PYTHON, bubblewrap)',
+  file_search: 'this deployment does not index files',
 };
 
 /** One problem with a list of tool ids, by position. */
@@ -43,7 +50,13 @@ export class ToolRegistry implements OnApplicationShutdown {
     config: AppConfig,
     private readonly mcp: McpManager,
   ) {
-    this.builtins = [this.calculator, ...(config.webSearch ? [new WebSearchTool(config.webSearch)] : [])];
+    this.builtins = [
+      this.calculator,
+      ...(config.webSearch ? [new WebSearchTool(config.webSearch)] : []),
+      ...(config.imageModel && (config.openai.apiKey || config.openai.baseURL)
+        ? [new ImageGenerationTool(config.openai, config.imageModel)]
+        : []),
+    ];
   }
 
   /**
@@ -105,7 +118,7 @@ export class ToolRegistry implements OnApplicationShutdown {
     };
     const configured = new Set(this.mcp.serverNames());
     for (const id of ids) {
-      const builtin = this.builtins.find((tool) => tool.id === id);
+      const builtin = this.builtin(id);
       if (builtin) {
         chosen.set(builtin.id, builtin);
         continue;
@@ -127,13 +140,16 @@ export class ToolRegistry implements OnApplicationShutdown {
     await this.calculator.close();
   }
 
+  /** The built-in an id (or its alias) names, when this deployment runs it. */
+  private builtin(id: string): ServerTool | undefined {
+    const canonical = TOOL_ALIASES[id] ?? id;
+    return this.builtins.find((tool) => tool.id === canonical);
+  }
+
   private async problemWith(id: string, servers: ReadonlySet<string>): Promise<string | undefined> {
-    if (this.builtins.some((tool) => tool.id === id)) return undefined;
-    if (id === 'web_search') {
-      return 'tool "web_search" is not available: this deployment has no search backend (webSearch in the config file)';
-    }
-    const planned = NOT_YET_OFFERED[id];
-    if (planned) return `tool "${id}" is not available on this deployment; see GET /api/agents/tools`;
+    if (this.builtin(id)) return undefined;
+    const missing = NEEDS_SETUP[TOOL_ALIASES[id] ?? id];
+    if (missing) return `tool "${id}" is not available on this deployment: ${missing}`;
     const mcp = parseMcpToolId(id);
     if (!mcp) return `unknown tool "${id}"; see GET /api/agents/tools`;
     if (!servers.has(mcp.server)) {
