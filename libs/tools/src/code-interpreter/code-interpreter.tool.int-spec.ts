@@ -176,6 +176,8 @@ describeSandbox('CodeInterpreterTool (real Python in bubblewrap; skipped without
   describe('keeps the code in (each of these must fail)', () => {
     it("reading the service's environment", async () => {
       const secret = `secret-${randomBytes(8).toString('hex')}`;
+      // The service's own environment, which the sandbox must not see.
+      // eslint-disable-next-line no-restricted-properties
       process.env.CODE_INTERPRETER_TEST_SECRET = secret;
       try {
         const code = [
@@ -194,6 +196,7 @@ describeSandbox('CodeInterpreterTool (real Python in bubblewrap; skipped without
         expect(result.output).not.toContain('CODE_INTERPRETER_TEST_SECRET');
         expect(result.output).toContain(`/proc/${process.pid}/environ FileNotFoundError`);
       } finally {
+        // eslint-disable-next-line no-restricted-properties
         delete process.env.CODE_INTERPRETER_TEST_SECRET;
       }
     });

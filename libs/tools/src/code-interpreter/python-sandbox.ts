@@ -154,7 +154,7 @@ export function sandboxCommand(
  * Runs `code` in the sandbox and reports how it went. Rejects with the signal's reason when it
  * aborts, once the sandbox is killed.
  */
-export function runInSandbox(
+export async function runInSandbox(
   tools: SandboxTools,
   workdir: string,
   code: string,
@@ -166,10 +166,15 @@ export function runInSandbox(
   // An empty environment for bwrap itself too: nothing of the service's reaches the sandbox.
   // Detached: a process group of its own, killed as one.
   const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: {}, detached: true });
-  return watch(child, code, limits, signal);
+  const run = await watch(child, code, limits, signal);
+  signal.throwIfAborted();
+  return run;
 }
 
-/** Feeds the code, collects the output (bounded), and enforces the wall time, the output limit and the abort. */
+/**
+ * Feeds the code, collects the output (bounded), and enforces the wall time, the output limit and
+ * the abort. Once aborted, it settles as soon as the sandbox is killed, without its last output.
+ */
 function watch(
   child: ChildProcessByStdio<Writable, Readable, Readable>,
   code: string,
@@ -217,10 +222,22 @@ function watch(
       finish();
       reject(error);
     });
-    child.once('exit', () => {
+    const outcome = (code: number | null, killedBy: NodeJS.Signals | null): SandboxRun => {
+      const passedSignal = code !== null && code > 128 ? signalName(code - 128) : null;
+      return {
+        stdout,
+        stderr,
+        exitCode: killedBy ? null : code,
+        signal: killedBy ?? passedSignal,
+        timedOut,
+        outputExceeded,
+        durationMs: Date.now() - started,
+      };
+    };
+    child.once('exit', (code, killedBy) => {
       if (signal.aborted) {
         finish();
-        reject(signal.reason);
+        resolve(outcome(code, killedBy));
         return;
       }
       // The pipes close with the sandbox's last process; should one linger, its output is not waited for.
@@ -231,17 +248,7 @@ function watch(
     });
     child.once('close', (code: number | null, killedBy: NodeJS.Signals | null) => {
       finish();
-      if (signal.aborted) return;
-      const passedSignal = code !== null && code > 128 ? signalName(code - 128) : null;
-      resolve({
-        stdout,
-        stderr,
-        exitCode: killedBy ? null : code,
-        signal: killedBy ?? passedSignal,
-        timedOut,
-        outputExceeded,
-        durationMs: Date.now() - started,
-      });
+      resolve(outcome(code, killedBy));
     });
   });
 }
