@@ -244,6 +244,29 @@ describeSandbox('CodeInterpreterTool (real Python in bubblewrap; skipped without
       expect(result.output.match(/FileNotFoundError/g)).toHaveLength(3);
     });
 
+    it('handing back or writing through a symbolic link to a file of the service', async () => {
+      const outside = await mkdtemp(join(tmpdir(), 'service-file-'));
+      const secretPath = join(outside, 'secret.txt');
+      const secret = `secret-${randomBytes(8).toString('hex')}`;
+      await writeFile(secretPath, secret);
+      try {
+        const files = new MemoryFiles([{ filename: 'input.csv', mimeType: 'text/csv', data: Buffer.from('a\n1\n') }]);
+        const code = `import os\nos.symlink(${JSON.stringify(secretPath)}, "leak.txt")\nos.symlink(${JSON.stringify(secretPath)}, "input.csv")`;
+        await run(code, 'conversation-links');
+        // The next call copies input.csv in: the link stands, the service's file is not written through.
+        const result = await run(
+          'print(sorted(os.listdir(".")) if (os := __import__("os")) else 0)',
+          'conversation-links',
+          files,
+        );
+        expect(result.output).toBe("['input.csv', 'leak.txt']");
+        expect(files.saved).toEqual([]);
+        expect(readFileSync(secretPath, 'utf8')).toBe(secret);
+      } finally {
+        await rm(outside, { recursive: true, force: true });
+      }
+    });
+
     describe('the network', () => {
       let server: Server;
       let port: number;
