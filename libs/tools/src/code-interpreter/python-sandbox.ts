@@ -3,7 +3,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { CappedOutput } from './workspace-files';
-import { RUNNER_PROGRAM, type RunnerLimits } from './runner-program';
+import { RUNNER_PROGRAM, runnerArgument, type RunnerLimits } from './runner-program';
 
 /** Where the sandbox tools are looked for (the service's PATH is not consulted). */
 const SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '/bin'];
@@ -140,7 +140,7 @@ export function sandboxCommand(
     tools.python,
     '-c',
     RUNNER_PROGRAM,
-    JSON.stringify(runnerLimits),
+    runnerArgument(runnerLimits),
   ];
   if (!tools.setpriv) return { file: tools.bwrap, args: bwrapArgs };
   const uid = String(SANDBOX_UID);
