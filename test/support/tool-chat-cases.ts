@@ -120,7 +120,6 @@ export function toolChatCases(deployment: () => ToolDeployment): void {
     });
     expect(byId.get('add_mcp_remote')).toMatchObject({ source: 'mcp', available: true });
     expect(byId.get('sys__all__sys_mcp_gone')).toMatchObject({ available: false });
-    expect(byId.has('code_interpreter')).toBe(false);
 
     const servers = (await http().get('/api/mcp/servers').set(me.auth).expect(200)).body.servers as {
       name: string;

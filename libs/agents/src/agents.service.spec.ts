@@ -62,6 +62,7 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[]; bitsOf
   const config = {
     customEndpoints: [],
     mcpServers: [],
+    codeInterpreter: { python: null, timeoutSeconds: 30, memoryMb: 512 },
     webSearch: { provider: 'searxng', url: 'http://searxng:8080', maxResults: 5, timeoutMs: 1000 },
     maxAgentsPerUser: 1000,
     maxVersionsPerAgent: 1000,

@@ -1,6 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@agents/core';
+import { join } from 'node:path';
 import { CalculatorTool } from './calculator/calculator.tool';
+import { CodeInterpreterTool } from './code-interpreter/code-interpreter.tool';
 import { ImageGenerationTool } from './image-generation/image-generation.tool';
 import { McpManager } from './mcp/mcp-manager';
 import { MCP_ALL_TOOLS_PREFIX, mcpToolId, parseMcpToolId, type ServerTool, type ToolDescriptor } from './tool';
@@ -45,6 +47,8 @@ export class ToolRegistry implements OnApplicationShutdown {
   private readonly logger = new Logger(ToolRegistry.name);
   private readonly calculator = new CalculatorTool();
   private readonly builtins: ServerTool[];
+  /** Settles once the built-ins that need a check (the code interpreter's sandbox) are known. */
+  private readonly ready: Promise<void>;
 
   constructor(
     config: AppConfig,
@@ -57,6 +61,21 @@ export class ToolRegistry implements OnApplicationShutdown {
         ? [new ImageGenerationTool(config.openai, config.imageModel)]
         : []),
     ];
+    this.ready = this.addCodeInterpreter(config);
+  }
+
+  /** The code interpreter is offered only where sandboxed Python runs (checked once, in the background). */
+  private async addCodeInterpreter(config: AppConfig): Promise<void> {
+    const settings = config.codeInterpreter;
+    if (!settings.python) return;
+    const workRoot = join(config.dataDir, 'code');
+    try {
+      const probe = await CodeInterpreterTool.diagnose(settings, { workRoot });
+      if (probe.available) this.builtins.push(new CodeInterpreterTool(settings, { workRoot }));
+      else this.logger.warn(`The code interpreter is not offered: ${probe.reason ?? 'its sandbox does not run here'}`);
+    } catch (err) {
+      this.logger.warn(`The code interpreter is not offered: ${(err as Error).message}`);
+    }
   }
 
   /**
@@ -64,6 +83,7 @@ export class ToolRegistry implements OnApplicationShutdown {
    * tools and each tool it listed (connecting to the servers not yet connected).
    */
   async catalog(): Promise<ToolListing[]> {
+    await this.ready;
     const listings: ToolListing[] = this.builtins.map((tool) => ({ ...describe(tool), available: true }));
     const servers = await Promise.all(
       this.mcp.serverNames().map(async (server) => ({ server, ...(await this.mcp.toolsOf(server)) })),
@@ -89,6 +109,7 @@ export class ToolRegistry implements OnApplicationShutdown {
    * that is down does not block saving: its tools are taken on trust.
    */
   async problems(ids: readonly string[]): Promise<ToolIdProblem[]> {
+    await this.ready;
     const problems: ToolIdProblem[] = [];
     const servers = new Set(this.mcp.serverNames());
     await Promise.all(
@@ -106,6 +127,7 @@ export class ToolRegistry implements OnApplicationShutdown {
    * that is down are those of its last listing: their calls fail as tool errors.
    */
   async forRun(ids: readonly string[]): Promise<ServerTool[]> {
+    await this.ready;
     const chosen = new Map<string, ServerTool>();
     const serverTools = new Map<string, Promise<ServerTool[]>>();
     const toolsOf = (server: string): Promise<ServerTool[]> => {
