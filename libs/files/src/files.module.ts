@@ -21,6 +21,8 @@ import { UploadErrorsInterceptor } from './upload-errors.interceptor';
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
+        // File names are sent as raw UTF-8 by browsers and HTTP clients, not latin1.
+        defParamCharset: 'utf8',
         limits: { fileSize: config.files.maxBytes, files: 1, fields: 10, fieldSize: 1024 },
       }),
     }),
