@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Response, Test } from 'supertest';
-import { agentInput, createAgent, createUser, type TestUser } from './support/factories';
+import { agentInput, createAgent, createUser, uploadFile, type TestUser } from './support/factories';
 import { share } from './support/sharing';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from './support/test-app';
 const agentId = (): string => `agent_${randomUUID().replace(/-/g, '').slice(0, 21)}`;
 
 /** What LibreChat's agent builder sends on save, beyond the fields every client sends. */
-function libreChatBuilderFields(): Record<string, unknown> {
+function libreChatBuilderFields(contextFileId: string): Record<string, unknown> {
   const [a, b, c] = [agentId(), agentId(), agentId()];
   return {
     artifacts: 'shadcnui',
@@ -24,7 +24,7 @@ function libreChatBuilderFields(): Record<string, unknown> {
     conversation_starters: ['What is our leave policy?'],
     is_promoted: false,
     model_parameters: { temperature: 0.4, maxContextTokens: 128000, resendFiles: true },
-    tool_resources: { context: { file_ids: [randomUUID()] }, file_search: { file_ids: [] } },
+    tool_resources: { context: { file_ids: [contextFileId] }, file_search: { file_ids: [] } },
   };
 }
 
@@ -96,7 +96,7 @@ describe('agents for LibreChat (e2e)', () => {
   describe("LibreChat's agent fields", () => {
     it('stores and returns every field the agent builder saves, on create and on GET', async () => {
       const u = await newUser();
-      const fields = libreChatBuilderFields();
+      const fields = libreChatBuilderFields(await uploadFile(t.http, u));
       const created = (await create(u, agentInput(fields)).expect(201)).body as Record<string, unknown>;
       expect(pick(created, LIBRECHAT_FIELDS)).toEqual(fields);
       expect((await get(u, created.id as string).expect(200)).body).toEqual(created);
@@ -121,7 +121,7 @@ describe('agents for LibreChat (e2e)', () => {
     it('changes them with PATCH as a new version; null clears recursion_limit and support_contact', async () => {
       const u = await newUser();
       const agent = await createAgent(t.http, u);
-      const fields = libreChatBuilderFields();
+      const fields = libreChatBuilderFields(await uploadFile(t.http, u));
       const v2 = (await patch(u, agent.id, fields).expect(200)).body as Record<string, unknown>;
       expect(v2.version).toBe(2);
       expect(pick(v2, LIBRECHAT_FIELDS)).toEqual(fields);
@@ -134,7 +134,7 @@ describe('agents for LibreChat (e2e)', () => {
 
     it('keeps them in every version: the history shows them and a revert restores them', async () => {
       const u = await newUser();
-      const fields = libreChatBuilderFields();
+      const fields = libreChatBuilderFields(await uploadFile(t.http, u));
       const v1 = (await create(u, agentInput(fields)).expect(201)).body as Record<string, unknown>;
       const id = v1.id as string;
       await patch(u, id, {
@@ -163,7 +163,7 @@ describe('agents for LibreChat (e2e)', () => {
 
     it('carries them into a copy', async () => {
       const u = await newUser();
-      const fields = libreChatBuilderFields();
+      const fields = libreChatBuilderFields(await uploadFile(t.http, u));
       const source = (await create(u, agentInput(fields)).expect(201)).body as Record<string, unknown>;
       const copy = (
         await t.http
@@ -352,7 +352,7 @@ describe('agents for LibreChat (e2e)', () => {
     it('answers the full configuration, with its ETag, to a caller with EDIT', async () => {
       const owner = await newUser();
       const editor = await newUser();
-      const agent = await createAgent(t.http, owner, libreChatBuilderFields());
+      const agent = await createAgent(t.http, owner, libreChatBuilderFields(await uploadFile(t.http, owner)));
       await share(t.http, owner, agent.id, {
         updated: [{ type: 'user', id: editor.id, accessRoleId: 'agent_editor' }],
       });
@@ -393,11 +393,11 @@ describe('agents for LibreChat (e2e)', () => {
     }> {
       const [owner, viewer, user, editor] = [await newUser(), await newUser(), await newUser(), await newUser()];
       const agent = await createAgent(t.http, owner, {
-        ...libreChatBuilderFields(),
+        ...libreChatBuilderFields(await uploadFile(t.http, owner)),
         name: `card-${randomUUID()}`,
         instructions: 'The secret sauce is paprika.',
         tools: ['calculator'],
-        tool_resources: { file_search: { file_ids: [randomUUID()] } },
+        tool_resources: { file_search: { file_ids: [await uploadFile(t.http, owner)] } },
       });
       await share(t.http, owner, agent.id, {
         updated: [

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Response, Test } from 'supertest';
-import { agentInput, createAgent, createUser, type TestUser } from './support/factories';
+import { agentInput, createAgent, createUser, uploadFile, type TestUser } from './support/factories';
 import { startTestApp, writeSearchConfig, type TestApp } from './support/test-app';
 
 const AGENT_ID = /^agent_[A-Za-z0-9_-]{21}$/;
@@ -179,7 +179,7 @@ describe('agents (e2e)', () => {
 
     it('stores every configurable field and returns it unchanged on GET', async () => {
       const u = await newUser();
-      const fileId = randomUUID();
+      const fileId = await uploadFile(t.http, u);
       const input = agentInput({
         provider: 'anthropic',
         model: 'claude-3-opus',

@@ -1,5 +1,5 @@
 import type { Response } from 'supertest';
-import { createAgent, createUser, type TestUser } from './support/factories';
+import { createAgent, createUser, uploadFile, type TestUser } from './support/factories';
 import { createGroup, share } from './support/sharing';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -118,13 +118,12 @@ describe('ownership (e2e)', () => {
   });
 
   describe('POST /api/agents/:id/duplicate', () => {
-    const files = {
-      file_search: { file_ids: ['5f0c7d2e-8a4b-4c1d-9e3f-1a2b3c4d5e6f'] },
-      code_interpreter: { file_ids: ['9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d'] },
-    };
-
     it('gives a viewer’s or an editor’s copy none of the source’s file ids; an owner’s and the author’s keep them', async () => {
       const author = await createUser(t.http);
+      const files = {
+        file_search: { file_ids: [await uploadFile(t.http, author, 'handbook.md')] },
+        code_interpreter: { file_ids: [await uploadFile(t.http, author, 'data.csv', Buffer.from('a,b\n1,2\n'))] },
+      };
       const [viewer, editor, coOwner] = [await createUser(t.http), await createUser(t.http), await createUser(t.http)];
       const source = await createAgent(t.http, author, { tool_resources: files, instructions: 'Use the handbook.' });
       await share(t.http, author, source.id, {

@@ -67,3 +67,14 @@ export function withoutTicket(body: Record<string, unknown>): Record<string, unk
   expect(ticketExpiresAt).toEqual(expect.any(String));
   return rest;
 }
+
+/** Uploads a small text file as `user` through the API and returns its id (for tool_resources). */
+export async function uploadFile(
+  http: TestAgent,
+  user: TestUser,
+  name = 'notes.txt',
+  data: Buffer = Buffer.from('Some notes.\n'),
+): Promise<string> {
+  const res = await http.post('/api/files').set(user.auth).attach('file', data, name).expect(201);
+  return (res.body as { id: string }).id;
+}

@@ -6,6 +6,7 @@ import { AgentEntity } from '@agents/agents';
 import { ConversationEntity, MessageEntity } from '@agents/chat';
 import { ApiKeyEntity, GroupEntity, GroupMemberEntity, UserEntity } from '@agents/auth';
 import { DatabaseService, dataSourceOptions } from '@agents/core';
+import { FileEntity } from '@agents/files';
 import { AgentVersionEntity } from '@agents/versions';
 import { createTestDatabase } from './test-database';
 
@@ -33,6 +34,7 @@ export async function openIntegrationDatabase(poolSize = 4): Promise<Integration
       ConversationEntity,
       MessageEntity,
       ApiKeyEntity,
+      FileEntity,
     ],
   });
   await dataSource.initialize();

@@ -4,6 +4,7 @@ import { AgentsModule } from '@agents/agents';
 import { AuthModule } from '@agents/auth';
 import { ChatModule } from '@agents/chat';
 import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig, type EmbeddedPostgres } from '@agents/core';
+import { FilesModule } from '@agents/files';
 import { GenerationModule } from '@agents/generation';
 import { OpenAICompatModule } from '@agents/openai-compat';
 import { HealthController } from './health.controller';
@@ -26,6 +27,7 @@ export class AppModule {
         TerminusModule.forRoot({ logger: false }),
         AuthModule,
         AgentsModule,
+        FilesModule,
         ChatModule,
         OpenAICompatModule,
         ...(config.redisUrl ? [] : [GenerationModule]),

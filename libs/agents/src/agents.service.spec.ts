@@ -20,6 +20,7 @@ import { ProviderRegistry } from '@agents/providers';
 import { McpManager, ToolRegistry } from '@agents/tools';
 import { type AgentSnapshot, type AgentVersionEntity, type VersionsRepository, takeSnapshot } from '@agents/versions';
 import { agentEntity, authUser, snapshot } from '@agents/testing/entity-factories';
+import { type AgentFileOwnership } from './agent-file-ownership';
 import { AgentConfigValidator } from './agent-config.validator';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 import type { UpdateAgentDto } from './dto/update-agent.dto';
@@ -90,6 +91,7 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[]; bitsOf
     acl as unknown as AclService,
     validator,
     config,
+    { problems: jest.fn(() => Promise.resolve([])) } as unknown as AgentFileOwnership,
   );
   const expectNothingWritten = () => {
     expect(agents.insert).not.toHaveBeenCalled();

@@ -30,6 +30,7 @@ import {
 import { AclService, PermissionBits } from '@agents/acl';
 import { AgentAccessPolicy, type AgentAction } from './agent-access.policy';
 import { AgentConfigValidator } from './agent-config.validator';
+import { AgentFileOwnership } from './agent-file-ownership';
 import { AgentEntity } from './agent.entity';
 import { toAgentResponse, toAgentView, toVersionResponse } from './agent.mapper';
 import { AgentsRepository } from './agents.repository';
@@ -61,6 +62,7 @@ export class AgentsService {
     private readonly acl: AclService,
     private readonly validator: AgentConfigValidator,
     private readonly config: AppConfig,
+    private readonly fileOwnership: AgentFileOwnership,
   ) {}
 
   async create(user: AuthUser, dto: CreateAgentDto): Promise<AgentResponseDto> {
@@ -68,6 +70,7 @@ export class AgentsService {
     const provider = this.validator.checkProviderAndModel(dto.provider, dto.model, problems);
     problems.push(...(await this.validator.toolProblems(dto.tools)));
     const model_parameters = this.validator.mergeModelParameters(dto, {}, problems);
+    problems.push(...(await this.fileOwnership.problems(user, plain(dto.tool_resources))));
     this.validator.throwIfAny(problems);
     assertMayPromote(user, false, dto.is_promoted);
     const snapshot: AgentSnapshot = {
@@ -175,6 +178,7 @@ export class AgentsService {
       const model_parameters = touchesParameters
         ? this.validator.mergeModelParameters(dto, current.model_parameters, problems)
         : undefined;
+      problems.push(...(await this.fileOwnership.problems(user, plain(dto.tool_resources), current.tool_resources, m)));
       this.validator.throwIfAny(problems);
       assertMayPromote(user, current.is_promoted, dto.is_promoted);
       const next = applyPatch(takeSnapshot(current), {

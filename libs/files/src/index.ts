@@ -1,1 +1,15 @@
-export {};
+export * from './agent-files.repository';
+export * from './database-file-storage';
+export * from './dto/file-response.dto';
+export * from './file-access.service';
+export * from './file.entity';
+export * from './file.mapper';
+export * from './file-processing';
+export * from './file-storage';
+export * from './file-types';
+export * from './filename';
+export * from './files-data.module';
+export * from './files.module';
+export * from './files.repository';
+export * from './files.service';
+export * from './s3-file-storage';

@@ -90,6 +90,10 @@ export function toOpenAIError(exception: unknown, requestId: string): OpenAIErro
         return new OpenAIError(412, exception.message, 'invalid_request_error', 'precondition_failed');
       case 'unprocessable':
         return new OpenAIError(422, exception.message, 'invalid_request_error', 'unprocessable_entity');
+      case 'too_large':
+        return new OpenAIError(413, exception.message, 'invalid_request_error', 'payload_too_large');
+      case 'unsupported_media_type':
+        return new OpenAIError(415, exception.message, 'invalid_request_error', 'unsupported_media_type');
       case 'too_many':
         return new OpenAIError(
           429,

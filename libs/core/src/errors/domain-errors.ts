@@ -17,6 +17,8 @@ export abstract class DomainError extends Error {
     | 'conflict'
     | 'precondition_failed'
     | 'unprocessable'
+    | 'too_large'
+    | 'unsupported_media_type'
     | 'too_many'
     | 'unavailable';
 }
@@ -54,6 +56,28 @@ export class PreconditionFailedError extends DomainError {
 /** Well-formed but contradicting what the server already holds (e.g. an idempotency key reused with another body). */
 export class UnprocessableError extends DomainError {
   readonly kind = 'unprocessable';
+}
+
+/** The request carries more than a limit allows (an upload over the size limit or the user's quota). */
+export class PayloadTooLargeError extends DomainError {
+  readonly kind = 'too_large';
+  constructor(
+    readonly details: FieldProblem[],
+    message = details.map((d) => `${d.field}: ${d.message}`).join('; '),
+  ) {
+    super(message);
+  }
+}
+
+/** Content of a type the route does not accept, or not the type it claims to be. */
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly kind = 'unsupported_media_type';
+  constructor(
+    readonly details: FieldProblem[],
+    message = details.map((d) => `${d.field}: ${d.message}`).join('; '),
+  ) {
+    super(message);
+  }
 }
 
 /** The caller is over a limit (rate or concurrency); `retryAfterSeconds` becomes Retry-After. */

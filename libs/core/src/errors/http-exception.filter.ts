@@ -49,6 +49,8 @@ const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
   conflict: 409,
   precondition_failed: 412,
   unprocessable: 422,
+  too_large: 413,
+  unsupported_media_type: 415,
   too_many: 429,
   unavailable: 503,
 };
