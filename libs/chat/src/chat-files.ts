@@ -34,6 +34,8 @@ export abstract class ChatFiles {
   abstract content(fileId: string): Promise<Buffer | null>;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Row as the `files` query returns it (bigint comes back as a string). */
 interface FileQueryRow {
   id: string;
@@ -57,11 +59,13 @@ export class SqlChatFiles extends ChatFiles {
   }
 
   async owned(userId: string, ids: readonly string[]): Promise<ChatFileRow[]> {
-    if (ids.length === 0) return [];
+    // An id that is not a UUID names no file (and must not reach the uuid cast).
+    const uuids = ids.filter((id) => UUID.test(id));
+    if (uuids.length === 0) return [];
     const rows = await this.db.manager.query<FileQueryRow[]>(
       `SELECT id, user_id, filename, mime_type, bytes, purpose, conversation_id, status
          FROM files WHERE user_id = $1 AND id = ANY($2::uuid[])`,
-      [userId, [...ids]],
+      [userId, uuids],
     );
     return rows.map((row) => ({
       id: row.id,
