@@ -5,6 +5,7 @@ import { createAgent, createUser, type TestUser } from './support/factories';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
 import { share } from './support/sharing';
 import { readSse } from './support/sse';
+import { insertStoredFile } from './support/stored-files';
 import { startTestApp, type TestApp } from './support/test-app';
 
 /** LibreChat's `Constants.NO_PARENT`. */
@@ -81,8 +82,13 @@ describe('chat for LibreChat (e2e)', () => {
       fake.script({ tokens: ['Hi', '!'] });
       const me = await createUser(t.http);
       const agent = await createAgent(t.http, me);
+      const fileId = await insertStoredFile(t.databaseUrl, me.id, {
+        filename: 'a.png',
+        mimeType: 'image/png',
+        data: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+      });
       const body = libreChatBody(agent.id, {
-        files: [{ file_id: randomUUID(), filepath: '/images/a.png', type: 'image/png', height: 10, width: 20 }],
+        files: [{ file_id: fileId, filepath: '/images/a.png', type: 'image/png', height: 10, width: 20 }],
       });
       const started = await send(me, body).expect(200);
       expect(started.body).toMatchObject({ status: 'started', userMessageId: body.messageId });

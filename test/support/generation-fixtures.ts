@@ -6,6 +6,7 @@ import {
   ConversationsRepository,
   MessageEntity,
   MessagesRepository,
+  SqlChatFiles,
   type ConversationGenerationJob,
 } from '@agents/chat';
 import { loadConfig } from '@agents/core';
@@ -41,6 +42,7 @@ export function generationService(
     new ContextBudget(config),
     new ToolRegistry(config, new McpManager(config)),
     config,
+    new SqlChatFiles(database.db),
   );
 }
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '@agents/core';
 import { StreamingModule } from '@agents/streaming';
+import { ChatFiles, SqlChatFiles } from './chat-files';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
 import { GenerationLauncher } from './generation-launcher';
@@ -11,8 +12,8 @@ import { MessagesRepository } from './messages.repository';
 
 /**
  * What both halves of a conversation share, and nothing that serves HTTP: the conversation and
- * message tables, the generation queue, and the GenerationLauncher that starts and aborts
- * generations on it (chat's and the OpenAI-compatible API's alike). The api (ChatModule, OpenAICompatModule) puts jobs on
+ * message tables, the files a message may attach (ChatFiles), the generation queue, and the
+ * GenerationLauncher that starts and aborts generations on it (chat's and the OpenAI-compatible API's alike). The api (ChatModule, OpenAICompatModule) puts jobs on
  * the queue; the worker side (GenerationModule) takes them and stores the answers. Imported by
  * all of them, it is one instance per process, so there is one queue per process.
  */
@@ -24,7 +25,8 @@ import { MessagesRepository } from './messages.repository';
     { provide: GENERATION_JOBS, inject: [AppConfig], useFactory: createGenerationJobs },
     GenerationJobsShutdown,
     GenerationLauncher,
+    { provide: ChatFiles, useClass: SqlChatFiles },
   ],
-  exports: [ConversationsRepository, MessagesRepository, GENERATION_JOBS, GenerationLauncher],
+  exports: [ConversationsRepository, MessagesRepository, GENERATION_JOBS, GenerationLauncher, ChatFiles],
 })
 export class ChatDataModule {}

@@ -11,10 +11,17 @@ import {
   isUniqueViolation,
 } from '@agents/core';
 import { ContextBudget } from '@agents/providers';
+import { ChatFiles, messageFileRef, type ChatFileRow } from './chat-files';
 import { assertTextWithinBudget } from './context-limits';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
-import { NO_PARENT_MESSAGE_ID, type AbortChatDto, type StartChatDto, type StartChatResponseDto } from './dto/chat.dto';
+import {
+  NO_PARENT_MESSAGE_ID,
+  type AbortChatDto,
+  type ChatFileDto,
+  type StartChatDto,
+  type StartChatResponseDto,
+} from './dto/chat.dto';
 import { ChatMessageDto } from './dto/conversation.dto';
 import { GenerationLauncher } from './generation-launcher';
 import type { GenerationJob } from './generation-job';
@@ -45,6 +52,7 @@ export class ChatService {
     private readonly idempotency: IdempotencyRepository,
     private readonly budget: ContextBudget,
     private readonly launcher: GenerationLauncher,
+    private readonly files: ChatFiles,
   ) {}
 
   /**
@@ -86,9 +94,10 @@ export class ChatService {
   ): Promise<StartChatResponseDto> {
     const existing = isNewConversation(dto.conversationId) ? null : dto.conversationId!;
     // Independent reads, in parallel: the start path's latency is its round trips.
-    const [agent, conversation] = await Promise.all([
+    const [agent, conversation, files] = await Promise.all([
       this.access.usableAgent(user, dto.agent_id),
       existing === null ? null : this.conversations.findOwned(user.id, existing),
+      this.ownedFiles(user, dto.files ?? []),
     ]);
     assertTextWithinBudget(this.budget, agent.instructions, dto.text);
     if (existing !== null && !conversation) throw new NotFoundError('Conversation not found');
@@ -115,6 +124,7 @@ export class ChatService {
       isCreatedByUser: true,
       text: dto.text,
       content: [{ type: 'text', text: dto.text }],
+      files: files.map(messageFileRef),
       unfinished: false,
       error: false,
       agentId: agent.id,
@@ -159,6 +169,12 @@ export class ChatService {
             await this.conversations.touch(m, conversationId, now);
           }
           await this.messages.insert(m, userMessage).catch(rethrowTakenMessageId);
+          // The conversation's tools (file_search, code_interpreter) see the files attached to it.
+          await this.files.attach(
+            files.map((file) => file.id),
+            conversationId,
+            m,
+          );
         }),
       created: streamEvents.created(ChatMessageDto.from(userMessage), conversationId),
       failureMessage: 'The message could not be sent; please try again',
@@ -180,6 +196,21 @@ export class ChatService {
     }
     await this.launcher.abort(streamId);
     return streamId;
+  }
+
+  /**
+   * The attached files, each once, in the order given. Each must be one of the caller's files: any
+   * other id (another user's file, or none at all) is a 400 naming it, and reveals nothing more.
+   */
+  private async ownedFiles(user: AuthUser, attached: ChatFileDto[]): Promise<ChatFileRow[]> {
+    if (attached.length === 0) return [];
+    const ids = attached.map((file) => file.file_id.toLowerCase());
+    const owned = new Map((await this.files.owned(user.id, [...new Set(ids)])).map((file) => [file.id, file]));
+    const missing = ids.flatMap((id, i) =>
+      owned.has(id) ? [] : [{ field: `files[${i}].file_id`, message: 'no such file among yours' }],
+    );
+    if (missing.length > 0) throw new ValidationFailedError(missing);
+    return [...new Set(ids)].map((id) => owned.get(id)!);
   }
 
   /** Owner check for the SSE route: a stranger's stream does not exist. */

@@ -1,5 +1,7 @@
 export * from './chat.module';
 export * from './chat-data.module';
+export * from './chat-files';
+export * from './file-content';
 export * from './conversation.entity';
 export * from './conversations.repository';
 export * from './message.entity';
@@ -7,7 +9,7 @@ export * from './messages.repository';
 export * from './generation-job';
 export * from './generation-launcher';
 export { GENERATION_JOBS, generationJobId, streamIdOfJob, type GenerationJobs } from './generation-queue';
-export { ChatMessageDto, ConversationDto } from './dto/conversation.dto';
+export { ChatMessageDto, ConversationDto, MessageFileDto } from './dto/conversation.dto';
 export { IdempotencyRepository } from './idempotency.repository';
 export { resumeSnapshot, type SyncPayload } from './resume-snapshot';
 export * from './stream-events';

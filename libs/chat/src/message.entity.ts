@@ -37,6 +37,15 @@ export interface MessageAttachment {
   text?: string;
 }
 
+/** A file the user attached to a message, as it was when the message was sent. */
+export interface MessageFileRef {
+  file_id: string;
+  filename: string;
+  /** The file's MIME type. */
+  type: string;
+  bytes: number;
+}
+
 @Entity({ name: 'messages' })
 export class MessageEntity {
   @PrimaryColumn({ type: 'uuid' })
@@ -66,6 +75,10 @@ export class MessageEntity {
   /** The tools' citations, images and resources, as the stream's `attachment` events carried them. */
   @Column({ type: 'jsonb', default: () => "'[]'" })
   attachments!: MessageAttachment[];
+
+  /** The files the user attached (user messages only). */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  files!: MessageFileRef[];
 
   @Column({ type: 'boolean' })
   unfinished!: boolean;

@@ -11,6 +11,7 @@ const message: ChatMessageDto = {
   text: 'hi',
   content: [{ type: 'text', text: 'hi' }],
   attachments: [],
+  files: [],
   unfinished: false,
   error: false,
   createdAt: '2026-01-01T00:00:00.000Z',

@@ -17,7 +17,7 @@ import {
   readLog,
 } from '@agents/streaming';
 import { VersionsRepository, type AgentSnapshot, type AgentVersionEntity } from '@agents/versions';
-import { ConversationsRepository } from '@agents/chat';
+import { ChatFiles, ConversationsRepository } from '@agents/chat';
 import { ChatMessageDto, ConversationDto } from '@agents/chat';
 import { MessageEntity } from '@agents/chat';
 import { MessagesRepository } from '@agents/chat';
@@ -27,7 +27,7 @@ import { ToolRegistry } from '@agents/tools';
 import { BatchedAppender } from './batched-appender';
 import { providerFailed } from './generation-failure';
 import { GenerationRunner, type GenerationOutcome, type RunLimits } from './generation-runner';
-import { threadHistory } from './thread-history';
+import { threadHistoryWithFiles } from './thread-history';
 import { whenRedisAvailable } from './redis-outage';
 
 /** Model calls of one answer when the agent sets no recursion_limit, and the most it may set. */
@@ -72,6 +72,7 @@ export class GenerationService {
     private readonly budget: ContextBudget,
     private readonly tools: ToolRegistry,
     private readonly config: AppConfig,
+    private readonly files: ChatFiles,
   ) {
     this.runner = new GenerationRunner(bus);
   }
@@ -143,7 +144,9 @@ export class GenerationService {
       retryTransient(() => this.versions.find(job.agentId, job.agentVersion)),
       retryTransient(() => this.messages.threadTo(job.conversationId, job.userMessageId)),
     ]);
-    const history: ChatMessage[] = threadHistory(thread);
+    const history: ChatMessage[] = await retryTransient(() =>
+      threadHistoryWithFiles(thread, (fileId) => this.files.content(fileId)),
+    );
     // The status' text follows the answer in batches, not one state write per token.
     const statusText = new BatchedAppender((text) => this.state.appendContent(job.streamId, text));
     try {

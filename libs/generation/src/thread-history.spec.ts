@@ -1,4 +1,7 @@
-import { NO_RESULT, threadHistory } from './thread-history';
+import { NO_RESULT, threadHistory, threadHistoryWithFiles } from './thread-history';
+
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+const png = (file_id: string) => ({ file_id, filename: `${file_id}.png`, type: 'image/png', bytes: PNG.length });
 
 describe('threadHistory', () => {
   it('replays plain turns as user and assistant messages', () => {
@@ -71,5 +74,47 @@ describe('threadHistory', () => {
       { role: 'assistant', content: '', toolCalls: [{ id: 'x', name: 'web_search', arguments: '{}' }] },
       { role: 'tool', toolCallId: 'x', content: 'Error: down' },
     ]);
+  });
+});
+
+describe('threadHistoryWithFiles', () => {
+  it('gives each user message its files, and replays the rest as threadHistory does', async () => {
+    const read = jest.fn((id: string) => Promise.resolve(id === 'notes' ? Buffer.from('a,b') : PNG));
+    const history = await threadHistoryWithFiles(
+      [
+        { isCreatedByUser: true, text: 'See', content: [], files: [png('p1')] },
+        { isCreatedByUser: false, text: 'A chart.', content: [{ type: 'text', text: 'A chart.' }] },
+        {
+          isCreatedByUser: true,
+          text: 'And this?',
+          content: [],
+          files: [{ file_id: 'notes', filename: 'n.csv', type: 'text/csv', bytes: 3 }],
+        },
+        { isCreatedByUser: true, text: 'Plain', content: [], files: [] },
+      ],
+      read,
+    );
+    expect(history).toEqual([
+      { role: 'user', content: 'See', images: [{ mimeType: 'image/png', data: PNG.toString('base64') }] },
+      { role: 'assistant', content: 'A chart.' },
+      { role: 'user', content: 'And this?\n\nAttached file "n.csv":\n```\na,b\n```' },
+      { role: 'user', content: 'Plain' },
+    ]);
+  });
+
+  it("shows the newest messages' images first, 10 in all, and only names older ones", async () => {
+    const read = jest.fn(() => Promise.resolve(PNG));
+    const older = Array.from({ length: 3 }, (_, i) => png(`old${i}`));
+    const newer = Array.from({ length: 9 }, (_, i) => png(`new${i}`));
+    const history = await threadHistoryWithFiles(
+      [
+        { isCreatedByUser: true, text: 'first', content: [], files: older },
+        { isCreatedByUser: true, text: 'second', content: [], files: newer },
+      ],
+      read,
+    );
+    expect(history.map((m) => (m.role === 'user' ? (m.images?.length ?? 0) : -1))).toEqual([1, 9]);
+    expect(history[0].content).toContain('"old1.png" (image/png, 12 bytes): an image no longer shown');
+    expect(read).toHaveBeenCalledTimes(10);
   });
 });

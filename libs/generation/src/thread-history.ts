@@ -1,11 +1,19 @@
 import type { ChatMessage, ChatToolCall } from '@agents/providers';
-import type { ContentPart } from '@agents/chat';
+import {
+  MAX_IMAGES_PER_MESSAGE,
+  userMessageWithFiles,
+  type ContentPart,
+  type FileReader,
+  type MessageFileRef,
+} from '@agents/chat';
 
 /** What history needs of a stored message. */
 export interface StoredTurn {
   isCreatedByUser: boolean;
   text: string;
   content: ContentPart[] | null;
+  /** The files the user attached (user messages). */
+  files?: MessageFileRef[] | null;
 }
 
 /** The result given for a call whose run was cut off (an abort, a crash) before it answered. */
@@ -18,6 +26,28 @@ export const NO_RESULT = 'No result: the call did not finish';
  */
 export function threadHistory(turns: readonly StoredTurn[]): ChatMessage[] {
   return turns.flatMap((turn) => (turn.isCreatedByUser ? [{ role: 'user', content: turn.text }] : answerHistory(turn)));
+}
+
+/**
+ * {@link threadHistory} with the files the user attached to its messages, read through `read`:
+ * images as image parts, small text files inlined (see userMessageWithFiles). The images of the
+ * newest messages come first: a thread carries {@link MAX_IMAGES_PER_MESSAGE} in all, and older
+ * ones are only named, so a long thread never loads every image it ever had.
+ */
+export async function threadHistoryWithFiles(turns: readonly StoredTurn[], read: FileReader): Promise<ChatMessage[]> {
+  const withFiles = new Map<number, ChatMessage>();
+  let images = 0;
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const turn = turns[i];
+    if (!turn.isCreatedByUser || !turn.files || turn.files.length === 0) continue;
+    const message = await userMessageWithFiles(turn.text, turn.files, read, MAX_IMAGES_PER_MESSAGE - images);
+    images += message.images?.length ?? 0;
+    withFiles.set(i, message);
+  }
+  return turns.flatMap((turn, i) => {
+    const message = withFiles.get(i);
+    return message ? [message] : threadHistory([turn]);
+  });
 }
 
 function answerHistory(turn: StoredTurn): ChatMessage[] {

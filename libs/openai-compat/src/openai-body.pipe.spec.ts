@@ -139,9 +139,13 @@ describe('request mapping', () => {
       param: 'input[0].type',
       code: 'unsupported_parameter',
     });
-    expect(rejection(() => responseInputFrom([{ role: 'user', content: [{ type: 'input_image' }] }]))).toMatchObject({
+    expect(rejection(() => responseInputFrom([{ role: 'user', content: [{ type: 'input_audio' }] }]))).toMatchObject({
       param: 'input[0].content[0].type',
       code: 'unsupported_parameter',
+    });
+    expect(rejection(() => responseInputFrom([{ role: 'user', content: [{ type: 'input_image' }] }]))).toMatchObject({
+      param: 'input[0].content[0].image_url',
+      code: 'invalid_value',
     });
     expect(
       rejection(() => responseInputFrom([{ role: 'user', content: [{ type: 'input_text', text: 'x', y: 1 }] }])),

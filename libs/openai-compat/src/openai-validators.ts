@@ -29,7 +29,9 @@ export function Unsupported(reason: string, allowed: (value: unknown) => boolean
 /**
  * A chat message's content: a string, or an array of `{type: "text", text}` parts; at most
  * `maxChars` in all. An assistant message may have `null` content, as the service's own answers
- * can (a refusal or tool calls instead of text), so that they can be sent back unchanged.
+ * can (a refusal or tool calls instead of text), so that they can be sent back unchanged. A user
+ * message's parts may also be images (`{type: "image_url", image_url}`), checked part by part
+ * where the request is mapped (see imageFromUrl).
  */
 export function IsMessageContent(maxChars: number, options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
@@ -41,12 +43,15 @@ export function IsMessageContent(maxChars: number, options?: ValidationOptions):
             const message: unknown = args?.object;
             return isRecord(message) && message.role === 'assistant';
           }
-          const length = textLength(value, ['text']);
+          const message: unknown = args?.object;
+          const images = isRecord(message) && message.role === 'user' ? ['image_url'] : [];
+          const length = textLength(value, ['text'], images);
           return length !== undefined && length <= maxChars;
         },
         defaultMessage: buildMessage(
           (each) =>
-            `${each}$property must be a string or an array of {"type": "text", "text": string} parts, ` +
+            `${each}$property must be a string or an array of {"type": "text", "text": string} parts ` +
+            `(and {"type": "image_url", "image_url": {"url": string}} parts on user messages), ` +
             `at most ${maxChars} characters in all (null only on assistant messages)`,
           options,
         ),
@@ -99,15 +104,17 @@ export function IsStopSequences(maxItems: number, maxLength: number): PropertyDe
 
 /**
  * The number of characters of a string, or of an array of `{type, text}` parts whose type is one of
- * `partTypes`; undefined when the value has another shape.
+ * `partTypes` (and objects of one of `otherParts`, which count nothing); undefined when the value
+ * has another shape.
  */
-export function textLength(value: unknown, partTypes: string[]): number | undefined {
+export function textLength(value: unknown, partTypes: string[], otherParts: string[] = []): number | undefined {
   if (typeof value === 'string') return value.length;
   if (!Array.isArray(value)) return undefined;
   const parts: unknown[] = value;
   let total = 0;
   for (const part of parts) {
     if (!isRecord(part)) return undefined;
+    if (typeof part.type === 'string' && otherParts.includes(part.type)) continue;
     const { type, text, ...rest } = part;
     if (typeof type !== 'string' || !partTypes.includes(type) || typeof text !== 'string') return undefined;
     if (Object.keys(rest).some((key) => key !== 'annotations')) return undefined;

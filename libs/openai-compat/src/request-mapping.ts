@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { MAX_IMAGE_BYTES, sniffImageType, type ChatFiles } from '@agents/chat';
 import {
   ContextBudgetExceededError,
+  type ChatImage,
   type ChatMessage,
   type ChatParameters,
   type ChatToolCall,
@@ -9,6 +11,14 @@ import {
 import { appendToolCall } from './conversation-history';
 import type { ChatCompletionMessageDto, ChatCompletionRequestDto } from './dto/chat-completion-request.dto';
 import { MAX_MESSAGES, MAX_MESSAGE_CHARS } from './dto/chat-completion-request.dto';
+import {
+  ImageCount,
+  MAX_INPUT_FILE_CHARS,
+  fileDataBytes,
+  imageFromUrl,
+  inputFileText,
+  unsupported,
+} from './input-files';
 import { OpenAIError } from './openai-error';
 import { isRecord } from './openai-validators';
 import { isFailedOutput, toolIdOf } from './response-items';
@@ -21,13 +31,40 @@ export interface CompletionInput {
   overrides: ChatParameters;
 }
 
-function textOf(content: string | { text: string }[]): string {
-  return typeof content === 'string' ? content : content.map((part) => part.text).join('');
-}
-
 /** A message's text; an assistant message sent back without content stands for its refusal, if any. */
 function messageText(message: ChatCompletionMessageDto): string {
-  return message.content === null ? (message.refusal ?? '') : textOf(message.content);
+  if (message.content === null) return message.refusal ?? '';
+  if (typeof message.content === 'string') return message.content;
+  return message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+}
+
+const IMAGE_URL_FIELDS = new Set(['url', 'detail']);
+const IMAGE_DETAILS = ['auto', 'low', 'high'];
+
+/** The images of a user message's `image_url` parts (the pipe checked the parts' shape, not their fields). */
+function messageImages(message: ChatCompletionMessageDto, at: string, count: ImageCount): ChatImage[] {
+  if (message.role !== 'user' || !Array.isArray(message.content)) return [];
+  return message.content.flatMap((part, j): ChatImage[] => {
+    if (part.type !== 'image_url') return [];
+    const partAt = `${at}.content[${j}]`;
+    const unknownPart = Object.keys(part).find((key) => key !== 'type' && key !== 'image_url');
+    if (unknownPart !== undefined) throw unknownField(`${partAt}.${unknownPart}`);
+    const imageUrl: unknown = part.image_url;
+    if (!isRecord(imageUrl)) {
+      throw OpenAIError.invalidRequest(
+        `Invalid type for '${partAt}.image_url': expected an object.`,
+        `${partAt}.image_url`,
+        'invalid_type',
+      );
+    }
+    const unknown = Object.keys(imageUrl).find((key) => !IMAGE_URL_FIELDS.has(key));
+    if (unknown !== undefined) throw unknownField(`${partAt}.image_url.${unknown}`);
+    if (imageUrl.detail !== undefined && !IMAGE_DETAILS.includes(imageUrl.detail as string)) {
+      throw invalidValue(`${partAt}.image_url.detail`, "one of 'auto', 'low' or 'high'");
+    }
+    count.add(`${partAt}.image_url`);
+    return [imageFromUrl(imageUrl.url, `${partAt}.image_url.url`)];
+  });
 }
 
 function joinInstructions(parts: string[]): string | undefined {
@@ -47,11 +84,18 @@ function definedOnly(parameters: Record<string, unknown>): ChatParameters {
 export function completionInputFrom(dto: ChatCompletionRequestDto): CompletionInput {
   const system: string[] = [];
   const messages: ChatMessage[] = [];
-  for (const message of dto.messages) {
+  const images = new ImageCount();
+  dto.messages.forEach((message, i) => {
     const text = messageText(message);
     if (message.role === 'system' || message.role === 'developer') system.push(text);
-    else messages.push({ role: message.role, content: text });
-  }
+    else if (message.role === 'assistant') messages.push({ role: 'assistant', content: text });
+    else {
+      const given = messageImages(message, `messages[${i}]`, images);
+      messages.push(
+        given.length > 0 ? { role: 'user', content: text, images: given } : { role: 'user', content: text },
+      );
+    }
+  });
   return {
     messages,
     extraInstructions: joinInstructions(system),
@@ -70,9 +114,6 @@ export function completionInputFrom(dto: ChatCompletionRequestDto): CompletionIn
 
 const INPUT_ROLES = ['user', 'assistant', 'system', 'developer'] as const;
 type InputRole = (typeof INPUT_ROLES)[number];
-
-/** Content parts OpenAI defines for input messages that carry something other than text. */
-const NON_TEXT_PARTS = new Set(['input_image', 'input_file', 'input_audio']);
 
 /**
  * What each text part type may carry besides `type`: the service's own output parts come back with
@@ -105,13 +146,98 @@ const unknownField = (param: string): OpenAIError =>
  * `mcp_call` item sent back), or a reference to an item of one of the caller's stored responses.
  */
 export type ResponseInputEntry =
-  | { type: 'message'; role: InputRole; text: string }
+  | {
+      type: 'message';
+      role: InputRole;
+      text: string;
+      /** The images given inline (`input_image` with a data: URL). */
+      images?: ChatImage[];
+      /** The caller's files the message names by id, for the caller to resolve (see resolveInputFiles). */
+      files?: InputFileRef[];
+    }
   | { type: 'tool_call'; call: ChatToolCall; output: string }
   | { type: 'item_reference'; id: string; param: string };
 
-/** The text of a message item's content (a string or text parts); each problem names its parameter. */
-function contentText(content: unknown, at: string): string {
-  if (typeof content === 'string') return content;
+/** A file of the caller's that an input part names by `file_id`: as an image, or as a file to read as text. */
+export interface InputFileRef {
+  fileId: string;
+  as: 'image' | 'file';
+  /** The parameter that named it, for the 400 when it is not one of the caller's usable files. */
+  param: string;
+}
+
+/** A message item's content, read: its text, images given inline, files named by id, and inline files' text. */
+interface MessageContent {
+  text: string;
+  images: ChatImage[];
+  files: InputFileRef[];
+  fileTexts: string[];
+}
+
+const INPUT_IMAGE_FIELDS = new Set(['type', 'image_url', 'file_id', 'detail']);
+const INPUT_FILE_FIELDS = new Set(['type', 'file_data', 'filename', 'file_id', 'file_url']);
+
+/** `part[key]` unless it is absent or null (OpenAI's "not given"). */
+function given(part: Record<string, unknown>, key: string): unknown {
+  return part[key] === null ? undefined : part[key];
+}
+
+/** A file id as a part names it: a string of at most 256 characters. */
+function fileIdOf(value: unknown, param: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+    throw invalidValue(param, 'a file id');
+  }
+  return value;
+}
+
+/** An `input_image` part: a data: URL (`image_url`) or one of the caller's files (`file_id`). */
+function inputImage(part: Record<string, unknown>, partAt: string, content: MessageContent, count: ImageCount): void {
+  const unknown = Object.keys(part).find((key) => !INPUT_IMAGE_FIELDS.has(key));
+  if (unknown !== undefined) throw unknownField(`${partAt}.${unknown}`);
+  const detail = given(part, 'detail');
+  if (detail !== undefined && !['auto', 'low', 'high'].includes(detail as string)) {
+    throw invalidValue(`${partAt}.detail`, "one of 'auto', 'low' or 'high'");
+  }
+  const url = given(part, 'image_url');
+  const fileId = given(part, 'file_id');
+  if ((url === undefined) === (fileId === undefined)) {
+    throw invalidValue(`${partAt}.image_url`, 'give either image_url (a data: URL) or file_id');
+  }
+  count.add(partAt);
+  if (url !== undefined) content.images.push(imageFromUrl(url, `${partAt}.image_url`));
+  else content.files.push({ fileId: fileIdOf(fileId, `${partAt}.file_id`), as: 'image', param: `${partAt}.file_id` });
+}
+
+/** An `input_file` part: text given inline (`file_data` with `filename`) or one of the caller's files (`file_id`). */
+function inputFile(part: Record<string, unknown>, partAt: string, content: MessageContent): void {
+  const unknown = Object.keys(part).find((key) => !INPUT_FILE_FIELDS.has(key));
+  if (unknown !== undefined) throw unknownField(`${partAt}.${unknown}`);
+  if (given(part, 'file_url') !== undefined) {
+    throw unsupported(`${partAt}.file_url`, 'file URLs are not fetched; send file_data or a file_id');
+  }
+  const data = given(part, 'file_data');
+  const fileId = given(part, 'file_id');
+  if ((data === undefined) === (fileId === undefined)) {
+    throw invalidValue(`${partAt}.file_data`, 'give either file_data (with filename) or file_id');
+  }
+  if (fileId !== undefined) {
+    content.files.push({ fileId: fileIdOf(fileId, `${partAt}.file_id`), as: 'file', param: `${partAt}.file_id` });
+    return;
+  }
+  const filename = given(part, 'filename');
+  if (typeof filename !== 'string' || filename.length === 0 || filename.length > 255) {
+    throw invalidValue(`${partAt}.filename`, 'the file name, 1..255 characters (required with file_data)');
+  }
+  content.fileTexts.push(inputFileText(fileDataBytes(data, `${partAt}.file_data`), filename, `${partAt}.file_data`));
+}
+
+/**
+ * A message item's content (a string or parts): text parts, and on user messages images
+ * (`input_image`) and files (`input_file`). Each problem names its parameter.
+ */
+function messageContent(content: unknown, at: string, role: InputRole, count: ImageCount): MessageContent {
+  const read: MessageContent = { text: '', images: [], files: [], fileTexts: [] };
+  if (typeof content === 'string') return { ...read, text: content };
   if (!Array.isArray(content)) {
     throw OpenAIError.invalidRequest(
       `Invalid value for '${at}': a string or an array of input_text parts.`,
@@ -119,18 +245,22 @@ function contentText(content: unknown, at: string): string {
       'invalid_value',
     );
   }
-  return content
+  read.text = content
     .map((part: unknown, j) => {
       const partAt = `${at}[${j}]`;
       if (!isRecord(part) || typeof part.type !== 'string') {
         throw OpenAIError.invalidRequest(`Invalid value for '${partAt}': expected a content part.`, partAt);
       }
-      if (NON_TEXT_PARTS.has(part.type)) {
-        throw OpenAIError.invalidRequest(
-          `Unsupported parameter: '${partAt}.type': only text parts are supported.`,
-          `${partAt}.type`,
-          'unsupported_parameter',
-        );
+      if (part.type === 'input_image' || part.type === 'input_file') {
+        if (role !== 'user') {
+          throw unsupported(`${partAt}.type`, `${part.type} parts are only supported in user messages`);
+        }
+        if (part.type === 'input_image') inputImage(part, partAt, read, count);
+        else inputFile(part, partAt, read);
+        return '';
+      }
+      if (part.type === 'input_audio') {
+        throw unsupported(`${partAt}.type`, 'audio input is not supported');
       }
       const shape = TEXT_PARTS[part.type];
       if (!shape) {
@@ -163,9 +293,10 @@ function contentText(content: unknown, at: string): string {
       return text;
     })
     .join('');
+  return read;
 }
 
-function messageEntry(item: Record<string, unknown>, at: string): ResponseInputEntry {
+function messageEntry(item: Record<string, unknown>, at: string, count: ImageCount): ResponseInputEntry {
   const { type: _type, role, content, id, status, ...rest } = item;
   const unknown = Object.keys(rest)[0];
   if (unknown !== undefined) throw unknownField(`${at}.${unknown}`);
@@ -185,14 +316,21 @@ function messageEntry(item: Record<string, unknown>, at: string): ResponseInputE
       `${at}.status`,
     );
   }
-  const text = contentText(content, `${at}.content`);
-  if (text.length > MAX_MESSAGE_CHARS) {
+  const read = messageContent(content, `${at}.content`, inputRole, count);
+  if (read.text.length > MAX_MESSAGE_CHARS) {
     throw OpenAIError.invalidRequest(
       `Invalid value for '${at}.content': at most ${MAX_MESSAGE_CHARS} characters.`,
       `${at}.content`,
     );
   }
-  return { type: 'message', role: inputRole, text };
+  const text = [read.text, ...read.fileTexts].filter((part) => part.length > 0).join('\n\n');
+  return {
+    type: 'message',
+    role: inputRole,
+    text,
+    ...(read.images.length > 0 ? { images: read.images } : {}),
+    ...(read.files.length > 0 ? { files: read.files } : {}),
+  };
 }
 
 function referenceEntry(item: Record<string, unknown>, at: string): ResponseInputEntry {
@@ -232,6 +370,7 @@ export function responseInputFrom(input: unknown): ResponseInputEntry[] {
   if (input.length === 0 || input.length > MAX_MESSAGES) {
     throw OpenAIError.invalidRequest(`Invalid 'input': between 1 and ${MAX_MESSAGES} items.`, 'input');
   }
+  const count = new ImageCount();
   return input.flatMap((item: unknown, i): ResponseInputEntry[] => {
     const at = `input[${i}]`;
     if (!isRecord(item)) {
@@ -242,7 +381,7 @@ export function responseInputFrom(input: unknown): ResponseInputEntry[] {
     if (type === 'item_reference' || (type === null && item.role === undefined && item.id !== undefined)) {
       return [referenceEntry(item, at)];
     }
-    if (type === null || type === 'message') return [messageEntry(item, at)];
+    if (type === null || type === 'message') return [messageEntry(item, at, count)];
     if (type === 'mcp_call') return mcpCallEntries(item, at);
     if (type === 'web_search_call') return webSearchCallEntries(item, at);
     if (type === 'image_generation_call') return imageGenerationCallEntries(item, at);
@@ -396,6 +535,54 @@ export function storedItemEntries(item: unknown, at: string): ResponseInputEntry
   return [{ type: 'message', role: 'assistant', text }];
 }
 
+/**
+ * The message entries with the files they name by id (InputFileRef) read through `files`: an
+ * `input_image` file becomes an image (a PNG, JPEG, GIF or WebP, checked by its bytes), an
+ * `input_file` file its text, inlined as a fenced block. Only the caller's own files can be named;
+ * any other id — or a file that is not what the part says — is a 400 naming the part's `file_id`.
+ */
+export async function resolveInputFiles(
+  entries: ResponseInputEntry[],
+  userId: string,
+  files: Pick<ChatFiles, 'owned' | 'content'>,
+): Promise<ResponseInputEntry[]> {
+  const refs = entries.flatMap((entry) => (entry.type === 'message' ? (entry.files ?? []) : []));
+  if (refs.length === 0) return entries;
+  const owned = new Map(
+    (await files.owned(userId, [...new Set(refs.map((ref) => ref.fileId.toLowerCase()))])).map((file) => [
+      file.id,
+      file,
+    ]),
+  );
+  const resolve = async (entry: ResponseInputEntry): Promise<ResponseInputEntry> => {
+    if (entry.type !== 'message' || !entry.files) return entry;
+    const images = [...(entry.images ?? [])];
+    const texts = [entry.text];
+    for (const ref of entry.files) {
+      const file = owned.get(ref.fileId.toLowerCase());
+      if (!file) throw invalidValue(ref.param, 'no such file among yours');
+      const tooLarge = ref.as === 'image' ? file.bytes > MAX_IMAGE_BYTES : file.bytes > MAX_INPUT_FILE_CHARS * 4;
+      if (tooLarge) throw invalidValue(ref.param, 'the file is too large to give the model');
+      const data = await files.content(file.id);
+      if (!data) throw invalidValue(ref.param, "the file's content cannot be read");
+      if (ref.as === 'file') {
+        texts.push(inputFileText(data, file.filename, ref.param));
+        continue;
+      }
+      const type = sniffImageType(data);
+      if (!type) throw invalidValue(ref.param, 'the file is not a PNG, JPEG, GIF or WebP image');
+      images.push({ mimeType: type, data: data.toString('base64') });
+    }
+    const { files: _resolved, ...rest } = entry;
+    return {
+      ...rest,
+      text: texts.filter((text) => text.length > 0).join('\n\n'),
+      ...(images.length > 0 ? { images } : {}),
+    };
+  };
+  return Promise.all(entries.map(resolve));
+}
+
 /** Entries with their references resolved (to the entries of the items they name) → chat messages plus the system/developer text. */
 export function conversationFrom(
   entries: ResponseInputEntry[],
@@ -407,7 +594,9 @@ export function conversationFrom(
     if (entry.type === 'item_reference') (referenced.get(entry.id) ?? []).forEach(add);
     else if (entry.type === 'tool_call') appendToolCall(messages, entry.call, entry.output);
     else if (entry.role === 'system' || entry.role === 'developer') system.push(entry.text);
-    else messages.push({ role: entry.role, content: entry.text });
+    else if (entry.role === 'user' && entry.images && entry.images.length > 0) {
+      messages.push({ role: 'user', content: entry.text, images: entry.images });
+    } else messages.push({ role: entry.role, content: entry.text });
   };
   entries.forEach(add);
   return { messages, system };

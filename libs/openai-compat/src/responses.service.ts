@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Response as ExpressResponse } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '@agents/auth';
-import type { ContentPart } from '@agents/chat';
+import { ChatFiles, type ContentPart } from '@agents/chat';
 import { AppConfig } from '@agents/core';
 import { ContextBudget, messageChars, type ChatMessage } from '@agents/providers';
 import { ClientWatch, CompletionGenerations } from './completion-generations';
@@ -14,6 +14,7 @@ import {
   conversationFrom,
   definedOnly,
   joinInstructions,
+  resolveInputFiles,
   responseInputFrom,
   storedItemEntries,
   withinContextBudget,
@@ -121,6 +122,7 @@ export class ResponsesService {
     private readonly responses: ResponsesRepository,
     private readonly config: AppConfig,
     private readonly budget: ContextBudget,
+    private readonly files: ChatFiles,
   ) {}
 
   async get(user: AuthUser, id: string): Promise<ResponseObject> {
@@ -170,7 +172,8 @@ export class ResponsesService {
       if (!previous) throw responseNotFound(dto.previous_response_id, 'previous_response_id');
       history = previous;
     }
-    const input = await this.conversationOf(user, responseInputFrom(dto.input));
+    const entries = await resolveInputFiles(responseInputFrom(dto.input), user.id, this.files);
+    const input = await this.conversationOf(user, entries);
     const conversation = [...history, ...input.messages];
     const completion = withinContextBudget(
       {

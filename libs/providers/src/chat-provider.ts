@@ -13,9 +13,19 @@ export interface ChatToolCall {
   arguments: string;
 }
 
-/** One turn of history. The system prompt is not a message: it is {@link ChatRequest.instructions}. */
+/** An image the user gave the model with a message: a PNG, JPEG, GIF or WebP, as base64. */
+export interface ChatImage {
+  mimeType: string;
+  /** The image's bytes, base64 (no `data:` prefix). */
+  data: string;
+}
+
+/**
+ * One turn of history. The system prompt is not a message: it is {@link ChatRequest.instructions}.
+ * A user message's `images` are given to the model after its text.
+ */
 export type ChatMessage =
-  | { role: 'user'; content: string }
+  | { role: 'user'; content: string; images?: ChatImage[] }
   | { role: 'assistant'; content: string; toolCalls?: ChatToolCall[] }
   | { role: 'tool'; content: string; toolCallId: string };
 

@@ -1,5 +1,11 @@
 import type { ChatMessage } from './chat-provider';
-import { ContextBudgetExceededError, fitContextBudget, messageChars, requiredChars } from './context-budget';
+import {
+  ContextBudgetExceededError,
+  IMAGE_CHARS,
+  fitContextBudget,
+  messageChars,
+  requiredChars,
+} from './context-budget';
 
 const user = (content: string): ChatMessage => ({ role: 'user', content });
 const assistant = (content: string): ChatMessage => ({ role: 'assistant', content });
@@ -18,6 +24,14 @@ describe('context budget', () => {
         }),
       ).toBe(2 + 4 + 7);
       expect(messageChars({ role: 'tool', content: '42', toolCallId: 'c1' })).toBe(2);
+    });
+
+    it('counts each image of a user message at a fixed cost, whatever its size', () => {
+      const image = { mimeType: 'image/png', data: 'A'.repeat(50_000) };
+      expect(messageChars({ role: 'user', content: 'look', images: [image, image] })).toBe(4 + 2 * IMAGE_CHARS);
+      expect(requiredChars({ instructions: 'ab', messages: [{ role: 'user', content: '', images: [image] }] })).toBe(
+        2 + IMAGE_CHARS,
+      );
     });
   });
 

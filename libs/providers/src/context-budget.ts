@@ -24,12 +24,19 @@ export class ContextBudgetExceededError extends Error {
   }
 }
 
-/** Characters a message costs: its text, and for tool calls their names and arguments too. */
+/**
+ * What one image costs against the budget. A model's tokens for an image do not follow its bytes
+ * (OpenAI bills a fixed grid of tiles), so a fixed cost: about a detailed image's tokens, in characters.
+ */
+export const IMAGE_CHARS = 1_000;
+
+/** Characters a message costs: its text, {@link IMAGE_CHARS} per image, and for tool calls their names and arguments. */
 export function messageChars(message: ChatMessage): number {
   let chars = message.content.length;
   if (message.role === 'assistant') {
     for (const call of message.toolCalls ?? []) chars += call.name.length + call.arguments.length;
   }
+  if (message.role === 'user') chars += (message.images?.length ?? 0) * IMAGE_CHARS;
   return chars;
 }
 

@@ -56,6 +56,46 @@ describe('toOpenAIRequest', () => {
     expect(body.messages[0]).toMatchObject({ role: 'assistant', content: 'Let me check.' });
   });
 
+  it('sends a user message with images as a text part and image_url parts with data URLs', () => {
+    const body = toOpenAIRequest({
+      model: 'm',
+      messages: [
+        {
+          role: 'user',
+          content: 'What is this?',
+          images: [
+            { mimeType: 'image/png', data: 'iVBORw0KGgo=' },
+            { mimeType: 'image/jpeg', data: '/9j/4A==' },
+          ],
+        },
+      ],
+    });
+    expect(body.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is this?' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+          { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4A==' } },
+        ],
+      },
+    ]);
+  });
+
+  it('sends no empty text part beside images, and plain text when the images list is empty', () => {
+    const body = toOpenAIRequest({
+      model: 'm',
+      messages: [
+        { role: 'user', content: '', images: [{ mimeType: 'image/gif', data: 'R0lGODlh' }] },
+        { role: 'user', content: 'hi', images: [] },
+      ],
+    });
+    expect(body.messages).toEqual([
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/gif;base64,R0lGODlh' } }] },
+      { role: 'user', content: 'hi' },
+    ]);
+  });
+
   it('passes reasoning_effort and verbosity through and leaves out a tool description it was not given', () => {
     const body = toOpenAIRequest({
       model: 'm',

@@ -18,7 +18,20 @@ export function toOpenAIRequest(request: ChatRequest): ChatCompletionCreateParam
   for (const message of request.messages) {
     switch (message.role) {
       case 'user':
-        messages.push({ role: 'user', content: message.content });
+        messages.push(
+          message.images && message.images.length > 0
+            ? {
+                role: 'user',
+                content: [
+                  ...(message.content ? [{ type: 'text' as const, text: message.content }] : []),
+                  ...message.images.map((image) => ({
+                    type: 'image_url' as const,
+                    image_url: { url: `data:${image.mimeType};base64,${image.data}` },
+                  })),
+                ],
+              }
+            : { role: 'user', content: message.content },
+        );
         break;
       case 'assistant':
         messages.push(

@@ -133,7 +133,11 @@ export class StartChatDto {
   @IsUUID('all')
   messageId?: string;
 
-  /** Attached files, at most 10. */
+  /**
+   * Files to attach, at most 10, each one of the caller's (a 400 names any other `files[i].file_id`).
+   * They join the conversation, where its tools (file_search, code_interpreter) find them; the
+   * model is shown the images (PNG, JPEG, GIF, WebP up to 5 MB) and small text files with the message.
+   */
   @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(10)

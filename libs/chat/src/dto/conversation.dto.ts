@@ -35,6 +35,18 @@ export class ConversationListDto {
   after!: string | null;
 }
 
+/** A file the user attached to a message. */
+export class MessageFileDto {
+  /** @example "5f0c7d2e-8a4b-4c1d-9e3f-1a2b3c4d5e6f" */
+  file_id!: string;
+  /** @example "chart.png" */
+  filename!: string;
+  /** The file's MIME type. @example "image/png" */
+  type!: string;
+  /** @example 48213 */
+  bytes!: number;
+}
+
 export class ChatMessageDto {
   /** @example "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d" */
   messageId!: string;
@@ -55,6 +67,8 @@ export class ChatMessageDto {
    * the `toolCallId` it came from. @example []
    */
   attachments!: MessageAttachment[];
+  /** The files the user attached to the message (`files` of the chat start). @example [] */
+  files!: MessageFileDto[];
   /** True when the generation was aborted or failed before it finished. @example false */
   unfinished!: boolean;
   /** @example false */
@@ -72,6 +86,7 @@ export class ChatMessageDto {
       text: msg.text,
       content: msg.content,
       attachments: msg.attachments ?? [],
+      files: msg.files ?? [],
       unfinished: msg.unfinished,
       error: msg.error,
       createdAt: msg.createdAt.toISOString(),

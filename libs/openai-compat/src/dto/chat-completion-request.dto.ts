@@ -31,6 +31,10 @@ import {
 export const MAX_MESSAGES = 1000;
 export const MAX_MESSAGE_CHARS = 200_000;
 
+/** A part of a message's content: text, or (user messages) an image as a `data:` URL. */
+export type ChatCompletionContentPart =
+  { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: string } };
+
 export class ToolCallFunctionDto {
   /** @example "calculator" */
   @IsString()
@@ -74,7 +78,10 @@ export class ChatCompletionMessageDto {
 
   /**
    * A string, or text parts `[{"type": "text", "text": "…"}]`; `null` on an assistant message (as
-   * in a returned `choices[0].message` that carries a refusal or tool calls). @example "What is 6 x 7?"
+   * in a returned `choices[0].message` that carries a refusal or tool calls). A user message may
+   * also carry images, `{"type": "image_url", "image_url": {"url": "data:image/png;base64,…"}}`:
+   * base64 `data:` URLs only (image URLs are not fetched), PNG, JPEG, GIF or WebP of at most 5 MB,
+   * at most 10 in a request. @example "What is 6 x 7?"
    */
   @ApiProperty({
     nullable: true,
@@ -82,12 +89,27 @@ export class ChatCompletionMessageDto {
       { type: 'string' },
       {
         type: 'array',
-        items: { type: 'object', properties: { type: { enum: ['text'] }, text: { type: 'string' } } },
+        items: {
+          oneOf: [
+            { type: 'object', properties: { type: { enum: ['text'] }, text: { type: 'string' } } },
+            {
+              type: 'object',
+              properties: {
+                type: { enum: ['image_url'] },
+                image_url: {
+                  type: 'object',
+                  properties: { url: { type: 'string' }, detail: { enum: ['auto', 'low', 'high'] } },
+                  required: ['url'],
+                },
+              },
+            },
+          ],
+        },
       },
     ],
   })
   @IsMessageContent(MAX_MESSAGE_CHARS)
-  content!: string | { type: 'text'; text: string }[] | null;
+  content!: string | ChatCompletionContentPart[] | null;
 
   /** An optional participant name. @example "alice" */
   @IsOptional()

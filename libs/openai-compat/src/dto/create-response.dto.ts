@@ -108,7 +108,11 @@ export class CreateResponseDto {
 
   /**
    * A string, or items: messages `{role, content}` whose content is a string or text parts
-   * (`input_text`, `output_text`, as output items come back), the agent's tool calls as output
+   * (`input_text`, `output_text`, as output items come back) — on user messages also
+   * `input_image` (`image_url` as a base64 data: URL, or `file_id` of one of the caller's files;
+   * PNG, JPEG, GIF or WebP up to 5 MB, at most 10 a request; image URLs are not fetched) and
+   * `input_file` (UTF-8 text as `file_data` with `filename`, or `file_id` of one of the caller's
+   * text files; PDFs and binary files are not supported yet) —, the agent's tool calls as output
    * items come back (`mcp_call`: the call and its output are given to the model again;
    * `web_search_call` and `image_generation_call`: accepted and left out, they hold nothing the
    * model reads), and

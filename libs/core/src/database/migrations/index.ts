@@ -9,6 +9,7 @@ import { AgentLibreChatFields1765210000000 } from './1765210000000-agent-librech
 import { AgentNameIndex1765300000000 } from './1765300000000-agent-name-index';
 import { MessageAttachments1765400000000 } from './1765400000000-message-attachments';
 import { Files1765500000000 } from './1765500000000-files';
+import { MessageFiles1765600000000 } from './1765600000000-message-files';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   AgentNameIndex1765300000000,
   MessageAttachments1765400000000,
   Files1765500000000,
+  MessageFiles1765600000000,
 ];
