@@ -67,6 +67,11 @@ export class FileIndexer {
     }
   }
 
+  /** Marks the file failed with `reason` (the processor, giving up on it at shutdown). */
+  async fail(fileId: string, reason: string): Promise<void> {
+    await this.files.markFailed(fileId, reason);
+  }
+
   private async store(
     fileId: string,
     chunks: Parameters<FileIndexRepository['storeChunks']>[1],
