@@ -1,2 +1,3 @@
 export * from './processing';
 export * from './search';
+export * from './tool-files';
