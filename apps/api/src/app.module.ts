@@ -4,7 +4,7 @@ import { AgentsModule } from '@agents/agents';
 import { AuthModule } from '@agents/auth';
 import { ChatModule } from '@agents/chat';
 import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig, type EmbeddedPostgres } from '@agents/core';
-import { FilesModule } from '@agents/files';
+import { FileIndexingModule, FilesModule } from '@agents/files';
 import { GenerationModule } from '@agents/generation';
 import { OpenAICompatModule } from '@agents/openai-compat';
 import { HealthController } from './health.controller';
@@ -12,8 +12,8 @@ import { RedisHealth } from './redis-health';
 
 /**
  * The HTTP process: REST routes, Swagger UI, health. In the embedded mode (no REDIS_URL) it runs
- * the generations too — the in-process queue has no other consumer; a distributed api never
- * builds the worker side, so no provider client exists in it.
+ * the generations and indexes the files too — the in-process queues have no other consumer; a
+ * distributed api never builds the worker side, so no provider client exists in it.
  */
 @Module({})
 export class AppModule {
@@ -30,7 +30,7 @@ export class AppModule {
         FilesModule,
         ChatModule,
         OpenAICompatModule,
-        ...(config.redisUrl ? [] : [GenerationModule]),
+        ...(config.redisUrl ? [] : [GenerationModule, FileIndexingModule]),
       ],
       controllers: [HealthController],
       providers: [RedisHealth],

@@ -13,3 +13,6 @@ export * from './files.module';
 export * from './files.repository';
 export * from './files.service';
 export * from './s3-file-storage';
+export * from './processing';
+export * from './search';
+export * from './tool-files';

@@ -1,0 +1,2 @@
+export * from './file-search';
+export * from './file-search.module';
