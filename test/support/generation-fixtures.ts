@@ -14,6 +14,13 @@ import { ChatProviderFactory, ContextBudget, ProviderRegistry } from '@agents/pr
 import type { EventBus, GenerationStateStore } from '@agents/streaming';
 import { VersionsRepository, takeSnapshot } from '@agents/versions';
 import { GenerationService } from '@agents/generation';
+import {
+  DatabaseFileBytes,
+  DatabaseGeneratedFiles,
+  FileSearch,
+  ToolFilesFactory,
+  ToolFilesRepository,
+} from '@agents/files';
 import { McpManager, ToolRegistry } from '@agents/tools';
 import { agentEntity } from './entity-factories';
 import { insertUser, type IntegrationDatabase } from './integration-database';
@@ -43,6 +50,12 @@ export function generationService(
     new ToolRegistry(config, new McpManager(config)),
     config,
     new SqlChatFiles(database.db),
+    new ToolFilesFactory(
+      new ToolFilesRepository(database.db),
+      new DatabaseFileBytes(database.db),
+      new FileSearch(database.db),
+      new DatabaseGeneratedFiles(database.db, config),
+    ),
   );
 }
 

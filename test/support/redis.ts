@@ -32,6 +32,7 @@ export const SUITE_DATABASES = {
   chatLeaks: 10,
   openaiCompatDistributed: 12,
   chatTools: 13,
+  chatFiles: 14,
 } as const;
 
 /** The Redis URL of a suite's own database (see SUITE_DATABASES). */

@@ -3,7 +3,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '@agents/core';
 import { DatabaseFileStorage } from './database-file-storage';
 import { FileEntity } from './file.entity';
-import { FileProcessing, ImmediateFileProcessing } from './file-processing';
+import { FileProcessing } from './file-processing';
+import { FileProcessingModule } from './processing/file-processing.module';
+import { QueuedFileProcessing } from './processing/queued-file-processing';
 import { FileStorage } from './file-storage';
 import { FilesRepository } from './files.repository';
 import { FilesService } from './files.service';
@@ -15,7 +17,7 @@ import { S3FileStorage } from './s3-file-storage';
  * marks files ready at once (override it to extract text).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([FileEntity])],
+  imports: [TypeOrmModule.forFeature([FileEntity]), FileProcessingModule],
   providers: [
     FilesRepository,
     DatabaseFileStorage,
@@ -25,7 +27,8 @@ import { S3FileStorage } from './s3-file-storage';
       useFactory: (config: AppConfig, database: DatabaseFileStorage): FileStorage =>
         config.files.storage === 's3' ? new S3FileStorage(config.files.s3) : database,
     },
-    { provide: FileProcessing, useClass: ImmediateFileProcessing },
+    // Text is extracted and indexed by the worker side (FileIndexingModule), off the request path.
+    { provide: FileProcessing, useExisting: QueuedFileProcessing },
     FilesService,
   ],
   exports: [FilesService, FilesRepository, FileStorage, FileProcessing, DatabaseFileStorage],

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ChatDataModule } from '@agents/chat';
 import { ProviderClientsModule } from '@agents/providers';
+import { ToolFilesModule } from '@agents/files';
 import { StreamingModule } from '@agents/streaming';
 import { ToolsModule } from '@agents/tools';
 import { VersionsModule } from '@agents/versions';
@@ -14,7 +15,7 @@ import { GenerationService } from './generation.service';
  * everything). It serves no HTTP, and it is the only module that builds provider clients.
  */
 @Module({
-  imports: [ChatDataModule, VersionsModule, ProviderClientsModule, StreamingModule, ToolsModule],
+  imports: [ChatDataModule, VersionsModule, ProviderClientsModule, StreamingModule, ToolsModule, ToolFilesModule],
   providers: [GenerationService, GenerationProcessor],
 })
 export class GenerationModule {}

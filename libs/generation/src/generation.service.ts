@@ -23,6 +23,7 @@ import { MessageEntity } from '@agents/chat';
 import { MessagesRepository } from '@agents/chat';
 import { resumeSnapshot, streamEvents, type StreamEventPayload } from '@agents/chat';
 import type { CompletionGenerationJob, CompletionResult, ConversationGenerationJob, GenerationJob } from '@agents/chat';
+import { ToolFilesFactory } from '@agents/files';
 import { ToolRegistry } from '@agents/tools';
 import { BatchedAppender } from './batched-appender';
 import { providerFailed } from './generation-failure';
@@ -73,6 +74,7 @@ export class GenerationService {
     private readonly tools: ToolRegistry,
     private readonly config: AppConfig,
     private readonly files: ChatFiles,
+    private readonly toolFiles: ToolFilesFactory,
   ) {
     this.runner = new GenerationRunner(bus);
   }
@@ -201,6 +203,12 @@ export class GenerationService {
             userId: job.userId,
             agentId: job.agentId,
             conversationId: job.kind === 'completion' ? null : job.conversationId,
+            // The agent's files for its tools, and the conversation's (scoped per call by the factory).
+            files: this.toolFiles.forCall({
+              userId: job.userId,
+              conversationId: job.kind === 'completion' ? null : job.conversationId,
+              toolResources: agent.tool_resources,
+            }),
           },
           limits: this.limitsFor(agent),
         },

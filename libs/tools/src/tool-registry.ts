@@ -3,6 +3,7 @@ import { AppConfig } from '@agents/core';
 import { join } from 'node:path';
 import { CalculatorTool } from './calculator/calculator.tool';
 import { CodeInterpreterTool } from './code-interpreter/code-interpreter.tool';
+import { FileSearchTool } from './file-search/file-search.tool';
 import { ImageGenerationTool } from './image-generation/image-generation.tool';
 import { McpManager } from './mcp/mcp-manager';
 import { MCP_ALL_TOOLS_PREFIX, mcpToolId, parseMcpToolId, type ServerTool, type ToolDescriptor } from './tool';
@@ -28,7 +29,6 @@ const NEEDS_SETUP: Readonly<Record<string, string>> = {
   web_search: 'this deployment has no search backend (webSearch in the config file)',
   dalle: 'this deployment has no image model or OpenAI endpoint (IMAGE_MODEL, OPENAI_API_KEY or OPENAI_BASE_URL)',
   code_interpreter: 'this deployment has no sandboxed Python (CODE_INTERPRETER_PYTHON, bubblewrap)',
-  file_search: 'this deployment does not index files',
 };
 
 /** One problem with a list of tool ids, by position. */
@@ -56,6 +56,7 @@ export class ToolRegistry implements OnApplicationShutdown {
   ) {
     this.builtins = [
       this.calculator,
+      new FileSearchTool(),
       ...(config.webSearch ? [new WebSearchTool(config.webSearch)] : []),
       ...(config.imageModel && (config.openai.apiKey || config.openai.baseURL)
         ? [new ImageGenerationTool(config.openai, config.imageModel)]

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
-import { DatabaseFileBytes, FileBytes } from './file-bytes';
+import { FilesDataModule } from '../files-data.module';
+import { StoredFileBytes } from '../service-backed-files';
+import { FileBytes } from './file-bytes';
 import { FileIndexRepository } from './file-index.repository';
 import { FileIndexer } from './file-indexer';
 import { FileProcessingModule } from './file-processing.module';
@@ -12,10 +14,10 @@ import { FileProcessingProcessor } from './file-processing.processor';
  * from S3 as well.
  */
 @Module({
-  imports: [FileProcessingModule],
+  imports: [FileProcessingModule, FilesDataModule],
   providers: [
     FileIndexRepository,
-    { provide: FileBytes, useClass: DatabaseFileBytes },
+    { provide: FileBytes, useClass: StoredFileBytes },
     FileIndexer,
     FileProcessingProcessor,
   ],

@@ -1,21 +1,22 @@
 import { Module } from '@nestjs/common';
-import { DatabaseFileBytes, FileBytes } from '../processing/file-bytes';
+import { FileBytes } from '../processing/file-bytes';
+import { FilesDataModule } from '../files-data.module';
 import { FileSearchModule } from '../search/file-search.module';
-import { DatabaseGeneratedFiles, GeneratedFiles } from './generated-files';
+import { ServiceGeneratedFiles, StoredFileBytes } from '../service-backed-files';
+import { GeneratedFiles } from './generated-files';
 import { ToolFilesFactory } from './tool-files.factory';
 import { ToolFilesRepository } from './tool-files.repository';
 
 /**
- * What the run loop needs to hand tools their files: ToolFilesFactory. Bytes are read from
- * `file_contents` and generated files stored there (FileBytes, GeneratedFiles): bind those to the
- * file storage and the files service to use S3 and the service's own bookkeeping.
+ * What the run loop needs to hand tools their files: ToolFilesFactory. Bytes are read, and the
+ * files tools make are stored, through the files service (its storage and its quota).
  */
 @Module({
-  imports: [FileSearchModule],
+  imports: [FileSearchModule, FilesDataModule],
   providers: [
     ToolFilesRepository,
-    { provide: FileBytes, useClass: DatabaseFileBytes },
-    { provide: GeneratedFiles, useClass: DatabaseGeneratedFiles },
+    { provide: FileBytes, useClass: StoredFileBytes },
+    { provide: GeneratedFiles, useClass: ServiceGeneratedFiles },
     ToolFilesFactory,
   ],
   exports: [ToolFilesFactory],
