@@ -33,6 +33,9 @@ interface FileBody {
   purpose: string;
   status: string;
   agent_id: string | null;
+  chunks: number;
+  pages: number | null;
+  updatedAt: string;
 }
 
 function expectError(res: Response, status: number, field: string, message?: RegExp): void {
@@ -64,6 +67,15 @@ describe('files (e2e)', () => {
     expect(res.status).toBe(201);
     return res.body as FileBody;
   };
+  /** The file once its processing (text extraction and indexing, off the request path) is over. */
+  const processed = async (user: TestUser, id: string): Promise<FileBody> => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const file = (await t.http.get(`/api/files/${id}`).set(user.auth).expect(200)).body as FileBody;
+      if (file.status !== 'processing' || Date.now() > deadline) return file;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
 
   describe('upload, read, download, delete', () => {
     it.each([
@@ -89,14 +101,15 @@ describe('files (e2e)', () => {
         type: mime,
         bytes: data.length,
         purpose: 'attachment',
-        status: 'ready',
+        status: 'processing', // text is extracted and indexed off the request path
         error: null,
         agent_id: null,
         conversation_id: null,
         chunks: 0,
       });
-      const got = await t.http.get(`/api/files/${file.id}`).set(owner.auth).expect(200);
-      expect(got.body).toEqual(file);
+      const ready = await processed(owner, file.id);
+      const { status: _status, chunks: _chunks, pages: _pages, updatedAt: _updated, ...unchanged } = file;
+      expect(ready).toMatchObject({ ...unchanged, status: 'ready', error: null });
       const content = await t.http
         .get(`/api/files/${file.id}/content`)
         .set(owner.auth)
@@ -212,7 +225,8 @@ describe('files (e2e)', () => {
       const agent = await createAgent(t.http, owner);
       const pdf = await makePdf('Handbook');
       const file = await uploaded(owner, pdf, 'handbook.pdf', { agent_id: agent.id, tool_resource: 'file_search' });
-      expect(file).toMatchObject({ purpose: 'file_search', agent_id: agent.id, status: 'ready' });
+      expect(file).toMatchObject({ purpose: 'file_search', agent_id: agent.id, status: 'processing' });
+      expect(await processed(owner, file.id)).toMatchObject({ status: 'ready', chunks: 1, pages: 1 });
       const expanded = await t.http.get(`/api/agents/${agent.id}/expanded`).set(owner.auth).expect(200);
       expect(expanded.body.version).toBe(agent.version + 1);
       expect(expanded.body.tool_resources).toEqual({ file_search: { file_ids: [file.id] } });

@@ -79,10 +79,12 @@ describe('AgentConfigValidator.toolProblems', () => {
     expect(problems[0].message).toContain('nope');
   });
 
-  it('refuses the tools this deployment does not run yet, saying so rather than "unknown"', async () => {
+  it('refuses the built-ins this deployment is not set up for, saying what is missing rather than "unknown"', async () => {
+    // No Python (codeInterpreter.python is null) and no image endpoint in this configuration.
     const problems = await validatorWith().toolProblems(['execute_code', 'code_interpreter', 'file_search', 'dalle']);
-    expect(problems.map((p) => p.field)).toEqual(['tools[0]', 'tools[1]', 'tools[2]', 'tools[3]']);
-    for (const problem of problems) expect(problem.message).toContain('not available on this deployment');
+    expect(problems.map((p) => p.field)).toEqual(['tools[0]', 'tools[1]', 'tools[3]']);
+    expect(problems[0]?.message).toContain('no sandboxed Python');
+    expect(problems[2]?.message).toContain('no image model');
   });
 
   it('refuses an MCP tool of a server the config file does not name', async () => {

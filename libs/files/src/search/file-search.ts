@@ -2,20 +2,31 @@ import { Injectable } from '@nestjs/common';
 import { DatabaseService, UUID_PATTERN } from '@agents/core';
 import type { FileExcerpt } from '@agents/tools';
 
+/** The most matches one search ranks (see FILE_SEARCH_SQL). */
+export const RANKED_CANDIDATES = 2_000;
+
 /**
  * $1 the file ids, $2 the query, $3 the limit. The query's `@@` is served by the GIN index on
  * `tsv`; `numnode = 0` (a query of stop words only) matches nothing instead of making PostgreSQL
- * log a notice per row.
+ * log a notice per row. Ranking is the costly part, so it runs over at most
+ * {@link RANKED_CANDIDATES} matches: a word found in most chunks of a large collection costs that
+ * many rankings, not one per chunk, and only the excerpts returned are read in full.
  */
-export const FILE_SEARCH_SQL = `WITH q AS (SELECT websearch_to_tsquery('english', $2) AS query)
- SELECT c.file_id, f.filename, c.page, c.text, ts_rank_cd(c.tsv, q.query) AS score
-   FROM q
-   JOIN file_chunks c ON c.tsv @@ q.query
+export const FILE_SEARCH_SQL = `WITH q AS (SELECT websearch_to_tsquery('english', $2) AS query),
+ candidates AS (
+   SELECT c.file_id, c.seq, ts_rank_cd(c.tsv, q.query) AS score
+     FROM q
+     JOIN file_chunks c ON c.tsv @@ q.query
+    WHERE numnode(q.query) > 0
+      AND c.file_id = ANY($1::uuid[])
+    LIMIT ${RANKED_CANDIDATES}
+ )
+ SELECT c.file_id, f.filename, c.page, c.text, k.score
+   FROM candidates k
+   JOIN file_chunks c ON c.file_id = k.file_id AND c.seq = k.seq
    JOIN files f ON f.id = c.file_id
-  WHERE numnode(q.query) > 0
-    AND c.file_id = ANY($1::uuid[])
-    AND f.status = 'ready'
-  ORDER BY score DESC, c.file_id, c.seq
+  WHERE f.status = 'ready'
+  ORDER BY k.score DESC, c.file_id, c.seq
   LIMIT $3`;
 
 /** The most excerpts one search returns. */
