@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '@agents/core';
 import { StreamingModule } from '@agents/streaming';
-import { ChatFiles, SqlChatFiles } from './chat-files';
+import { FilesDataModule } from '@agents/files';
+import { ChatFiles, StoredChatFiles } from './chat-files';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
 import { GenerationLauncher } from './generation-launcher';
@@ -18,14 +19,14 @@ import { MessagesRepository } from './messages.repository';
  * all of them, it is one instance per process, so there is one queue per process.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity]), StreamingModule],
+  imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity]), StreamingModule, FilesDataModule],
   providers: [
     ConversationsRepository,
     MessagesRepository,
     { provide: GENERATION_JOBS, inject: [AppConfig], useFactory: createGenerationJobs },
     GenerationJobsShutdown,
     GenerationLauncher,
-    { provide: ChatFiles, useClass: SqlChatFiles },
+    { provide: ChatFiles, useClass: StoredChatFiles },
   ],
   exports: [ConversationsRepository, MessagesRepository, GENERATION_JOBS, GenerationLauncher, ChatFiles],
 })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DatabaseService } from '@agents/core';
+import { FilesService } from '@agents/files';
 import type { MessageFileRef } from './message.entity';
 
 /** A stored file as chat needs it: whose it is, what it is, and the conversation it belongs to. */
@@ -96,5 +97,25 @@ export class SqlChatFiles extends ChatFiles {
     // node-postgres gives a Buffer, PGlite a Uint8Array.
     if (!data) return null;
     return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
+}
+
+/**
+ * ChatFiles whose bytes come through the files service, from wherever the file is stored (the
+ * database or S3); the rows are read as SqlChatFiles reads them.
+ */
+@Injectable()
+export class StoredChatFiles extends SqlChatFiles {
+  constructor(
+    db: DatabaseService,
+    private readonly files: FilesService,
+  ) {
+    super(db);
+  }
+
+  override async content(fileId: string): Promise<Buffer | null> {
+    const file = await this.files.findById(fileId);
+    if (!file) return null;
+    return this.files.readBytes(file).catch(() => null);
   }
 }
