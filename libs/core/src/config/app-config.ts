@@ -374,6 +374,34 @@ export class EnvironmentVariables {
   )
   OPENAI_BASE_URL?: string;
 
+  /** Key of the `anthropic` provider. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  ANTHROPIC_API_KEY?: string;
+
+  /** Base URL of the `anthropic` provider (Anthropic itself by default, or a compatible server). */
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'ANTHROPIC_BASE_URL must be an http:// or https:// URL' },
+  )
+  ANTHROPIC_BASE_URL?: string;
+
+  /** Key of the `google` provider (Gemini API). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  GOOGLE_API_KEY?: string;
+
+  /** Base URL of the `google` provider (the Gemini API by default, or a compatible server). */
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'GOOGLE_BASE_URL must be an http:// or https:// URL' },
+  )
+  GOOGLE_BASE_URL?: string;
+
   /** How long a provider may take to send its first token before the generation fails as a timeout. */
   @IsOptional()
   @Transform(toInt)
@@ -620,6 +648,7 @@ export interface ToolLimits {
 }
 
 /** Connection settings of the built-in `openai` provider. */
+/** Connection settings of a built-in provider (`openai`, `anthropic`, `google`). */
 export interface OpenAIProviderConfig {
   readonly apiKey?: string;
   readonly baseURL?: string;
@@ -650,6 +679,8 @@ export class AppConfig {
   readonly streamRetentionSeconds: number;
   readonly maxConcurrentGenerations: number;
   readonly openai: OpenAIProviderConfig;
+  readonly anthropic: OpenAIProviderConfig;
+  readonly google: OpenAIProviderConfig;
   /** Milliseconds a provider may take to send its first token (PROVIDER_FIRST_TOKEN_TIMEOUT_MS). */
   readonly firstTokenTimeoutMs: number;
   readonly workerConcurrency: number;
@@ -699,6 +730,8 @@ export class AppConfig {
     this.streamRetentionSeconds = env.STREAM_RETENTION_SECONDS;
     this.maxConcurrentGenerations = env.MAX_CONCURRENT_GENERATIONS;
     this.openai = { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL };
+    this.anthropic = { apiKey: env.ANTHROPIC_API_KEY, baseURL: env.ANTHROPIC_BASE_URL };
+    this.google = { apiKey: env.GOOGLE_API_KEY, baseURL: env.GOOGLE_BASE_URL };
     this.firstTokenTimeoutMs = env.PROVIDER_FIRST_TOKEN_TIMEOUT_MS;
     this.workerConcurrency = env.WORKER_CONCURRENCY;
     this.workerLockMs = env.WORKER_LOCK_MS;
