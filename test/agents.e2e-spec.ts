@@ -919,6 +919,37 @@ describe('agents (e2e)', () => {
     });
   });
 
+  describe('GET /api/agents/providers', () => {
+    it('lists the providers an agent may name, saying which this deployment can call and what the others need', async () => {
+      const u = await newUser();
+      const res = await t.http.get('/api/agents/providers').set(u.auth).expect(200);
+      expect(res.body).toEqual([
+        {
+          name: 'openai',
+          kind: 'builtin',
+          models: [],
+          configured: false,
+          missing: 'OPENAI_API_KEY or OPENAI_BASE_URL',
+        },
+        {
+          name: 'anthropic',
+          kind: 'builtin',
+          models: [],
+          configured: false,
+          missing: 'ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL',
+        },
+        {
+          name: 'google',
+          kind: 'builtin',
+          models: [],
+          configured: false,
+          missing: 'GOOGLE_API_KEY or GOOGLE_BASE_URL',
+        },
+      ]);
+      await t.http.get('/api/agents/providers').expect(401);
+    });
+  });
+
   describe('GET /api/agents/tools', () => {
     it('lists the tools this deployment runs with id, name, description and JSON Schema', async () => {
       const u = await newUser();

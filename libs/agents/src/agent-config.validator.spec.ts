@@ -12,6 +12,9 @@ function validatorWith(...customEndpoints: CustomEndpointConfig[]): AgentConfigV
   const config = {
     customEndpoints,
     mcpServers: [],
+    openai: {},
+    anthropic: {},
+    google: {},
     codeInterpreter: { python: null, timeoutSeconds: 30, memoryMb: 512 },
     webSearch: { provider: 'searxng', url: 'http://searxng:8080', maxResults: 5, timeoutMs: 1000 },
   } as unknown as AppConfig;

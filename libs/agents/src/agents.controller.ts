@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiOkResponse, ApiTags } from
 import type { Response } from 'express';
 import { CurrentUser, type AuthUser } from '@agents/auth';
 import { ApiErrors, PageQueryDto } from '@agents/core';
+import { ProviderRegistry } from '@agents/providers';
 import { ToolRegistry } from '@agents/tools';
 import { RequireAgentPermission } from './agent-permission.guard';
 import { AgentsService } from './agents.service';
@@ -15,6 +16,7 @@ import {
   AgentVersionListResponseDto,
   MessageResponseDto,
   ToolResponseDto,
+  ProviderResponseDto,
   type AgentViewDto,
 } from './dto/agent-response.dto';
 import { CreateAgentDto } from './dto/create-agent.dto';
@@ -38,6 +40,7 @@ export class AgentsController {
   constructor(
     private readonly agents: AgentsService,
     private readonly tools: ToolRegistry,
+    private readonly providerRegistry: ProviderRegistry,
   ) {}
 
   /**
@@ -47,6 +50,12 @@ export class AgentsController {
   @Get('tools')
   listTools(): Promise<ToolResponseDto[]> {
     return this.tools.catalog();
+  }
+
+  /** The providers an agent may name, whether this deployment can call each, and their models. */
+  @Get('providers')
+  listProviders(): ProviderResponseDto[] {
+    return this.providerRegistry.list();
   }
 
   /**

@@ -63,6 +63,9 @@ function setup(options: { agent?: AgentEntity; history?: AgentSnapshot[]; bitsOf
   const config = {
     customEndpoints: [],
     mcpServers: [],
+    openai: {},
+    anthropic: {},
+    google: {},
     codeInterpreter: { python: null, timeoutSeconds: 30, memoryMb: 512 },
     webSearch: { provider: 'searxng', url: 'http://searxng:8080', maxResults: 5, timeoutMs: 1000 },
     maxAgentsPerUser: 1000,

@@ -170,6 +170,21 @@ export class ToolResponseDto {
   available!: boolean;
 }
 
+/** A provider an agent may name, and whether this deployment can call it. */
+export class ProviderResponseDto {
+  /** What an agent's `provider` holds. @example "anthropic" */
+  name!: string;
+  /** A vendor the service speaks to through its SDK, or a custom OpenAI-compatible endpoint of the config file. @example "builtin" */
+  @ApiProperty({ enum: ['builtin', 'custom'] })
+  kind!: 'builtin' | 'custom';
+  /** Whether a key or base URL is set; an agent on a provider that is not configured fails at chat time, naming the setting. @example true */
+  configured!: boolean;
+  /** The models it is limited to (a custom endpoint's list); empty means any model name. @example [] */
+  models!: string[];
+  /** For a provider that is not configured, the settings that would configure it. @example "ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL" */
+  missing?: string;
+}
+
 export class MessageResponseDto {
   /** @example "Agent deleted" */
   message!: string;
