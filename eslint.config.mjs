@@ -122,6 +122,7 @@ export default tseslint.config(
       'data/**',
       'bench/.results/**',
       'jest.config.js',
+      'test/support/node-environment.js',
       'eslint.config.mjs',
       // Plain JavaScript run by node as a child process (the MCP test server); no tsconfig covers it.
       'test/support/*.mjs',

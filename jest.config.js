@@ -12,7 +12,7 @@ const transform = {
 };
 const common = {
   rootDir: __dirname,
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/support/node-environment.js',
   setupFiles: ['reflect-metadata'],
   moduleNameMapper,
   transform,

@@ -1,6 +1,7 @@
 export * from './chat-provider';
 export * from './chat-provider.factory';
 export * from './openai.provider';
+export * from './google.provider';
 export * from './provider-registry';
 export * from './providers.module';
 export * from './context-budget';
