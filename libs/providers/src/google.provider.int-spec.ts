@@ -91,7 +91,7 @@ it('yields a function call whole, and replays it with its functionResponse', asy
   expect(server.requests.at(-1)!.body?.tools).toEqual([
     {
       functionDeclarations: [
-        { name: 'get_weather', description: 'Weather', parametersJsonSchema: tools[0]!.parameters },
+        { name: 'get_weather', description: 'Weather', parametersJsonSchema: tools[0].parameters },
       ],
     },
   ]);
