@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@agents/core';
 import { ChatProviderFactory } from './chat-provider.factory';
 import { ProviderError } from './chat-provider';
+import { GoogleChatProvider } from './google.provider';
 import { OpenAIChatProvider } from './openai.provider';
 import { ProviderRegistry } from './provider-registry';
 
@@ -18,7 +19,13 @@ beforeAll(() => {
     configPath,
     JSON.stringify({ customEndpoints: [{ name: 'Ollama', baseURL: 'http://127.0.0.1:11434/v1', models: [] }] }),
   );
-  const config = loadConfig({ DATA_DIR: dir, JWT_SECRET: 'x'.repeat(32), CONFIG_PATH: configPath });
+  const config = loadConfig({
+    DATA_DIR: dir,
+    JWT_SECRET: 'x'.repeat(32),
+    CONFIG_PATH: configPath,
+    OPENAI_API_KEY: 'sk-test',
+    GOOGLE_API_KEY: 'g-test',
+  });
   factory = new ChatProviderFactory(config, new ProviderRegistry(config));
 });
 
@@ -48,9 +55,15 @@ describe('ChatProviderFactory', () => {
     expect(provider.name).toBe('Ollama');
   });
 
-  it.each(['anthropic', 'google'])('says %s is not supported yet', (name) => {
-    expect(providerError(name)).toMatchObject({ kind: 'unsupported', retryable: false });
-    expect(providerError(name).message).toBe(`The ${name} provider is not supported yet`);
+  it('builds the google provider when its key is set', () => {
+    expect(factory.forAgent('google')).toBeInstanceOf(GoogleChatProvider);
+  });
+
+  it('names the missing setting of a built-in provider that is not configured', () => {
+    expect(providerError('anthropic')).toMatchObject({ kind: 'unsupported', retryable: false });
+    expect(providerError('anthropic').message).toBe(
+      'The anthropic provider is not configured on this server: set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL',
+    );
   });
 
   it('rejects an unknown provider', () => {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@agents/core';
 import { type ChatProvider, ProviderError } from './chat-provider';
+import { GoogleChatProvider } from './google.provider';
 import { OpenAIChatProvider } from './openai.provider';
 import { ProviderRegistry } from './provider-registry';
 
@@ -39,14 +40,22 @@ export class ChatProviderFactory {
       if (!endpoint) throw new ProviderError('unsupported', `Unknown provider "${name}"`);
       return new OpenAIChatProvider({ name, baseURL: endpoint.baseURL, apiKey: endpoint.apiKey }, options);
     }
+    const info = this.registry.resolve(name);
+    if (info && !info.configured) {
+      throw new ProviderError('unsupported', `The ${name} provider is not configured on this server: set ${info.missing}`);
+    }
     switch (name) {
       case 'openai':
         return new OpenAIChatProvider(
           { name, baseURL: this.config.openai.baseURL, apiKey: this.config.openai.apiKey },
           options,
         );
+      case 'google':
+        return new GoogleChatProvider(
+          { name, baseURL: this.config.google.baseURL, apiKey: this.config.google.apiKey },
+          options,
+        );
       default:
-        // anthropic and google: their official SDKs are wired by later issues.
         throw new ProviderError('unsupported', `The ${name} provider is not supported yet`);
     }
   }
