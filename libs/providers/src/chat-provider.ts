@@ -45,6 +45,8 @@ export interface ChatParameters {
   reasoning_effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
   /** How long the answer should be (OpenAI's GPT-5 models). */
   verbosity?: 'low' | 'medium' | 'high';
+  /** Anthropic's extended thinking: the most tokens the model may spend thinking before it answers. */
+  thinking_budget?: number;
 }
 
 /** A function the model may call. */
@@ -169,6 +171,7 @@ export function chatParametersFrom(stored: Record<string, unknown> | null | unde
   assign('frequency_penalty', number('frequency_penalty'));
   assign('presence_penalty', number('presence_penalty'));
   assign('top_k', number('top_k'));
+  assign('thinking_budget', number('thinking_budget'));
   const stop = source.stop;
   if (Array.isArray(stop) && stop.every((s): s is string => typeof s === 'string') && stop.length > 0) {
     result.stop = [...stop];
