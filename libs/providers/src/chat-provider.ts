@@ -45,7 +45,7 @@ export interface ChatParameters {
   reasoning_effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
   /** How long the answer should be (OpenAI's GPT-5 models). */
   verbosity?: 'low' | 'medium' | 'high';
-  /** How many tokens a thinking model may spend on reasoning (Google's thinking budget). */
+  /** Tokens a thinking model may spend reasoning before it answers (Anthropic's extended thinking, Google's thinking budget). */
   thinking_budget?: number;
 }
 

@@ -6,3 +6,4 @@ export * from './provider-registry';
 export * from './providers.module';
 export * from './context-budget';
 export * from './provider-error';
+export * from './anthropic.provider';
