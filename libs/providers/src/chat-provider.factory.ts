@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@agents/core';
 import { type ChatProvider, ProviderError } from './chat-provider';
+import { AnthropicChatProvider } from './anthropic.provider';
 import { GoogleChatProvider } from './google.provider';
 import { OpenAIChatProvider } from './openai.provider';
 import { ProviderRegistry } from './provider-registry';
@@ -42,12 +43,20 @@ export class ChatProviderFactory {
     }
     const info = this.registry.resolve(name);
     if (info && !info.configured) {
-      throw new ProviderError('unsupported', `The ${name} provider is not configured on this server: set ${info.missing}`);
+      throw new ProviderError(
+        'unsupported',
+        `The ${name} provider is not configured on this server: set ${info.missing}`,
+      );
     }
     switch (name) {
       case 'openai':
         return new OpenAIChatProvider(
           { name, baseURL: this.config.openai.baseURL, apiKey: this.config.openai.apiKey },
+          options,
+        );
+      case 'anthropic':
+        return new AnthropicChatProvider(
+          { name, baseURL: this.config.anthropic.baseURL, apiKey: this.config.anthropic.apiKey },
           options,
         );
       case 'google':

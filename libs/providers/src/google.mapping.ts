@@ -195,7 +195,7 @@ export function parseErrorBody(message: string): GoogleErrorBody | undefined {
   if (start < 0) return undefined;
   try {
     const parsed = JSON.parse(message.slice(start)) as { error?: unknown };
-    return parsed.error && typeof parsed.error === 'object' ? (parsed.error) : undefined;
+    return parsed.error && typeof parsed.error === 'object' ? parsed.error : undefined;
   } catch {
     return undefined;
   }

@@ -83,6 +83,16 @@ export class ModelParametersDto {
   reasoning_effort?: 'minimal' | 'low' | 'medium' | 'high';
 
   /**
+   * Tokens a thinking model may spend reasoning before it answers: Anthropic's extended thinking
+   * (at least 1024) and Google's thinking budget. @example 2048
+   */
+  @OptionalNotNull()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  thinking_budget?: number;
+
+  /**
    * LibreChat's per-agent context window, in tokens. Stored and returned; not applied yet: the
    * server's context budget (CONTEXT_BUDGET_CHARS) decides how much history is sent.
    * @example 128000
