@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { parseJsonObject, pause, readBody, splitInto } from './stand-in-http';
 
 /**
  * A stand-in for Anthropic: a real HTTP server speaking the Messages API's streamed answer
@@ -129,7 +129,7 @@ export async function startFakeAnthropic(
       method: req.method ?? 'GET',
       path: (req.url ?? '/').split('?')[0] ?? '/',
       headers: req.headers,
-      body: parseJson(raw),
+      body: parseJsonObject<FakeAnthropicRequestBody>(raw),
       closedByClient: false,
       clientClosed: new Promise<void>((resolve) => (resolveClosed = resolve)),
       tokensSent: 0,
@@ -325,42 +325,4 @@ function sendError(res: ServerResponse, failure: FakeAnthropicFailure): void {
       },
     }),
   );
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const part of req) parts.push(part as Buffer);
-  return Buffer.concat(parts).toString('utf8');
-}
-
-function parseJson(raw: string): FakeAnthropicRequestBody | undefined {
-  if (!raw) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
-      ? (parsed as FakeAnthropicRequestBody)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Waits `ms` (nothing when undefined or 0); false when `signal` fired first, meaning "stop writing". */
-async function pause(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  if (!ms) return true;
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Splits `text` into `count` nearly equal pieces (fewer when it is shorter), keeping their order. */
-function splitInto(text: string, count: number): string[] {
-  const size = Math.max(1, Math.ceil(text.length / Math.max(1, count)));
-  const parts: string[] = [];
-  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
-  return parts.length > 0 ? parts : [''];
 }

@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { parseJsonObject, pause, readBody } from './stand-in-http';
 
 /**
  * A stand-in for Google's Gemini API: a real HTTP server speaking
@@ -127,7 +127,7 @@ export async function startFakeGoogle(options: { defaultScript?: FakeGoogleScrip
       path: url.pathname,
       query: url.searchParams,
       headers: req.headers,
-      body: parseJson(raw),
+      body: parseJsonObject<FakeGoogleRequestBody>(raw),
       model: ROUTE.exec(url.pathname)?.[1],
       closedByClient: false,
       clientClosed: new Promise<void>((resolve) => (resolveClosed = resolve)),
@@ -271,33 +271,4 @@ function sendError(res: ServerResponse, failure: FakeGoogleFailure): void {
       },
     }),
   );
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const part of req) parts.push(part as Buffer);
-  return Buffer.concat(parts).toString('utf8');
-}
-
-function parseJson(raw: string): FakeGoogleRequestBody | undefined {
-  if (!raw) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
-      ? (parsed as FakeGoogleRequestBody)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function pause(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  if (!ms) return true;
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
 }

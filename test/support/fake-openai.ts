@@ -3,7 +3,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { parseJsonObject, pause, readBody, sendJson, splitInto } from './stand-in-http';
 
 /**
  * A stand-in for OpenAI: a real HTTP server speaking the chat-completions protocol (streamed
@@ -163,7 +163,7 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
       method: req.method ?? 'GET',
       path: (req.url ?? '/').split('?')[0] ?? '/',
       headers: req.headers,
-      body: parseJson(raw),
+      body: parseJsonObject<FakeRequestBody>(raw),
       receivedAt: Date.now(),
       receivedAtPerf: performance.now(),
       closedByClient: false,
@@ -462,45 +462,4 @@ function sendError(res: ServerResponse, failure: FakeFailure): void {
       },
     }),
   );
-}
-
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(payload));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const part of req) parts.push(part as Buffer);
-  return Buffer.concat(parts).toString('utf8');
-}
-
-function parseJson(raw: string): FakeRequestBody | undefined {
-  if (!raw) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as FakeRequestBody) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Waits `ms` (nothing when undefined or 0); false when `signal` fired first, meaning "stop writing". */
-async function pause(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  if (!ms) return true;
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Splits `text` into `count` nearly equal pieces (fewer when it is shorter), keeping their order. */
-function splitInto(text: string, count: number): string[] {
-  const size = Math.max(1, Math.ceil(text.length / Math.max(1, count)));
-  const parts: string[] = [];
-  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
-  return parts.length > 0 ? parts : [''];
 }
