@@ -1,13 +1,7 @@
 import Anthropic, { APIUserAbortError } from '@anthropic-ai/sdk';
-import {
-  type ChatProvider,
-  type ChatRequest,
-  type FinishReason,
-  ProviderError,
-  type ProviderEvent,
-} from './chat-provider';
+import type { ChatProvider, ChatRequest, ProviderEvent } from './chat-provider';
+import { driveProviderStream } from './provider-stream';
 import { fromStreamEvent, toAnthropicRequest, toProviderError } from './anthropic.mapping';
-import { type AbortCause } from './openai.mapping';
 
 /** Where Anthropic lives: its own API, or a proxy speaking its protocol. */
 export interface AnthropicEndpoint {
@@ -63,72 +57,34 @@ export class AnthropicChatProvider implements ChatProvider {
     });
   }
 
-  async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ProviderEvent, void, undefined> {
-    if (signal.aborted) throw new ProviderError('aborted', `The request to ${this.name} was aborted`);
-
-    // One controller cancels the HTTP request for every reason we may have; `abortCause` remembers
-    // which one fired first, because the SDK reports each as a plain user abort.
-    const controller = new AbortController();
-    let abortCause: AbortCause;
-    const abort = (cause: NonNullable<AbortCause>): void => {
-      abortCause ??= cause;
-      controller.abort();
-    };
-    const onCallerAbort = (): void => abort('caller');
-    signal.addEventListener('abort', onCallerAbort, { once: true });
-    // Before the first event this is the first-token timeout; afterwards it is re-armed by every
-    // stream event, so a provider that stalls mid-answer fails the stream instead of hanging it.
-    let started = false;
-    const watchdog = setTimeout(() => abort(started ? 'stall' : 'timeout'), this.firstTokenTimeoutMs);
-
-    let finishReason: FinishReason | undefined;
-    let inputTokens: number | undefined;
-    let outputTokens: number | undefined;
-    try {
-      const events = await this.client.messages.create(toAnthropicRequest(request), {
-        signal: controller.signal,
-        maxRetries: 0,
-        // The watchdog fires first; this only bounds the SDK should it ever outlive it.
-        timeout: this.firstTokenTimeoutMs + 5_000,
-      });
-      for await (const event of events) {
-        if (started) watchdog.refresh();
-        const content = fromStreamEvent(event);
-        // Token counts arrive in two parts (message_start, message_delta); one usage event is yielded at the end.
-        inputTokens = content.inputTokens ?? inputTokens;
-        outputTokens = content.outputTokens ?? outputTokens;
-        finishReason = content.finishReason ?? finishReason;
-        for (const providerEvent of content.events) {
-          if (!started) {
-            started = true;
-            watchdog.refresh();
-          }
-          yield providerEvent;
-        }
-      }
-      // The SDK ends its iterator quietly when the request is aborted; turn that back into the error it is.
-      if (abortCause) throw new APIUserAbortError();
-    } catch (error) {
-      throw toProviderError(error, {
+  stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ProviderEvent, void, undefined> {
+    return driveProviderStream(
+      {
         provider: this.name,
-        started,
-        abortCause,
         firstTokenTimeoutMs: this.firstTokenTimeoutMs,
-      });
-    } finally {
-      clearTimeout(watchdog);
-      signal.removeEventListener('abort', onCallerAbort);
-      // Closes the connection when the consumer stopped iterating early; a no-op after a full answer.
-      controller.abort();
-    }
-
-    if (finishReason === undefined) {
-      // The body ended cleanly but the answer did not: a proxy cut it, or the server gave up.
-      throw new ProviderError('stream_dropped', `The stream from ${this.name} ended without a stop reason`);
-    }
-    if (inputTokens !== undefined || outputTokens !== undefined) {
-      yield { type: 'usage', promptTokens: inputTokens ?? 0, completionTokens: outputTokens ?? 0 };
-    }
-    yield { type: 'done', finishReason };
+        finishReasonName: 'stop reason',
+        open: (abort) =>
+          this.client.messages.create(toAnthropicRequest(request), {
+            signal: abort,
+            maxRetries: 0,
+            // The driver's watchdog fires first; this only bounds the SDK should it ever outlive it.
+            timeout: this.firstTokenTimeoutMs + 5_000,
+          }),
+        read: (event) => {
+          // Token counts arrive in two parts (message_start, message_delta); the driver reports them once.
+          const content = fromStreamEvent(event);
+          return {
+            events: content.events,
+            usage: { promptTokens: content.inputTokens, completionTokens: content.outputTokens },
+            finishReason: content.finishReason,
+          };
+        },
+        // The SDK ends its iterator quietly when the request is aborted.
+        abortError: () => new APIUserAbortError(),
+        toError: (error, progress) =>
+          toProviderError(error, { provider: this.name, firstTokenTimeoutMs: this.firstTokenTimeoutMs, ...progress }),
+      },
+      signal,
+    );
   }
 }

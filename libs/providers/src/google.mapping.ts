@@ -8,6 +8,7 @@ import {
   type Part,
 } from '@google/genai';
 import { type ChatRequest, type FinishReason, ProviderError, type ProviderEvent } from './chat-provider';
+import type { AbortCause } from './provider-stream';
 
 /**
  * Pure translations between the provider-neutral types and Gemini's `generateContent` protocol.
@@ -213,9 +214,6 @@ export function retryDelayOf(body: GoogleErrorBody | undefined): number | undefi
   }
   return undefined;
 }
-
-/** Why the adapter stopped the request itself: the caller's signal, no first token in time, or silence mid-answer. */
-export type AbortCause = 'caller' | 'timeout' | 'stall' | undefined;
 
 export interface ErrorContext {
   provider: string;

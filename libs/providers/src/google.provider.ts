@@ -1,12 +1,7 @@
 import { GoogleGenAI } from '@google/genai';
-import {
-  type ChatProvider,
-  type ChatRequest,
-  type FinishReason,
-  ProviderError,
-  type ProviderEvent,
-} from './chat-provider';
-import { type AbortCause, type StreamState, fromChunk, toGoogleRequest, toProviderError } from './google.mapping';
+import type { ChatProvider, ChatRequest, ProviderEvent } from './chat-provider';
+import { driveProviderStream } from './provider-stream';
+import { type StreamState, fromChunk, toGoogleRequest, toProviderError } from './google.mapping';
 
 /** Where the Gemini API lives: Google itself, or a proxy speaking its protocol. */
 export interface GoogleEndpoint {
@@ -56,72 +51,28 @@ export class GoogleChatProvider implements ChatProvider {
     });
   }
 
-  async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ProviderEvent, void, undefined> {
-    if (signal.aborted) throw new ProviderError('aborted', `The request to ${this.name} was aborted`);
-
-    // One controller cancels the HTTP request for every reason we may have; `abortCause` remembers
-    // which one fired first, because fetch reports each as a plain AbortError.
-    const controller = new AbortController();
-    let abortCause: AbortCause;
-    const abort = (cause: NonNullable<AbortCause>): void => {
-      abortCause ??= cause;
-      controller.abort();
-    };
-    const onCallerAbort = (): void => abort('caller');
-    signal.addEventListener('abort', onCallerAbort, { once: true });
-    // Before the first event this is the first-token timeout; afterwards it is re-armed by every
-    // chunk, so a provider that stalls mid-answer fails the stream instead of hanging it forever.
-    let started = false;
-    let connected = false;
-    const watchdog = setTimeout(() => abort(started ? 'stall' : 'timeout'), this.firstTokenTimeoutMs);
-
+  stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ProviderEvent, void, undefined> {
     const state: StreamState = { toolCalls: 0 };
-    let finishReason: FinishReason | undefined;
-    let usage: { promptTokens: number; completionTokens: number } | undefined;
-    try {
-      const params = toGoogleRequest(request);
-      const chunks = await this.client.models.generateContentStream({
-        ...params,
-        // No `retryOptions`: the SDK sends each request once.
-        config: { ...params.config, abortSignal: controller.signal },
-      });
-      connected = true;
-      for await (const chunk of chunks) {
-        if (started) watchdog.refresh();
-        const content = fromChunk(chunk, state);
-        // Gemini repeats usage on chunks; the last one counts.
-        usage = content.usage ?? usage;
-        finishReason = content.finishReason ?? finishReason;
-        for (const event of content.events) {
-          if (!started) {
-            started = true;
-            watchdog.refresh();
-          }
-          yield event;
-        }
-      }
-      // Should the iterator end quietly after an abort, turn that back into the failure it is.
-      if (abortCause) throw new Error('The request was aborted');
-    } catch (error) {
-      throw toProviderError(error, {
+    const params = toGoogleRequest(request);
+    return driveProviderStream(
+      {
         provider: this.name,
-        started,
-        connected,
-        abortCause,
         firstTokenTimeoutMs: this.firstTokenTimeoutMs,
-        apiKey: this.apiKey,
-      });
-    } finally {
-      clearTimeout(watchdog);
-      signal.removeEventListener('abort', onCallerAbort);
-      // Closes the connection when the consumer stopped iterating early; a no-op after a full answer.
-      controller.abort();
-    }
-
-    if (finishReason === undefined) {
-      throw new ProviderError('stream_dropped', `The stream from ${this.name} ended without a finish reason`);
-    }
-    if (usage) yield { type: 'usage', ...usage };
-    yield { type: 'done', finishReason };
+        // No `retryOptions`: the SDK sends each request once.
+        open: (abort) =>
+          this.client.models.generateContentStream({ ...params, config: { ...params.config, abortSignal: abort } }),
+        // Gemini repeats usage on chunks; the last one counts.
+        read: (chunk) => fromChunk(chunk, state),
+        abortError: () => new Error('The request was aborted'),
+        toError: (error, progress) =>
+          toProviderError(error, {
+            provider: this.name,
+            firstTokenTimeoutMs: this.firstTokenTimeoutMs,
+            apiKey: this.apiKey,
+            ...progress,
+          }),
+      },
+      signal,
+    );
   }
 }

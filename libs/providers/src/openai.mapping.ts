@@ -5,6 +5,7 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { type ChatRequest, type FinishReason, ProviderError, type ProviderEvent } from './chat-provider';
+import type { AbortCause } from './provider-stream';
 
 /**
  * Pure translations between the provider-neutral types and OpenAI's chat-completions protocol.
@@ -163,12 +164,6 @@ export function parseRetryAfter(headers: Headers | undefined, now: number = Date
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
-
-/**
- * Why the adapter stopped the request itself, which the SDK reports as a plain user abort:
- * the caller's signal, no first token in time, or silence mid-answer.
- */
-export type AbortCause = 'caller' | 'timeout' | 'stall' | undefined;
 
 export interface ErrorContext {
   provider: string;

@@ -1,12 +1,7 @@
 import OpenAI, { APIUserAbortError } from 'openai';
-import {
-  type ChatProvider,
-  type ChatRequest,
-  type FinishReason,
-  ProviderError,
-  type ProviderEvent,
-} from './chat-provider';
-import { type AbortCause, fromChunk, toOpenAIRequest, toProviderError } from './openai.mapping';
+import type { ChatProvider, ChatRequest, ProviderEvent } from './chat-provider';
+import { driveProviderStream } from './provider-stream';
+import { fromChunk, toOpenAIRequest, toProviderError } from './openai.mapping';
 
 /** Where an OpenAI-compatible provider lives: the built-in `openai`, or a custom endpoint of the config file. */
 export interface OpenAIEndpoint {
@@ -61,69 +56,25 @@ export class OpenAIChatProvider implements ChatProvider {
     });
   }
 
-  async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ProviderEvent, void, undefined> {
-    if (signal.aborted) throw new ProviderError('aborted', `The request to ${this.name} was aborted`);
-
-    // One controller cancels the HTTP request for every reason we may have; `abortCause` remembers
-    // which one fired first, because the SDK reports each as a plain user abort.
-    const controller = new AbortController();
-    let abortCause: AbortCause;
-    const abort = (cause: NonNullable<AbortCause>): void => {
-      abortCause ??= cause;
-      controller.abort();
-    };
-    const onCallerAbort = (): void => abort('caller');
-    signal.addEventListener('abort', onCallerAbort, { once: true });
-    // Before the first event this is the first-token timeout; afterwards it is re-armed by every
-    // chunk, so a provider that stalls mid-answer fails the stream instead of hanging it forever.
-    let started = false;
-    const watchdog = setTimeout(() => abort(started ? 'stall' : 'timeout'), this.firstTokenTimeoutMs);
-
-    let finishReason: FinishReason | undefined;
-    let usage: { promptTokens: number; completionTokens: number } | undefined;
-    try {
-      const chunks = await this.client.chat.completions.create(toOpenAIRequest(request), {
-        signal: controller.signal,
-        maxRetries: 0,
-        // The watchdog fires first; this only bounds the SDK should it ever outlive it.
-        timeout: this.firstTokenTimeoutMs + 5_000,
-      });
-      for await (const chunk of chunks) {
-        if (started) watchdog.refresh();
-        const content = fromChunk(chunk);
-        // Usage and the finish reason are reported once, at the end: some servers repeat usage on
-        // every chunk, and OpenAI sends it after the finish reason.
-        usage = content.usage ?? usage;
-        finishReason = content.finishReason ?? finishReason;
-        for (const event of content.events) {
-          if (!started) {
-            started = true;
-            watchdog.refresh();
-          }
-          yield event;
-        }
-      }
-      // The SDK ends its iterator quietly when the request is aborted; turn that back into the error it is.
-      if (abortCause) throw new APIUserAbortError();
-    } catch (error) {
-      throw toProviderError(error, {
+  stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ProviderEvent, void, undefined> {
+    return driveProviderStream(
+      {
         provider: this.name,
-        started,
-        abortCause,
         firstTokenTimeoutMs: this.firstTokenTimeoutMs,
-      });
-    } finally {
-      clearTimeout(watchdog);
-      signal.removeEventListener('abort', onCallerAbort);
-      // Closes the connection when the consumer stopped iterating early; a no-op after a full answer.
-      controller.abort();
-    }
-
-    if (finishReason === undefined) {
-      // The body ended cleanly but the answer did not: a proxy cut it, or the server gave up.
-      throw new ProviderError('stream_dropped', `The stream from ${this.name} ended without a finish reason`);
-    }
-    if (usage) yield { type: 'usage', ...usage };
-    yield { type: 'done', finishReason };
+        open: (abort) =>
+          this.client.chat.completions.create(toOpenAIRequest(request), {
+            signal: abort,
+            maxRetries: 0,
+            // The driver's watchdog fires first; this only bounds the SDK should it ever outlive it.
+            timeout: this.firstTokenTimeoutMs + 5_000,
+          }),
+        read: fromChunk,
+        // The SDK ends its iterator quietly when the request is aborted.
+        abortError: () => new APIUserAbortError(),
+        toError: (error, progress) =>
+          toProviderError(error, { provider: this.name, firstTokenTimeoutMs: this.firstTokenTimeoutMs, ...progress }),
+      },
+      signal,
+    );
   }
 }
