@@ -1,8 +1,8 @@
 /** Three tiers: unit (mocks only), integration (real PostgreSQL), e2e (the real app over HTTP). */
 const moduleNameMapper = {
-  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat|generation|files)$':
+  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat|generation|files|usage)$':
     '<rootDir>/libs/$1/src',
-  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat|generation|files)/(.*)$':
+  '^@agents/(core|auth|acl|chat|jobs|agents|versions|providers|tools|streaming|openai-compat|generation|files|usage)/(.*)$':
     '<rootDir>/libs/$1/src/$2',
   // Test support for specs (never for production code: eslint.config.mjs forbids it there).
   '^@agents/testing/(.*)$': '<rootDir>/test/support/$1',

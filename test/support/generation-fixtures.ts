@@ -22,6 +22,7 @@ import {
   ToolFilesRepository,
 } from '@agents/files';
 import { McpManager, ToolRegistry } from '@agents/tools';
+import { PriceTable, UsageRecorder, UsageRepository } from '@agents/usage';
 import { agentEntity } from './entity-factories';
 import { insertUser, type IntegrationDatabase } from './integration-database';
 
@@ -56,6 +57,7 @@ export function generationService(
       new FileSearch(database.db),
       new DatabaseGeneratedFiles(database.db, config),
     ),
+    new UsageRecorder(new UsageRepository(database.db), new PriceTable(config)),
   );
 }
 

@@ -7,6 +7,7 @@ import { ConfigModule, DatabaseModule, LoggingModule, type AppConfig, type Embed
 import { FileIndexingModule, FilesModule } from '@agents/files';
 import { GenerationModule } from '@agents/generation';
 import { OpenAICompatModule } from '@agents/openai-compat';
+import { UsageModule } from '@agents/usage';
 import { HealthController } from './health.controller';
 import { RedisHealth } from './redis-health';
 
@@ -30,6 +31,7 @@ export class AppModule {
         FilesModule,
         ChatModule,
         OpenAICompatModule,
+        UsageModule,
         ...(config.redisUrl ? [] : [GenerationModule, FileIndexingModule]),
       ],
       controllers: [HealthController],

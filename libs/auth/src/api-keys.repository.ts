@@ -57,6 +57,11 @@ export class ApiKeysRepository {
     return qb.getMany();
   }
 
+  /** Any key by id (its owner is `userId`); null when there is none. */
+  findById(id: string): Promise<ApiKeyEntity | null> {
+    return this.db.manager.findOneBy(ApiKeyEntity, { id });
+  }
+
   /** Deletes one of the user's keys; false when there is no such key of theirs (others' keys are not touched). */
   async deleteOwned(userId: string, id: string): Promise<boolean> {
     if (!UUID_PATTERN.test(id)) return false;

@@ -65,6 +65,6 @@ import { UsersRepository } from './users.repository';
     StreamTickets,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [UsersRepository, GroupsRepository, GroupRemovalChecks, StreamTickets],
+  exports: [UsersRepository, ApiKeysRepository, GroupsRepository, GroupRemovalChecks, StreamTickets],
 })
 export class AuthModule {}

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '@agents/core';
 import { StreamingModule } from '@agents/streaming';
 import { FilesDataModule } from '@agents/files';
+import { UsageDataModule } from '@agents/usage';
 import { ChatFiles, StoredChatFiles } from './chat-files';
 import { ConversationEntity } from './conversation.entity';
 import { ConversationsRepository } from './conversations.repository';
@@ -19,7 +20,12 @@ import { MessagesRepository } from './messages.repository';
  * all of them, it is one instance per process, so there is one queue per process.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity]), StreamingModule, FilesDataModule],
+  imports: [
+    TypeOrmModule.forFeature([ConversationEntity, MessageEntity]),
+    StreamingModule,
+    FilesDataModule,
+    UsageDataModule,
+  ],
   providers: [
     ConversationsRepository,
     MessagesRepository,

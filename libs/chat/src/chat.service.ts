@@ -106,14 +106,10 @@ export class ChatService {
 
     const userMessageId = dto.messageId ?? randomUUID();
     const responseMessageId = randomUUID();
-    await this.launcher.reserve({
-      streamId: conversationId,
-      conversationId,
-      userId: user.id,
-      agentId: agent.id,
-      userMessageId,
-      responseMessageId,
-    });
+    await this.launcher.reserve(
+      { streamId: conversationId, conversationId, userId: user.id, agentId: agent.id, userMessageId, responseMessageId },
+      { apiKeyId: user.apiKeyId, provider: agent.provider, model: agent.model },
+    );
     const now = new Date();
     const userMessage = Object.assign(new MessageEntity(), {
       id: userMessageId,
@@ -141,6 +137,7 @@ export class ChatService {
       agentVersion: agent.version,
       userMessageId: userMessage.id,
       responseMessageId,
+      ...(user.apiKeyId ? { apiKeyId: user.apiKeyId } : {}),
     };
     const response: StartChatResponseDto = {
       streamId: conversationId,

@@ -10,6 +10,20 @@ interface GenerationJobBase {
   agentVersion: number;
   /** The answer's id; with the stream id it names the queue job. */
   responseMessageId: string;
+  /** The API key the request authenticated with: its usage counts against the key too. */
+  apiKeyId?: string;
+}
+
+/**
+ * The tokens a generation used, summed over its model calls: `promptTokens` includes the cached and
+ * cache-written ones, `completionTokens` the reasoning ones (absent counts were not reported).
+ */
+export interface GenerationUsage {
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens?: number;
+  cachedTokens?: number;
+  cacheWriteTokens?: number;
 }
 
 /**
@@ -53,7 +67,7 @@ export interface CompletionResult {
   attachments?: MessageAttachment[];
   /** `stop`, `length`, `tool_calls`, `content_filter`, or `other` for a vendor value outside those. */
   finishReason: string | null;
-  usage: { promptTokens: number; completionTokens: number } | null;
+  usage: GenerationUsage | null;
   /** The provider model that answered. */
   model: string | null;
   /** Why it failed, in words a user may read. */

@@ -7,6 +7,7 @@ import {
   type GenerationStateStore,
   type NewGeneration,
 } from '@agents/streaming';
+import { BudgetGate, type BudgetClaim } from '@agents/usage';
 import type { GenerationJob } from './generation-job';
 import { GENERATION_JOBS, generationJobId, type GenerationJobs } from './generation-queue';
 import { streamEvents, type CreatedPayload } from './stream-events';
@@ -54,15 +55,30 @@ export class GenerationLauncher {
     @Inject(GENERATION_JOBS) private readonly jobs: GenerationJobs,
     @Inject(GENERATION_STATE) private readonly state: GenerationStateStore,
     private readonly config: AppConfig,
+    private readonly budgets: BudgetGate,
   ) {}
 
   /**
-   * Records the generation as running. Throws {@link GenerationBusyError} when its stream already
-   * runs one and {@link GenerationLimitError} when the user is at the limit; nothing is recorded then.
+   * Records the generation as running, after reserving room for it in its user's and API key's
+   * budgets. Throws BudgetExceededError when a budget is used up, {@link GenerationBusyError} when
+   * its stream already runs one and {@link GenerationLimitError} when the user is at the limit;
+   * nothing is recorded or held then.
    */
-  async reserve(generation: NewGeneration): Promise<void> {
+  async reserve(generation: NewGeneration, budget: Omit<BudgetClaim, 'id' | 'userId'>): Promise<void> {
+    const held = await this.budgets.reserve({
+      ...budget,
+      id: generation.responseMessageId,
+      userId: generation.userId,
+    });
     const limit = this.config.maxConcurrentGenerations;
-    const reserved = await this.state.reserve(generation, { maxPerUser: limit });
+    let reserved: Awaited<ReturnType<GenerationStateStore['reserve']>>;
+    try {
+      reserved = await this.state.reserve(generation, { maxPerUser: limit });
+    } catch (err) {
+      if (held) await this.budgets.release(generation.responseMessageId);
+      throw err;
+    }
+    if (reserved !== 'reserved' && held) await this.budgets.release(generation.responseMessageId);
     switch (reserved) {
       case 'reserved':
         return;
@@ -85,11 +101,11 @@ export class GenerationLauncher {
     try {
       opened = await this.bus.create(streamId);
     } catch (err) {
-      await this.release(streamId, 'not started');
+      await this.release(job, 'not started');
       throw err;
     }
     if (!opened) {
-      await this.release(streamId, 'stream already open');
+      await this.release(job, 'stream already open');
       throw new GenerationBusyError();
     }
     try {
@@ -98,7 +114,7 @@ export class GenerationLauncher {
       await this.jobs.add(generationJobId(job), job);
     } catch (err) {
       await options.onFailure?.().catch(() => undefined);
-      await this.release(streamId, 'not started');
+      await this.release(job, 'not started');
       await this.bus
         .publish(streamId, streamEvents.error(options.failureMessage), { terminal: true })
         .catch(() => undefined);
@@ -121,8 +137,12 @@ export class GenerationLauncher {
     return this.bus.exists(streamId);
   }
 
-  /** Ends a reservation whose generation never began (best effort: the state's retention ends it anyway). */
-  private async release(streamId: string, reason: string): Promise<void> {
-    await this.state.finish(streamId, 'failed', reason).catch(() => undefined);
+  /**
+   * Ends the reservations of a generation that never began (best effort: the state's retention and
+   * the budget reservation's expiry end them anyway).
+   */
+  private async release(job: GenerationJob, reason: string): Promise<void> {
+    await this.state.finish(job.streamId, 'failed', reason).catch(() => undefined);
+    await this.budgets.release(job.responseMessageId);
   }
 }

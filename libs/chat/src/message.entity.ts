@@ -98,6 +98,22 @@ export class MessageEntity {
   @Column({ name: 'completion_tokens', type: 'integer', nullable: true })
   completionTokens!: number | null;
 
+  /** Completion tokens spent on reasoning (included in completionTokens), when the provider said. */
+  @Column({ name: 'reasoning_tokens', type: 'integer', nullable: true })
+  reasoningTokens!: number | null;
+
+  /** Prompt tokens read from the provider's cache (included in promptTokens), when the provider said. */
+  @Column({ name: 'cached_tokens', type: 'integer', nullable: true })
+  cachedTokens!: number | null;
+
+  /** The provider that answered (answers only). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  provider!: string | null;
+
+  /** The agent version that answered (answers only). */
+  @Column({ name: 'agent_version', type: 'integer', nullable: true })
+  agentVersion!: number | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
 }

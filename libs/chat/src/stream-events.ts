@@ -1,6 +1,6 @@
 import type { ProviderFailureKind } from '@agents/providers';
 import type { ChatMessageDto, ConversationDto } from './dto/conversation.dto';
-import type { CompletionResult } from './generation-job';
+import type { CompletionResult, GenerationUsage } from './generation-job';
 import type { ContentPart, MessageAttachment } from './message.entity';
 
 /*
@@ -384,6 +384,12 @@ const isFailureKind = (value: unknown): value is ProviderFailureKind =>
 
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
+/** `{[key]: n}` when the usage holds a count under `key`, else nothing. */
+function countOf(usage: Record<string, unknown>, key: keyof GenerationUsage): Partial<GenerationUsage> {
+  const value = usage[key];
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? { [key]: value } : {};
+}
+
 /** A terminal payload's `completion`, read field by field; undefined when it has no status or text. */
 function completionOf(c: unknown): CompletionResult | undefined {
   if (!isObject(c)) return undefined;
@@ -407,7 +413,13 @@ function completionOf(c: unknown): CompletionResult | undefined {
     finishReason: stringOrNull(c.finishReason),
     usage:
       usage && typeof usage.promptTokens === 'number' && typeof usage.completionTokens === 'number'
-        ? { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens }
+        ? {
+            promptTokens: usage.promptTokens,
+            completionTokens: usage.completionTokens,
+            ...countOf(usage, 'reasoningTokens'),
+            ...countOf(usage, 'cachedTokens'),
+            ...countOf(usage, 'cacheWriteTokens'),
+          }
         : null,
     model: stringOrNull(c.model),
     ...(typeof c.error === 'string' ? { error: c.error } : {}),

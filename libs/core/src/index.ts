@@ -1,4 +1,5 @@
 export * from './config/app-config';
+export * from './config/usage-config';
 export * from './config/config.module';
 export * from './config/trust-proxy';
 export * from './database/database.module';

@@ -13,6 +13,7 @@ import {
   ContentFold,
   streamEvents,
   type ContentPart,
+  type GenerationUsage,
   type MessageAttachment,
   type StreamEventPayload,
   type StreamPayload,
@@ -71,7 +72,7 @@ export interface GenerationOutcome {
   reasoning: string;
   content: ContentPart[];
   attachments: MessageAttachment[];
-  usage?: { promptTokens: number; completionTokens: number };
+  usage?: GenerationUsage;
   finishReason?: FinishReason;
   /** Why it failed, in words a user may read (never the provider's own, see providerFailed). */
   error?: string;
@@ -274,7 +275,7 @@ class Run {
               published = (await this.streamCall(streaming, event)) || published;
               break;
             case 'usage':
-              this.addUsage(event.promptTokens, event.completionTokens);
+              this.addUsage(event);
               break;
             case 'done':
               step.finishReason = event.finishReason;
@@ -472,11 +473,17 @@ class Run {
     });
   }
 
-  private addUsage(promptTokens: number, completionTokens: number): void {
-    const usage = this.outcome.usage ?? { promptTokens: 0, completionTokens: 0 };
+  /** Sums a model call's counts into the answer's; a detail no call reported stays absent. */
+  private addUsage(call: GenerationUsage): void {
+    const sum = this.outcome.usage ?? { promptTokens: 0, completionTokens: 0 };
+    const add = (key: 'reasoningTokens' | 'cachedTokens' | 'cacheWriteTokens'): Partial<GenerationUsage> =>
+      sum[key] === undefined && call[key] === undefined ? {} : { [key]: (sum[key] ?? 0) + (call[key] ?? 0) };
     this.outcome.usage = {
-      promptTokens: usage.promptTokens + promptTokens,
-      completionTokens: usage.completionTokens + completionTokens,
+      promptTokens: sum.promptTokens + call.promptTokens,
+      completionTokens: sum.completionTokens + call.completionTokens,
+      ...add('reasoningTokens'),
+      ...add('cachedTokens'),
+      ...add('cacheWriteTokens'),
     };
   }
 

@@ -4,6 +4,7 @@ import { ProviderClientsModule } from '@agents/providers';
 import { ToolFilesModule } from '@agents/files';
 import { StreamingModule } from '@agents/streaming';
 import { ToolsModule } from '@agents/tools';
+import { UsageDataModule } from '@agents/usage';
 import { VersionsModule } from '@agents/versions';
 import { GenerationProcessor } from './generation.processor';
 import { GenerationService } from './generation.service';
@@ -15,7 +16,15 @@ import { GenerationService } from './generation.service';
  * everything). It serves no HTTP, and it is the only module that builds provider clients.
  */
 @Module({
-  imports: [ChatDataModule, VersionsModule, ProviderClientsModule, StreamingModule, ToolsModule, ToolFilesModule],
+  imports: [
+    ChatDataModule,
+    VersionsModule,
+    ProviderClientsModule,
+    StreamingModule,
+    ToolsModule,
+    ToolFilesModule,
+    UsageDataModule,
+  ],
   providers: [GenerationService, GenerationProcessor],
 })
 export class GenerationModule {}

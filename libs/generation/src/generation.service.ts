@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig, DatabaseService, retryTransient } from '@agents/core';
 import {
   ChatProviderFactory,
@@ -25,6 +25,7 @@ import { resumeSnapshot, streamEvents, type StreamEventPayload } from '@agents/c
 import type { CompletionGenerationJob, CompletionResult, ConversationGenerationJob, GenerationJob } from '@agents/chat';
 import { ToolFilesFactory } from '@agents/files';
 import { ToolRegistry } from '@agents/tools';
+import { UsageRecorder, type FinishedGeneration } from '@agents/usage';
 import { BatchedAppender } from './batched-appender';
 import { providerFailed } from './generation-failure';
 import { GenerationRunner, type GenerationOutcome, type RunLimits } from './generation-runner';
@@ -47,8 +48,11 @@ type ResponseOwner = Pick<
   'conversationId' | 'userId' | 'agentId' | 'userMessageId' | 'responseMessageId'
 >;
 
-/** An outcome with who answered: the agent's name and the provider model (null when the agent was gone). */
-type PinnedOutcome = GenerationOutcome & { sender: string; model: string | null };
+/**
+ * An outcome with who answered: the agent's name, its provider and the provider model (null when
+ * the agent was gone).
+ */
+type PinnedOutcome = GenerationOutcome & { sender: string; model: string | null; provider?: string | null };
 
 /**
  * The worker's handler for one generation job: loads the agent at its pinned version and the
@@ -60,6 +64,7 @@ type PinnedOutcome = GenerationOutcome & { sender: string; model: string | null 
  */
 @Injectable()
 export class GenerationService {
+  private readonly logger = new Logger('Generation');
   private readonly runner: GenerationRunner;
 
   constructor(
@@ -75,6 +80,7 @@ export class GenerationService {
     private readonly config: AppConfig,
     private readonly files: ChatFiles,
     private readonly toolFiles: ToolFilesFactory,
+    private readonly usage: UsageRecorder,
   ) {
     this.runner = new GenerationRunner(bus);
   }
@@ -99,7 +105,7 @@ export class GenerationService {
       if (await this.state.abortRequested(job.streamId)) stop('user');
       if (job.kind === 'completion') return await this.complete(job, controller.signal);
       const outcome = await this.generate(job, controller.signal);
-      const response = await this.store(job, outcome);
+      const response = await this.store(job, outcome, finishedOf(job, outcome));
       await this.finish(job.streamId, outcome);
       await this.announce(job, outcome, response);
       return outcome;
@@ -119,6 +125,11 @@ export class GenerationService {
       messages: job.messages,
       parameters: { ...chatParametersFrom(agent.model_parameters), ...job.overrides },
     }));
+    // Recorded before the result goes out: a client that reads its usage next finds it.
+    const finished = finishedOf(job, outcome);
+    await retryTransient(() => this.usage.record(finished)).catch((err: unknown) => {
+      this.logger.error({ err, streamId: job.streamId }, 'Could not record the usage of a completion');
+    });
     await this.finish(job.streamId, outcome);
     const completion: CompletionResult = {
       status: outcome.status,
@@ -188,6 +199,7 @@ export class GenerationService {
       };
     }
     const agent = version.snapshot;
+    const who = { sender: agent.name, model: agent.model, provider: agent.provider };
     try {
       // History is cut to the context budget, oldest first; a request over it by itself fails here.
       const fitted = this.budget.fit(request(agent));
@@ -217,12 +229,12 @@ export class GenerationService {
       );
       if (outcome.status === 'aborted' && signal.reason === SHUTDOWN_ABORT) {
         // Cut off by the worker, not stopped by the user: one truth for stream, status and message.
-        return { ...outcome, status: 'failed', error: SHUTDOWN_FAILURE, sender: agent.name, model: agent.model };
+        return { ...outcome, ...who, status: 'failed', error: SHUTDOWN_FAILURE };
       }
-      return { ...outcome, sender: agent.name, model: agent.model };
+      return { ...outcome, ...who };
     } catch (err) {
       const { error, failure } = providerFailed(err, { streamId: job.streamId, provider: agent.provider });
-      return { ...failed(error), failure, sender: agent.name, model: agent.model };
+      return { ...failed(error), failure, ...who };
     }
   }
 
@@ -266,8 +278,11 @@ export class GenerationService {
     });
   }
 
-  /** The response is stored (complete, failed or unfinished) before anyone is told it exists. */
-  private async store(job: ResponseOwner, outcome: PinnedOutcome): Promise<MessageEntity> {
+  /**
+   * The response is stored (complete, failed or unfinished) before anyone is told it exists, with
+   * its usage recorded in the same transaction when the worker that ran it stores it.
+   */
+  private async store(job: ResponseOwner, outcome: PinnedOutcome, finished?: FinishedGeneration): Promise<MessageEntity> {
     const now = new Date();
     const message = Object.assign(new MessageEntity(), {
       id: job.responseMessageId,
@@ -285,6 +300,10 @@ export class GenerationService {
       model: outcome.model,
       promptTokens: outcome.usage?.promptTokens ?? null,
       completionTokens: outcome.usage?.completionTokens ?? null,
+      reasoningTokens: outcome.usage?.reasoningTokens ?? null,
+      cachedTokens: outcome.usage?.cachedTokens ?? null,
+      provider: outcome.provider ?? null,
+      agentVersion: finished?.agentVersion ?? null,
       createdAt: now,
     });
     // Retried on a lost connection; idempotent, as the first attempt may have committed unheard.
@@ -292,6 +311,7 @@ export class GenerationService {
       this.db.transaction(async (m) => {
         await this.messages.insertIfAbsent(m, message);
         await this.conversations.touch(m, job.conversationId, now);
+        if (finished) await this.usage.record(finished, m);
       }),
     );
     return message;
@@ -352,4 +372,23 @@ export class GenerationService {
 
 function failed(error: string): GenerationOutcome {
   return { status: 'failed', text: '', reasoning: '', content: [], attachments: [], error };
+}
+
+/**
+ * What the usage records of a generation: its owner, key, agent version, provider and model, and
+ * what its calls reported. A generation whose agent was gone reached no provider: its reservation
+ * is only released.
+ */
+function finishedOf(job: GenerationJob, outcome: PinnedOutcome): FinishedGeneration {
+  return {
+    id: job.responseMessageId,
+    userId: job.userId,
+    apiKeyId: job.apiKeyId ?? null,
+    agentId: job.agentId,
+    agentVersion: job.agentVersion,
+    provider: outcome.provider ?? '',
+    model: outcome.model ?? '',
+    usage: outcome.provider ? outcome.usage : undefined,
+    at: new Date(),
+  };
 }

@@ -107,5 +107,11 @@ export class ChatCompletionChunks {
 function usageOf(result: CompletionResult): NonNullable<ChatCompletion['usage']> {
   const prompt = result.usage?.promptTokens ?? 0;
   const completion = result.usage?.completionTokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: result.usage?.cachedTokens ?? 0 },
+    completion_tokens_details: { reasoning_tokens: result.usage?.reasoningTokens ?? 0 },
+  };
 }

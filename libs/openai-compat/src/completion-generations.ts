@@ -11,6 +11,7 @@ import {
 } from '@agents/chat';
 import { AGENT_ID_PATTERN, AppConfig, ForbiddenError, NotFoundError, settlesWithin } from '@agents/core';
 import { EVENT_BUS, type EventBus, type Subscription } from '@agents/streaming';
+import { BudgetExceededError } from '@agents/usage';
 import { AgentNamesRepository } from './agent-names.repository';
 import { readGenerationEvent, type GenerationEvent } from './generation-events';
 import { OpenAIError } from './openai-error';
@@ -112,21 +113,28 @@ export class CompletionGenerations {
       agentId: agent.id,
       agentVersion: agent.version,
       responseMessageId: randomUUID(),
+      ...(user.apiKeyId ? { apiKeyId: user.apiKeyId } : {}),
       messages: input.messages,
       ...(input.extraInstructions ? { extraInstructions: input.extraInstructions } : {}),
       overrides: input.overrides,
     };
     // Completions count against the same per-user limit as chat: both hold a worker slot and a provider call.
     try {
-      await this.launcher.reserve({
-        streamId,
-        conversationId: streamId,
-        userId: user.id,
-        agentId: agent.id,
-        userMessageId: streamId,
-        responseMessageId: job.responseMessageId,
-      });
+      await this.launcher.reserve(
+        {
+          streamId,
+          conversationId: streamId,
+          userId: user.id,
+          agentId: agent.id,
+          userMessageId: streamId,
+          responseMessageId: job.responseMessageId,
+        },
+        { apiKeyId: user.apiKeyId, provider: agent.provider, model: agent.model },
+      );
     } catch (err) {
+      if (err instanceof BudgetExceededError) {
+        throw OpenAIError.budgetExceeded(err.message, err.retryAfterSeconds);
+      }
       // A fresh stream id is never busy: only the user's limit can refuse it, in OpenAI's words.
       if (!(err instanceof GenerationLimitError || err instanceof GenerationBusyError)) throw err;
       throw new OpenAIError(

@@ -47,7 +47,14 @@ export class OpenAIError extends Error {
     return {
       'Retry-After': String(this.retryAfterSeconds),
       'retry-after-ms': String(this.retryAfterMilliseconds ?? this.retryAfterSeconds * 1000),
+      // OpenAI's SDKs retry every 429 unless told not to: a used-up budget stays so until it resets.
+      ...(this.code === 'insufficient_quota' ? { 'x-should-retry': 'false' } : {}),
     };
+  }
+
+  /** A 429 for a used-up budget, in OpenAI's words for a used-up quota. */
+  static budgetExceeded(message: string, retryAfterSeconds: number): OpenAIError {
+    return new OpenAIError(429, message, 'insufficient_quota', 'insufficient_quota', null, retryAfterSeconds);
   }
 
   /** A 400 naming the parameter, like OpenAI's. */

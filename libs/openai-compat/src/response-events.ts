@@ -249,10 +249,12 @@ export class ResponseEvents {
           ? undefined
           : {
               input_tokens: inputTokens,
-              // Providers do not report prompt caching to the worker: nothing is known to be cached.
-              input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+              input_tokens_details: {
+                cached_tokens: result.usage?.cachedTokens ?? 0,
+                cache_write_tokens: result.usage?.cacheWriteTokens ?? 0,
+              },
               output_tokens: outputTokens,
-              output_tokens_details: { reasoning_tokens: 0 },
+              output_tokens_details: { reasoning_tokens: result.usage?.reasoningTokens ?? 0 },
               total_tokens: inputTokens + outputTokens,
             },
     };

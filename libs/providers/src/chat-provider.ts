@@ -81,7 +81,18 @@ export type ProviderEvent =
    * usually carries `id` and `name`, and the `argsDelta`s concatenate into the JSON arguments.
    */
   | { type: 'tool_call'; index: number; id?: string; name?: string; argsDelta: string }
-  | { type: 'usage'; promptTokens: number; completionTokens: number }
+  /**
+   * Token counts of the call: `promptTokens` includes the cached (`cachedTokens`) and cache-written
+   * (`cacheWriteTokens`) ones, `completionTokens` the reasoning ones (`reasoningTokens`).
+   */
+  | {
+      type: 'usage';
+      promptTokens: number;
+      completionTokens: number;
+      reasoningTokens?: number;
+      cachedTokens?: number;
+      cacheWriteTokens?: number;
+    }
   | { type: 'done'; finishReason: FinishReason };
 
 export interface ChatProvider {

@@ -24,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MAX_TRUSTED_HOPS, parseTrustProxy, type TrustProxy } from './trust-proxy';
+import { BudgetsConfig, ModelPriceConfig, toPriceList } from './usage-config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -204,6 +205,17 @@ export class ConfigFile {
   @ArrayMaxSize(50)
   @ValidateNested({ each: true })
   mcpServers: McpServerConfig[] = [];
+
+  @Transform(toPriceList, { toClassOnly: true })
+  @IsArray({ message: 'prices must be an object mapping provider names to {model: price} objects' })
+  @ArrayMaxSize(5000)
+  @ValidateNested({ each: true })
+  prices: ModelPriceConfig[] = [];
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BudgetsConfig)
+  budgets?: BudgetsConfig;
 }
 
 const toBool = ({ value }: { value: unknown }): unknown =>
@@ -702,6 +714,10 @@ export class AppConfig {
   /** The `web_search` tool's backend, when one is configured. */
   readonly webSearch?: WebSearchConfig;
   readonly mcpServers: McpServerConfig[];
+  /** The config file's `prices`: what each model's tokens cost (docs/http-api.md § Usage). */
+  readonly prices: ModelPriceConfig[];
+  /** The config file's `budgets`: default limits per user and per API key. */
+  readonly budgets: BudgetsConfig;
   readonly tools: ToolLimits;
   readonly files: FileSettings;
   readonly codeInterpreter: CodeInterpreterSettings;
@@ -745,6 +761,8 @@ export class AppConfig {
     this.maxVersionsPerAgent = env.MAX_VERSIONS_PER_AGENT;
     this.webSearch = file.webSearch;
     this.mcpServers = file.mcpServers;
+    this.prices = file.prices;
+    this.budgets = file.budgets ?? plainToInstance(BudgetsConfig, {}, { exposeDefaultValues: true });
     this.tools = {
       timeoutMs: env.TOOL_TIMEOUT_MS,
       outputMaxChars: env.TOOL_OUTPUT_MAX_CHARS,

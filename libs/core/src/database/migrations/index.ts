@@ -10,6 +10,7 @@ import { AgentNameIndex1765300000000 } from './1765300000000-agent-name-index';
 import { MessageAttachments1765400000000 } from './1765400000000-message-attachments';
 import { Files1765500000000 } from './1765500000000-files';
 import { MessageFiles1765600000000 } from './1765600000000-message-files';
+import { Usage1765700000000 } from './1765700000000-usage';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   MessageAttachments1765400000000,
   Files1765500000000,
   MessageFiles1765600000000,
+  Usage1765700000000,
 ];

@@ -1,0 +1,7 @@
+export * from './budget-gate';
+export * from './price-table';
+export * from './token-usage';
+export * from './usage-data.module';
+export * from './usage-recorder';
+export * from './usage.module';
+export * from './usage.repository';

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { PriceTable } from './price-table';
+import { tokenUsageFrom, type TokenUsage } from './token-usage';
+import { UsageRepository } from './usage.repository';
+
+/** A finished generation, as the worker knows it. */
+export interface FinishedGeneration {
+  id: string;
+  userId: string;
+  apiKeyId?: string | null;
+  agentId: string;
+  agentVersion: number;
+  provider: string;
+  model: string;
+  /** What the provider reported; undefined when no call reported usage (nothing is recorded then). */
+  usage?: Parameters<typeof tokenUsageFrom>[0];
+  at: Date;
+}
+
+/**
+ * Records what each generation used and cost (the worker calls it as it stores the answer), and
+ * releases its budget reservation either way.
+ */
+@Injectable()
+export class UsageRecorder {
+  constructor(
+    private readonly usage: UsageRepository,
+    private readonly prices: PriceTable,
+  ) {}
+
+  /** Records the usage (in `m`'s transaction when given); idempotent per generation id. */
+  async record(generation: FinishedGeneration, m?: EntityManager): Promise<void> {
+    if (!generation.usage) {
+      await this.usage.release(generation.id, m);
+      return;
+    }
+    const usage: TokenUsage = tokenUsageFrom(generation.usage);
+    await this.usage.record(
+      {
+        id: generation.id,
+        userId: generation.userId,
+        apiKeyId: generation.apiKeyId ?? null,
+        agentId: generation.agentId,
+        agentVersion: generation.agentVersion,
+        provider: generation.provider,
+        model: generation.model,
+        usage,
+        cost: this.prices.cost(generation.provider, generation.model, usage),
+        at: generation.at,
+      },
+      m,
+    );
+  }
+}
