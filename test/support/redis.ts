@@ -33,6 +33,7 @@ export const SUITE_DATABASES = {
   openaiCompatDistributed: 12,
   chatTools: 13,
   chatFiles: 14,
+  chatProviders: 15,
 } as const;
 
 /** The Redis URL of a suite's own database (see SUITE_DATABASES). */
