@@ -1,122 +1,67 @@
-import OpenAI from 'openai-v7';
-import { createAgent, createUser, type TestUser } from './support/factories';
-import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic';
-import { startFakeGoogle, type FakeGoogle } from './support/fake-google';
-import { readSse, type SseFrame } from './support/sse';
-import { startTestApp, type TestApp } from './support/test-app';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAgent, createUser } from './support/factories';
+import { startDeployment, type Deployment } from './support/deployment';
+import { freePort, spawnApi, waitFor, type RunningApi } from './support/process';
+import { providerChatCases, startProviderStandIns, type ProviderStandIns } from './support/provider-chat-cases';
+import { readSse } from './support/sse';
+import { startTestApp } from './support/test-app';
 
 /**
- * Anthropic and Google agents chat exactly as OpenAI ones: the real app, its worker in process,
- * and stand-ins speaking each vendor's streaming protocol, driven through the official SDKs.
+ * Anthropic and Google agents chat exactly as OpenAI ones, in both run modes: the built apps, and
+ * stand-ins speaking each vendor's streaming protocol behind them, driven over the chat stream and
+ * through the official OpenAI SDK.
  */
-describe('chat with Anthropic and Google agents (e2e)', () => {
-  let t: TestApp;
-  let anthropic: FakeAnthropic;
-  let google: FakeGoogle;
-  let me: TestUser;
+describe('Anthropic and Google agents, embedded: one process', () => {
+  let stands: ProviderStandIns;
+  let dataDir: string;
+  let api: RunningApi;
 
   beforeAll(async () => {
-    [anthropic, google] = await Promise.all([startFakeAnthropic(), startFakeGoogle()]);
-    t = await startTestApp({
-      ANTHROPIC_BASE_URL: anthropic.baseURL,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      GOOGLE_BASE_URL: google.baseURL,
-      GOOGLE_API_KEY: 'g-test',
+    stands = await startProviderStandIns();
+    dataDir = mkdtempSync(join(tmpdir(), 'agents-providers-'));
+    api = spawnApi({
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      AUTH_RATE_LIMIT: '100000',
+      ...stands.env,
     });
-    me = await createUser(t.http);
-  });
+    await waitFor(`${api.baseUrl}/api/health/ready`).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- api output ---\n${api.output()}`);
+    });
+  }, 90_000);
+
   afterAll(async () => {
-    await t?.close();
-    await Promise.all([anthropic?.close(), google?.close()]);
+    await api?.stop('SIGTERM');
+    await stands?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const chat = async (agentId: string, text: string) => {
-    const started = (await t.http.post('/api/agents/chat').set(me.auth).send({ agent_id: agentId, text }).expect(200))
-      .body as { streamId: string };
-    const sse = await readSse(`${t.baseUrl}/api/agents/chat/stream/${started.streamId}`, me.auth);
-    return sse.frames;
-  };
-  const texts = (frames: SseFrame[], event: string, field: 'text' | 'think') =>
-    frames
-      .filter((f) => f.data.event === event)
-      .map((f) => String(f.data.data.delta.content[0][field]))
-      .join('');
-  const toolOutputs = (frames: SseFrame[]) =>
-    frames
-      .filter((f) => f.data.event === 'on_run_step_completed')
-      .map((f) => String(f.data.data.result.tool_call.output));
-  const last = (frames: SseFrame[]) => frames[frames.length - 1].data as Record<string, any>;
+  providerChatCases(() => ({ anthropic: stands.anthropic, google: stands.google, api: api.baseUrl }));
+});
 
-  it('lists both providers as configured', async () => {
-    const res = await t.http.get('/api/agents/providers').set(me.auth).expect(200);
-    const byName = new Map((res.body as { name: string; configured: boolean }[]).map((p) => [p.name, p.configured]));
-    expect(byName.get('anthropic')).toBe(true);
-    expect(byName.get('google')).toBe(true);
+describe('Anthropic and Google agents, distributed: api + worker on PostgreSQL and Redis', () => {
+  let stands: ProviderStandIns;
+  let deployment: Deployment;
+
+  beforeAll(async () => {
+    stands = await startProviderStandIns();
+    deployment = await startDeployment({ redis: 'chatProviders', env: stands.env });
+  }, 90_000);
+
+  afterAll(async () => {
+    await deployment?.stop();
+    await stands?.close();
   });
 
-  it('streams a Claude answer with its thinking and runs its tool call', async () => {
-    const agent = await createAgent(t.http, me, {
-      provider: 'anthropic',
-      model: 'claude-sonnet-4-5',
-      tools: ['calculator'],
-      model_parameters: { thinking_budget: 1024, max_tokens: 2048 },
-    });
-    anthropic.script(
-      {
-        thinking: ['Let me ', 'compute.'],
-        toolCalls: [{ id: 'toolu_1', name: 'calculator', input: '{"input":"6*7"}' }],
-      },
-      { tokens: ['It is ', '42.'] },
-    );
-    const before = anthropic.requests.length;
-    const frames = await chat(agent.id, 'What is 6 times 7?');
-    expect(texts(frames, 'on_reasoning_delta', 'think')).toBe('Let me compute.');
-    expect(toolOutputs(frames)).toEqual(['42']);
-    expect(texts(frames, 'on_message_delta', 'text')).toBe('It is 42.');
-    expect(last(frames)).toMatchObject({ final: true, responseMessage: { text: 'It is 42.', error: false } });
-    const [first, second] = anthropic.requests.slice(before);
-    expect(first.body).toMatchObject({
-      model: 'claude-sonnet-4-5',
-      thinking: { type: 'enabled', budget_tokens: 1024 },
-    });
-    expect(JSON.stringify(second.body)).toContain('"tool_result"');
-  });
+  providerChatCases(() => ({ anthropic: stands.anthropic, google: stands.google, api: deployment.apis[0].baseUrl }));
+});
 
-  it('streams a Gemini answer with its thoughts and runs its function call', async () => {
-    const agent = await createAgent(t.http, me, {
-      provider: 'google',
-      model: 'gemini-2.5-flash',
-      tools: ['calculator'],
-    });
-    google.script(
-      { thoughts: ['Multiplying.'], functionCalls: [{ id: 'fc_1', name: 'calculator', args: { input: '6*7' } }] },
-      { tokens: ['Forty', '-two.'] },
-    );
-    const before = google.requests.length;
-    const frames = await chat(agent.id, 'What is 6 times 7?');
-    expect(texts(frames, 'on_reasoning_delta', 'think')).toBe('Multiplying.');
-    expect(toolOutputs(frames)).toEqual(['42']);
-    expect(last(frames)).toMatchObject({ final: true, responseMessage: { text: 'Forty-two.', error: false } });
-    const followUp = google.requests.slice(before)[1];
-    expect(JSON.stringify(followUp.body)).toContain('"functionResponse"');
-  });
-
-  it('answers through the OpenAI-compatible API for both', async () => {
-    const client = new OpenAI({ apiKey: me.token, baseURL: `${t.baseUrl}/api/agents/v1`, maxRetries: 0 });
-    const claude = await createAgent(t.http, me, { provider: 'anthropic', model: 'claude-haiku-4-5' });
-    const gemini = await createAgent(t.http, me, { provider: 'google', model: 'gemini-2.5-flash' });
-    anthropic.script({ tokens: ['Bonjour'] });
-    google.script({ tokens: ['Hola'] });
-    const fromClaude = await client.chat.completions.create({
-      model: claude.id,
-      messages: [{ role: 'user', content: 'Hi' }],
-    });
-    expect(fromClaude.choices[0].message.content).toBe('Bonjour');
-    const fromGemini = await client.responses.create({ model: gemini.id, input: 'Hi' });
-    expect(fromGemini.output_text).toBe('Hola');
-  });
-
-  it('fails a chat on a provider that is not configured, naming the setting', async () => {
+describe('Anthropic and Google agents, a server without them', () => {
+  it('fails a chat with an Anthropic agent, naming the provider', async () => {
     const bare = await startTestApp();
     try {
       const user = await createUser(bare.http);

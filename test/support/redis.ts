@@ -34,6 +34,7 @@ export const SUITE_DATABASES = {
   chatTools: 13,
   chatFiles: 14,
   usage: 11,
+  chatProviders: 15,
 } as const;
 
 /** The Redis URL of a suite's own database (see SUITE_DATABASES). */
