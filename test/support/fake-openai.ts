@@ -40,8 +40,16 @@ export interface FakeScript {
   toolCalls?: FakeToolCall[];
   /** Defaults to `tool_calls` when the script has tool calls, else `stop`. */
   finishReason?: 'stop' | 'length' | 'tool_calls' | 'content_filter';
-  /** Defaults to the number of messages and of scripted deltas. */
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  /**
+   * Defaults to the number of messages and of scripted deltas; sent as given (with `total_tokens`),
+   * so the details OpenAI adds for reasoning and cached tokens can be scripted too.
+   */
+  usage?: {
+    prompt_tokens: number;
+    completion_tokens: number;
+    completion_tokens_details?: { reasoning_tokens: number };
+    prompt_tokens_details?: { cached_tokens: number };
+  };
   /** Wait before the response headers. */
   headersDelayMs?: number;
   /** Wait between the role chunk and the first delta. */
@@ -440,7 +448,7 @@ function finishReasonOf(script: FakeScript): string {
   return script.finishReason ?? (script.toolCalls && script.toolCalls.length > 0 ? 'tool_calls' : 'stop');
 }
 
-function usageOf(body: FakeRequestBody, script: FakeScript): Record<string, number> {
+function usageOf(body: FakeRequestBody, script: FakeScript): Record<string, unknown> {
   const usage = script.usage ?? {
     prompt_tokens: body.messages?.length ?? 0,
     completion_tokens: (script.tokens?.length ?? 0) + (script.reasoning?.length ?? 0),

@@ -74,7 +74,8 @@ describe('AnthropicChatProvider against the stand-in', () => {
     expect(error).toBeUndefined();
     expect(events).toEqual([
       ...tokens.map((text) => ({ type: 'text', text })),
-      { type: 'usage', promptTokens: 12, completionTokens: 5 },
+      // Anthropic always reports its cache counts, 0 when nothing was cached.
+      { type: 'usage', promptTokens: 12, completionTokens: 5, cachedTokens: 0, cacheWriteTokens: 0 },
       { type: 'done', finishReason: 'stop' },
     ]);
   });
@@ -150,7 +151,7 @@ describe('AnthropicChatProvider against the stand-in', () => {
     expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'tool_calls' });
   });
 
-  it('counts cache reads and writes as prompt tokens', async () => {
+  it('counts cache reads and writes as prompt tokens, and reports each of them', async () => {
     server.script({
       tokens: ['ok'],
       usage: { input_tokens: 10, cache_read_input_tokens: 100, cache_creation_input_tokens: 5, output_tokens: 3 },
@@ -159,7 +160,7 @@ describe('AnthropicChatProvider against the stand-in', () => {
     const { events } = await run(provider, request());
 
     expect(events.filter((e) => e.type === 'usage')).toEqual([
-      { type: 'usage', promptTokens: 115, completionTokens: 3 },
+      { type: 'usage', promptTokens: 115, completionTokens: 3, cachedTokens: 100, cacheWriteTokens: 5 },
     ]);
   });
 

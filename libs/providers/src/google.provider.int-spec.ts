@@ -41,7 +41,7 @@ async function run(
 it('streams text, then usage and stop, over the path and key header the SDK uses', async () => {
   server.script({
     tokens: ['Hel', 'lo'],
-    usage: { promptTokenCount: 7, candidatesTokenCount: 2, thoughtsTokenCount: 3 },
+    usage: { promptTokenCount: 7, candidatesTokenCount: 2, thoughtsTokenCount: 3, cachedContentTokenCount: 4 },
   });
   const { events, error } = await run(
     request({ instructions: 'Be brief', parameters: { temperature: 0.2, max_tokens: 50 } }),
@@ -50,7 +50,8 @@ it('streams text, then usage and stop, over the path and key header the SDK uses
   expect(events).toEqual([
     { type: 'text', text: 'Hel' },
     { type: 'text', text: 'lo' },
-    { type: 'usage', promptTokens: 7, completionTokens: 5 },
+    // Thoughts are counted apart by Gemini: part of the completion, and reported on their own.
+    { type: 'usage', promptTokens: 7, completionTokens: 5, reasoningTokens: 3, cachedTokens: 4 },
     { type: 'done', finishReason: 'stop' },
   ]);
   const sent = server.requests.at(-1)!;

@@ -118,6 +118,24 @@ describe('OpenAIChatProvider against the stand-in', () => {
     ]);
   });
 
+  it('reports the reasoning and cached tokens of the usage details as parts of the totals', async () => {
+    openaiServer.script({
+      tokens: ['ok'],
+      usage: {
+        prompt_tokens: 40,
+        completion_tokens: 9,
+        completion_tokens_details: { reasoning_tokens: 6 },
+        prompt_tokens_details: { cached_tokens: 32 },
+      },
+    });
+
+    const { events } = await run(factory.forAgent('openai'), request());
+
+    expect(events.filter((e) => e.type === 'usage')).toEqual([
+      { type: 'usage', promptTokens: 40, completionTokens: 9, reasoningTokens: 6, cachedTokens: 32 },
+    ]);
+  });
+
   it.each(['reasoning_content', 'reasoning'] as const)(
     'surfaces reasoning sent as %s before the text',
     async (field) => {
