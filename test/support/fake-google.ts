@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { parseJsonObject, pause, readBody } from './stand-in-http';
+import { parseJsonObject, pause, readBody, sendJson } from './stand-in-http';
 
 /**
  * A stand-in for Google's Gemini API: a real HTTP server speaking
@@ -82,6 +82,12 @@ export interface FakeGoogleRequest {
   clientClosed: Promise<void>;
 }
 
+/** A model `GET /v1beta/models` lists; `methods` defaults to generateContent and countTokens. */
+export interface FakeGoogleModel {
+  id: string;
+  methods?: string[];
+}
+
 export interface FakeGoogle {
   /** `http://127.0.0.1:<port>`: the SDK appends `/v1beta/models/…`. */
   baseURL: string;
@@ -89,6 +95,8 @@ export interface FakeGoogle {
   /** Queues scripts for the next requests, one each; when the queue is empty the default answers. */
   script(...scripts: FakeGoogleScriptSource[]): void;
   setDefault(script: FakeGoogleScriptSource): void;
+  /** What `GET /v1beta/models` lists from now on. */
+  setModels(models: FakeGoogleModel[]): void;
   /** Stops the server, cutting any request still open. */
   close(): Promise<void>;
 }
@@ -108,6 +116,11 @@ const ROUTE = /^\/v1beta\/models\/([^/:]+):streamGenerateContent$/;
 export async function startFakeGoogle(options: { defaultScript?: FakeGoogleScriptSource } = {}): Promise<FakeGoogle> {
   const queue: FakeGoogleScriptSource[] = [];
   let fallback: FakeGoogleScriptSource = options.defaultScript ?? { tokens: ['Hello', ' world'] };
+  let models: FakeGoogleModel[] = [
+    { id: 'gemini-fake-pro' },
+    { id: 'gemini-fake-flash' },
+    { id: 'fake-embedding', methods: ['embedContent'] },
+  ];
   const requests: FakeGoogleRequest[] = [];
   const shutdown = new AbortController();
 
@@ -146,6 +159,20 @@ export async function startFakeGoogle(options: { defaultScript?: FakeGoogleScrip
       gone.abort();
     });
 
+    if (record.method === 'GET' && record.path === '/v1beta/models') {
+      // One page holds them all (the stand-in ignores `pageSize`), in the Gemini API's shape.
+      sendJson(res, 200, {
+        models: models.map(({ id, methods }) => ({
+          name: `models/${id}`,
+          version: '001',
+          displayName: id,
+          inputTokenLimit: 1_048_576,
+          outputTokenLimit: 65_536,
+          supportedGenerationMethods: methods ?? ['generateContent', 'countTokens'],
+        })),
+      });
+      return;
+    }
     if (record.method !== 'POST' || !record.model || record.query.get('alt') !== 'sse') {
       sendError(res, { status: 404, message: `Unknown route ${record.method} ${req.url ?? ''}` });
       return;
@@ -174,6 +201,9 @@ export async function startFakeGoogle(options: { defaultScript?: FakeGoogleScrip
     script: (...scripts) => queue.push(...scripts),
     setDefault: (script) => {
       fallback = script;
+    },
+    setModels: (list) => {
+      models = list;
     },
     close: async () => {
       shutdown.abort();

@@ -137,6 +137,8 @@ export interface FakeOpenAI {
   setDefault(script: FakeScriptSource): void;
   /** Queues scripts for the next image requests (`POST /v1/images/generations`), one each; `{}` when empty. */
   scriptImages(...scripts: FakeImageScript[]): void;
+  /** What `GET /v1/models` answers from now on: these model ids, or this error. `['fake-model']` at first. */
+  setModels(answer: string[] | { fail: FakeFailure }): void;
   /** Stops the server, cutting any request still open (hanging ones included). */
   close(): Promise<void>;
 }
@@ -147,6 +149,7 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
   const queue: FakeScriptSource[] = [];
   const imageQueue: FakeImageScript[] = [];
   let fallback: FakeScriptSource = options.defaultScript ?? DEFAULT_SCRIPT;
+  let models: string[] | { fail: FakeFailure } = ['fake-model'];
   const requests: RecordedRequest[] = [];
   /** Aborted on close(), so no scripted delay keeps the process alive after a test. */
   const shutdown = new AbortController();
@@ -198,9 +201,13 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
     });
 
     if (record.method === 'GET' && record.path === '/v1/models') {
+      if (!Array.isArray(models)) {
+        sendError(res, models.fail);
+        return;
+      }
       sendJson(res, 200, {
         object: 'list',
-        data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }],
+        data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })),
       });
       return;
     }
@@ -244,6 +251,9 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
     requests,
     script: (...scripts) => queue.push(...scripts),
     scriptImages: (...scripts) => imageQueue.push(...scripts),
+    setModels: (answer) => {
+      models = answer;
+    },
     setDefault: (script) => {
       fallback = script;
     },

@@ -8,3 +8,4 @@ export * from './context-budget';
 export * from './provider-error';
 export * from './anthropic.provider';
 export * from './provider-parameters';
+export * from './provider-models';
