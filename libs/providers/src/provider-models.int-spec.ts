@@ -171,7 +171,11 @@ describe('ProviderModelCatalog against the stand-ins', () => {
   it('shares one fetch between concurrent requests and reuses it until it expires', async () => {
     let now = 1_000_000;
     const models = catalog({ now: () => now, successTtlMs: 60_000 });
-    const before = { openai: listings(openai), anthropic: listings(anthropic), google: listings(google, '/v1beta/models') };
+    const before = {
+      openai: listings(openai),
+      anthropic: listings(anthropic),
+      google: listings(google, '/v1beta/models'),
+    };
 
     await Promise.all([models.list(), models.list(), models.list()]);
     await models.list();

@@ -174,7 +174,8 @@ function anthropicLister(baseURL: string | undefined, apiKey: string | undefined
   });
   return async (signal, timeoutMs) => {
     const ids: string[] = [];
-    for await (const model of client.models.list({ limit: MAX_MODELS }, { signal, timeout: timeoutMs, maxRetries: 0 })) {
+    const pages = client.models.list({ limit: MAX_MODELS }, { signal, timeout: timeoutMs, maxRetries: 0 });
+    for await (const model of pages) {
       ids.push(model.id);
       if (ids.length >= MAX_MODELS) break;
     }
