@@ -56,6 +56,10 @@ export interface FakeGoogleScript {
   dropAfterTokens?: number;
   /** After the text frames, end the response cleanly without a finish reason. */
   truncate?: boolean;
+  /** After the text frames, send nothing more (until the client gives up). */
+  hangAfterTokens?: boolean;
+  /** After the text frames, send a frame holding Google's error body (as Gemini does when it fails mid-answer) and end. */
+  streamError?: FakeGoogleFailure;
 }
 
 export type FakeGoogleScriptSource = FakeGoogleScript | ((body: FakeGoogleRequestBody) => FakeGoogleScript);
@@ -259,6 +263,12 @@ async function streamAnswer(
     res.end();
     return;
   }
+  if (script.hangAfterTokens) return;
+  if (script.streamError) {
+    send(errorBody(script.streamError));
+    res.end();
+    return;
+  }
   for (const call of script.functionCalls ?? []) {
     if (!(await beforeFrame())) return;
     send(frame([{ functionCall: { ...(call.id ? { id: call.id } : {}), name: call.name, args: call.args } }]));
@@ -286,19 +296,22 @@ function usageOf(body: FakeGoogleRequestBody, script: FakeGoogleScript): Record<
   };
 }
 
-function sendError(res: ServerResponse, failure: FakeGoogleFailure): void {
+/** Google's error body: `{error: {code, message, status, details?}}`. */
+function errorBody(failure: FakeGoogleFailure): Record<string, unknown> {
   const details = failure.retryDelay
     ? [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: failure.retryDelay }]
     : undefined;
+  return {
+    error: {
+      code: failure.status,
+      message: failure.message ?? `Scripted failure ${failure.status}`,
+      status: failure.statusName ?? STATUS_NAMES[failure.status] ?? 'UNKNOWN',
+      ...(details ? { details } : {}),
+    },
+  };
+}
+
+function sendError(res: ServerResponse, failure: FakeGoogleFailure): void {
   res.writeHead(failure.status, { 'Content-Type': 'application/json; charset=UTF-8' });
-  res.end(
-    JSON.stringify({
-      error: {
-        code: failure.status,
-        message: failure.message ?? `Scripted failure ${failure.status}`,
-        status: failure.statusName ?? STATUS_NAMES[failure.status] ?? 'UNKNOWN',
-        ...(details ? { details } : {}),
-      },
-    }),
-  );
+  res.end(JSON.stringify(errorBody(failure)));
 }
