@@ -282,6 +282,58 @@ describe('agents (e2e)', () => {
       expect(await listIds(u)).toEqual([]);
     });
 
+    describe('parameters the provider cannot take', () => {
+      const details = (res: Response): { field: string; message: string }[] =>
+        res.body.details as { field: string; message: string }[];
+
+      it('refuses on create a parameter the provider cannot take, naming the field, and stores nothing', async () => {
+        const u = await newUser();
+        const res = await create(u, agentInput({ provider: 'openai', model_parameters: { thinking_budget: 2048 } }));
+        expect(badFields(res)).toEqual(['model_parameters.thinking_budget']);
+        expect(details(res)[0].message).toContain('"openai"');
+        expect(await listIds(u)).toEqual([]);
+      });
+
+      it("refuses Anthropic's thinking rules on create, naming each field", async () => {
+        const u = await newUser();
+        const res = await create(
+          u,
+          agentInput({
+            provider: 'anthropic',
+            model: 'claude-sonnet-4-5',
+            temperature: 0.5,
+            model_parameters: { thinking_budget: 512, top_k: 10 },
+          }),
+        );
+        expect(badFields(res).sort()).toEqual([
+          'model_parameters.thinking_budget',
+          'model_parameters.top_k',
+          'temperature',
+        ]);
+        const thinking = { thinking_budget: 1024 };
+        await create(u, agentInput({ provider: 'anthropic', model: 'claude-x', model_parameters: thinking })).expect(
+          201,
+        );
+      });
+
+      it('re-checks the kept parameters when an update changes the provider, and the new ones against the kept provider', async () => {
+        const u = await newUser();
+        const agent = await newAgent(u, { provider: 'openai', model_parameters: { presence_penalty: 0.5 } });
+
+        const moved = await patch(u, agent.id, { provider: 'anthropic', model: 'claude-sonnet-4-5' });
+        expect(badFields(moved)).toEqual(['model_parameters.presence_penalty']);
+        expect(details(moved)[0].message).toContain('"anthropic"');
+
+        const added = await patch(u, agent.id, { model_parameters: { presence_penalty: 0.5, top_k: 3 } });
+        expect(badFields(added)).toEqual(['model_parameters.top_k']);
+        expect((await current(u, agent.id)).version).toBe(1);
+
+        // Dropping what the new provider cannot take in the same update is accepted.
+        const cleared = { provider: 'anthropic', model: 'claude-sonnet-4-5', model_parameters: {} };
+        await patch(u, agent.id, cleared).expect(200);
+      });
+    });
+
     it('rejects a body over 1 MiB with 413, and stores nothing', async () => {
       const u = await newUser();
       const res = await create(u, agentInput({ instructions: 'x'.repeat(1024 * 1024 + 1) }));
@@ -928,6 +980,7 @@ describe('agents (e2e)', () => {
           name: 'openai',
           kind: 'builtin',
           models: [],
+          modelsSource: 'none',
           configured: false,
           missing: 'OPENAI_API_KEY or OPENAI_BASE_URL',
         },
@@ -935,6 +988,7 @@ describe('agents (e2e)', () => {
           name: 'anthropic',
           kind: 'builtin',
           models: [],
+          modelsSource: 'none',
           configured: false,
           missing: 'ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL',
         },
@@ -942,6 +996,7 @@ describe('agents (e2e)', () => {
           name: 'google',
           kind: 'builtin',
           models: [],
+          modelsSource: 'none',
           configured: false,
           missing: 'GOOGLE_API_KEY or GOOGLE_BASE_URL',
         },

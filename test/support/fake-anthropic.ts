@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { parseJsonObject, pause, readBody, splitInto } from './stand-in-http';
+import { parseJsonObject, pause, readBody, sendJson, splitInto } from './stand-in-http';
 
 /**
  * A stand-in for Anthropic: a real HTTP server speaking the Messages API's streamed answer
@@ -99,6 +99,8 @@ export interface FakeAnthropic {
   script(...scripts: FakeAnthropicScriptSource[]): void;
   /** Replaces the script used when the queue is empty. */
   setDefault(script: FakeAnthropicScriptSource): void;
+  /** What `GET /v1/models` lists from now on, newest first as Anthropic does. */
+  setModels(ids: string[]): void;
   /** Stops the server, cutting any request still open (hanging ones included). */
   close(): Promise<void>;
 }
@@ -110,6 +112,7 @@ export async function startFakeAnthropic(
 ): Promise<FakeAnthropic> {
   const queue: FakeAnthropicScriptSource[] = [];
   let fallback: FakeAnthropicScriptSource = options.defaultScript ?? DEFAULT_SCRIPT;
+  let models = ['claude-fake-opus', 'claude-fake-haiku'];
   const requests: RecordedAnthropicRequest[] = [];
   /** Aborted on close(), so no scripted delay keeps the process alive after a test. */
   const shutdown = new AbortController();
@@ -149,6 +152,21 @@ export async function startFakeAnthropic(
       gone.abort();
     });
 
+    if (record.method === 'GET' && record.path === '/v1/models') {
+      // One page holds them all (the stand-in ignores `limit`), in Anthropic's list shape.
+      sendJson(res, 200, {
+        data: models.map((id) => ({
+          type: 'model',
+          id,
+          display_name: id,
+          created_at: '2025-01-01T00:00:00Z',
+        })),
+        has_more: false,
+        first_id: models[0] ?? null,
+        last_id: models.at(-1) ?? null,
+      });
+      return;
+    }
     if (record.method !== 'POST' || record.path !== '/v1/messages') {
       sendError(res, {
         status: 404,
@@ -186,6 +204,9 @@ export async function startFakeAnthropic(
     script: (...scripts) => queue.push(...scripts),
     setDefault: (script) => {
       fallback = script;
+    },
+    setModels: (ids) => {
+      models = ids;
     },
     close: async () => {
       shutdown.abort();

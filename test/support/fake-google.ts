@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { parseJsonObject, pause, readBody } from './stand-in-http';
+import { parseJsonObject, pause, readBody, sendJson } from './stand-in-http';
 
 /**
  * A stand-in for Google's Gemini API: a real HTTP server speaking
@@ -56,6 +56,10 @@ export interface FakeGoogleScript {
   dropAfterTokens?: number;
   /** After the text frames, end the response cleanly without a finish reason. */
   truncate?: boolean;
+  /** After the text frames, send nothing more (until the client gives up). */
+  hangAfterTokens?: boolean;
+  /** After the text frames, send a frame holding Google's error body (as Gemini does when it fails mid-answer) and end. */
+  streamError?: FakeGoogleFailure;
 }
 
 export type FakeGoogleScriptSource = FakeGoogleScript | ((body: FakeGoogleRequestBody) => FakeGoogleScript);
@@ -82,6 +86,12 @@ export interface FakeGoogleRequest {
   clientClosed: Promise<void>;
 }
 
+/** A model `GET /v1beta/models` lists; `methods` defaults to generateContent and countTokens. */
+export interface FakeGoogleModel {
+  id: string;
+  methods?: string[];
+}
+
 export interface FakeGoogle {
   /** `http://127.0.0.1:<port>`: the SDK appends `/v1beta/models/…`. */
   baseURL: string;
@@ -89,6 +99,8 @@ export interface FakeGoogle {
   /** Queues scripts for the next requests, one each; when the queue is empty the default answers. */
   script(...scripts: FakeGoogleScriptSource[]): void;
   setDefault(script: FakeGoogleScriptSource): void;
+  /** What `GET /v1beta/models` lists from now on. */
+  setModels(models: FakeGoogleModel[]): void;
   /** Stops the server, cutting any request still open. */
   close(): Promise<void>;
 }
@@ -108,6 +120,11 @@ const ROUTE = /^\/v1beta\/models\/([^/:]+):streamGenerateContent$/;
 export async function startFakeGoogle(options: { defaultScript?: FakeGoogleScriptSource } = {}): Promise<FakeGoogle> {
   const queue: FakeGoogleScriptSource[] = [];
   let fallback: FakeGoogleScriptSource = options.defaultScript ?? { tokens: ['Hello', ' world'] };
+  let models: FakeGoogleModel[] = [
+    { id: 'gemini-fake-pro' },
+    { id: 'gemini-fake-flash' },
+    { id: 'fake-embedding', methods: ['embedContent'] },
+  ];
   const requests: FakeGoogleRequest[] = [];
   const shutdown = new AbortController();
 
@@ -146,6 +163,20 @@ export async function startFakeGoogle(options: { defaultScript?: FakeGoogleScrip
       gone.abort();
     });
 
+    if (record.method === 'GET' && record.path === '/v1beta/models') {
+      // One page holds them all (the stand-in ignores `pageSize`), in the Gemini API's shape.
+      sendJson(res, 200, {
+        models: models.map(({ id, methods }) => ({
+          name: `models/${id}`,
+          version: '001',
+          displayName: id,
+          inputTokenLimit: 1_048_576,
+          outputTokenLimit: 65_536,
+          supportedGenerationMethods: methods ?? ['generateContent', 'countTokens'],
+        })),
+      });
+      return;
+    }
     if (record.method !== 'POST' || !record.model || record.query.get('alt') !== 'sse') {
       sendError(res, { status: 404, message: `Unknown route ${record.method} ${req.url ?? ''}` });
       return;
@@ -174,6 +205,9 @@ export async function startFakeGoogle(options: { defaultScript?: FakeGoogleScrip
     script: (...scripts) => queue.push(...scripts),
     setDefault: (script) => {
       fallback = script;
+    },
+    setModels: (list) => {
+      models = list;
     },
     close: async () => {
       shutdown.abort();
@@ -229,6 +263,12 @@ async function streamAnswer(
     res.end();
     return;
   }
+  if (script.hangAfterTokens) return;
+  if (script.streamError) {
+    send(errorBody(script.streamError));
+    res.end();
+    return;
+  }
   for (const call of script.functionCalls ?? []) {
     if (!(await beforeFrame())) return;
     send(frame([{ functionCall: { ...(call.id ? { id: call.id } : {}), name: call.name, args: call.args } }]));
@@ -256,19 +296,22 @@ function usageOf(body: FakeGoogleRequestBody, script: FakeGoogleScript): Record<
   };
 }
 
-function sendError(res: ServerResponse, failure: FakeGoogleFailure): void {
+/** Google's error body: `{error: {code, message, status, details?}}`. */
+function errorBody(failure: FakeGoogleFailure): Record<string, unknown> {
   const details = failure.retryDelay
     ? [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: failure.retryDelay }]
     : undefined;
+  return {
+    error: {
+      code: failure.status,
+      message: failure.message ?? `Scripted failure ${failure.status}`,
+      status: failure.statusName ?? STATUS_NAMES[failure.status] ?? 'UNKNOWN',
+      ...(details ? { details } : {}),
+    },
+  };
+}
+
+function sendError(res: ServerResponse, failure: FakeGoogleFailure): void {
   res.writeHead(failure.status, { 'Content-Type': 'application/json; charset=UTF-8' });
-  res.end(
-    JSON.stringify({
-      error: {
-        code: failure.status,
-        message: failure.message ?? `Scripted failure ${failure.status}`,
-        status: failure.statusName ?? STATUS_NAMES[failure.status] ?? 'UNKNOWN',
-        ...(details ? { details } : {}),
-      },
-    }),
-  );
+  res.end(JSON.stringify(errorBody(failure)));
 }

@@ -40,8 +40,16 @@ export interface FakeScript {
   toolCalls?: FakeToolCall[];
   /** Defaults to `tool_calls` when the script has tool calls, else `stop`. */
   finishReason?: 'stop' | 'length' | 'tool_calls' | 'content_filter';
-  /** Defaults to the number of messages and of scripted deltas. */
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  /**
+   * Defaults to the number of messages and of scripted deltas; sent as given (with `total_tokens`),
+   * so the details OpenAI adds for reasoning and cached tokens can be scripted too.
+   */
+  usage?: {
+    prompt_tokens: number;
+    completion_tokens: number;
+    completion_tokens_details?: { reasoning_tokens: number };
+    prompt_tokens_details?: { cached_tokens: number };
+  };
   /** Wait before the response headers. */
   headersDelayMs?: number;
   /** Wait between the role chunk and the first delta. */
@@ -129,6 +137,8 @@ export interface FakeOpenAI {
   setDefault(script: FakeScriptSource): void;
   /** Queues scripts for the next image requests (`POST /v1/images/generations`), one each; `{}` when empty. */
   scriptImages(...scripts: FakeImageScript[]): void;
+  /** What `GET /v1/models` answers from now on: these model ids, or this error. `['fake-model']` at first. */
+  setModels(answer: string[] | { fail: FakeFailure }): void;
   /** Stops the server, cutting any request still open (hanging ones included). */
   close(): Promise<void>;
 }
@@ -139,6 +149,7 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
   const queue: FakeScriptSource[] = [];
   const imageQueue: FakeImageScript[] = [];
   let fallback: FakeScriptSource = options.defaultScript ?? DEFAULT_SCRIPT;
+  let models: string[] | { fail: FakeFailure } = ['fake-model'];
   const requests: RecordedRequest[] = [];
   /** Aborted on close(), so no scripted delay keeps the process alive after a test. */
   const shutdown = new AbortController();
@@ -190,9 +201,13 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
     });
 
     if (record.method === 'GET' && record.path === '/v1/models') {
+      if (!Array.isArray(models)) {
+        sendError(res, models.fail);
+        return;
+      }
       sendJson(res, 200, {
         object: 'list',
-        data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }],
+        data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })),
       });
       return;
     }
@@ -236,6 +251,9 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
     requests,
     script: (...scripts) => queue.push(...scripts),
     scriptImages: (...scripts) => imageQueue.push(...scripts),
+    setModels: (answer) => {
+      models = answer;
+    },
     setDefault: (script) => {
       fallback = script;
     },
@@ -440,7 +458,7 @@ function finishReasonOf(script: FakeScript): string {
   return script.finishReason ?? (script.toolCalls && script.toolCalls.length > 0 ? 'tool_calls' : 'stop');
 }
 
-function usageOf(body: FakeRequestBody, script: FakeScript): Record<string, number> {
+function usageOf(body: FakeRequestBody, script: FakeScript): Record<string, unknown> {
   const usage = script.usage ?? {
     prompt_tokens: body.messages?.length ?? 0,
     completion_tokens: (script.tokens?.length ?? 0) + (script.reasoning?.length ?? 0),

@@ -172,3 +172,21 @@ describe('withoutUndefined', () => {
     expect(withoutUndefined({ a: undefined, b: null, c: false, d: 0 })).toEqual({ b: null, c: false, d: 0 });
   });
 });
+
+describe('AgentConfigValidator.checkModelParameters', () => {
+  it('reports what the provider cannot take under model_parameters, or under the shorthand the caller sent', () => {
+    const problems: FieldProblem[] = [];
+    validatorWith().checkModelParameters('Anthropic', { thinking_budget: 2048, temperature: 0.5, top_k: 3 }, problems, {
+      temperature: 0.5,
+    });
+    expect(problems.map((p) => p.field)).toEqual(['temperature', 'model_parameters.top_k']);
+  });
+
+  it('checks a custom endpoint as an OpenAI-compatible one, and leaves an unknown provider to checkProviderAndModel', () => {
+    const problems: FieldProblem[] = [];
+    const validator = validatorWith(endpoint('vllm'));
+    validator.checkModelParameters('vllm', { reasoning_effort: 'low', top_k: 5 }, problems);
+    validator.checkModelParameters('acme', { top_k: 5 }, problems);
+    expect(problems.map((p) => p.field)).toEqual(['model_parameters.top_k']);
+  });
+});

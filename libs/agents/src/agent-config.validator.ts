@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ValidationFailedError, type FieldProblem } from '@agents/core';
-import { ProviderRegistry } from '@agents/providers';
+import { ProviderRegistry, modelParameterProblems } from '@agents/providers';
 import { ToolRegistry } from '@agents/tools';
 import type { AgentFieldsDto } from './dto/agent-fields.dto';
 
@@ -37,6 +37,27 @@ export class AgentConfigValidator {
       });
     }
     return info.name;
+  }
+
+  /**
+   * Why `provider` cannot take the agent's model_parameters (`parameters`, after the shorthands
+   * were folded in): one problem per parameter it would drop or its vendor would refuse. A key the
+   * request set as a top-level shorthand (`temperature`, `top_p`) is named as the caller sent it.
+   * An unknown provider is reported by {@link checkProviderAndModel}, not here.
+   */
+  checkModelParameters(
+    provider: string,
+    parameters: Record<string, unknown>,
+    problems: FieldProblem[],
+    dto: Pick<AgentFieldsDto, 'model_parameters' | 'temperature' | 'top_p'> = {},
+  ): void {
+    const info = this.providers.resolve(provider);
+    if (!info) return;
+    const sentAsShorthand = (key: string): boolean =>
+      (key === 'temperature' || key === 'top_p') && dto[key] !== undefined && dto.model_parameters?.[key] === undefined;
+    problems.push(
+      ...modelParameterProblems(info, parameters, (key) => (sentAsShorthand(key) ? key : `model_parameters.${key}`)),
+    );
   }
 
   /**

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiOkResponse, ApiTags } from
 import type { Response } from 'express';
 import { CurrentUser, type AuthUser } from '@agents/auth';
 import { ApiErrors, PageQueryDto } from '@agents/core';
-import { ProviderRegistry } from '@agents/providers';
+import { ProviderModelCatalog } from '@agents/providers';
 import { ToolRegistry } from '@agents/tools';
 import { RequireAgentPermission } from './agent-permission.guard';
 import { AgentsService } from './agents.service';
@@ -40,7 +40,7 @@ export class AgentsController {
   constructor(
     private readonly agents: AgentsService,
     private readonly tools: ToolRegistry,
-    private readonly providerRegistry: ProviderRegistry,
+    private readonly providerModels: ProviderModelCatalog,
   ) {}
 
   /**
@@ -52,10 +52,13 @@ export class AgentsController {
     return this.tools.catalog();
   }
 
-  /** The providers an agent may name, whether this deployment can call each, and their models. */
+  /**
+   * The providers an agent may name, whether this deployment can call each, and their models (from
+   * the config file, or listed by the endpoint itself, cached; an endpoint that fails lists none).
+   */
   @Get('providers')
-  listProviders(): ProviderResponseDto[] {
-    return this.providerRegistry.list();
+  listProviders(): Promise<ProviderResponseDto[]> {
+    return this.providerModels.list();
   }
 
   /**

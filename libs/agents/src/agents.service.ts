@@ -70,6 +70,7 @@ export class AgentsService {
     const provider = this.validator.checkProviderAndModel(dto.provider, dto.model, problems);
     problems.push(...(await this.validator.toolProblems(dto.tools)));
     const model_parameters = this.validator.mergeModelParameters(dto, {}, problems);
+    this.validator.checkModelParameters(provider, model_parameters, problems, dto);
     problems.push(...(await this.fileOwnership.problems(user, plain(dto.tool_resources))));
     this.validator.throwIfAny(problems);
     assertMayPromote(user, false, dto.is_promoted);
@@ -178,6 +179,15 @@ export class AgentsService {
       const model_parameters = touchesParameters
         ? this.validator.mergeModelParameters(dto, current.model_parameters, problems)
         : undefined;
+      // A new provider must take the parameters the agent keeps, and new parameters the provider it keeps.
+      if (provider !== undefined || model_parameters !== undefined) {
+        this.validator.checkModelParameters(
+          provider ?? current.provider,
+          model_parameters ?? current.model_parameters,
+          problems,
+          dto,
+        );
+      }
       problems.push(...(await this.fileOwnership.problems(user, plain(dto.tool_resources), current.tool_resources, m)));
       this.validator.throwIfAny(problems);
       assertMayPromote(user, current.is_promoted, dto.is_promoted);

@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatParameters, ProviderFailureKind } from '@agents/providers';
+import type { ChatMessage, ChatParameters, ProviderFailureKind, TokenUsage } from '@agents/providers';
 import type { ContentPart, MessageAttachment } from './message.entity';
 
 /** Fields every generation job carries, pinned at start time. */
@@ -14,17 +14,8 @@ interface GenerationJobBase {
   apiKeyId?: string;
 }
 
-/**
- * The tokens a generation used, summed over its model calls: `promptTokens` includes the cached and
- * cache-written ones, `completionTokens` the reasoning ones (absent counts were not reported).
- */
-export interface GenerationUsage {
-  promptTokens: number;
-  completionTokens: number;
-  reasoningTokens?: number;
-  cachedTokens?: number;
-  cacheWriteTokens?: number;
-}
+/** The tokens a generation used, summed over its model calls (absent details were not reported). */
+export type GenerationUsage = TokenUsage;
 
 /**
  * A conversation turn (docs/http-api.md § Chat): the worker loads the thread from the database and

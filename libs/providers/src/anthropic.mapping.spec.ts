@@ -172,7 +172,7 @@ describe('fromStreamEvent', () => {
           },
         }),
       ),
-    ).toEqual({ events: [], inputTokens: 12, outputTokens: 1 });
+    ).toEqual({ events: [], inputTokens: 12, cacheReadTokens: 4, cacheWriteTokens: 5, outputTokens: 1 });
     expect(
       fromStreamEvent(
         event({

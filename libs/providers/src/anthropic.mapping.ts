@@ -129,6 +129,10 @@ export interface StreamEventContent {
   finishReason?: FinishReason;
   /** All input tokens, cache reads and writes included. */
   inputTokens?: number;
+  /** The part of `inputTokens` read from the prompt cache. */
+  cacheReadTokens?: number;
+  /** The part of `inputTokens` written to the prompt cache. */
+  cacheWriteTokens?: number;
   outputTokens?: number;
 }
 
@@ -136,11 +140,7 @@ export function fromStreamEvent(event: RawMessageStreamEvent): StreamEventConten
   switch (event.type) {
     case 'message_start': {
       const usage = event.message.usage;
-      return {
-        events: [],
-        inputTokens: inputTokensOf(usage),
-        outputTokens: usage.output_tokens ?? undefined,
-      };
+      return { events: [], ...inputCountsOf(usage), outputTokens: usage.output_tokens ?? undefined };
     }
     case 'content_block_start': {
       const block = event.content_block;
@@ -168,11 +168,13 @@ export function fromStreamEvent(event: RawMessageStreamEvent): StreamEventConten
       return { events: [] };
     }
     case 'message_delta': {
-      const content: StreamEventContent = { events: [], outputTokens: event.usage.output_tokens };
       // Newer API versions repeat the (final) input counts here; they win over message_start's.
-      if (event.usage.input_tokens !== null && event.usage.input_tokens !== undefined) {
-        content.inputTokens = inputTokensOf(event.usage);
-      }
+      const repeated = event.usage.input_tokens !== null && event.usage.input_tokens !== undefined;
+      const content: StreamEventContent = {
+        events: [],
+        outputTokens: event.usage.output_tokens,
+        ...(repeated ? inputCountsOf(event.usage) : {}),
+      };
       if (event.delta.stop_reason) content.finishReason = toFinishReason(event.delta.stop_reason);
       return content;
     }
@@ -184,12 +186,22 @@ export function fromStreamEvent(event: RawMessageStreamEvent): StreamEventConten
   }
 }
 
-function inputTokensOf(usage: {
+/**
+ * Anthropic's `input_tokens` counts only the tokens after the last cache breakpoint; the neutral
+ * prompt count is all three parts, with the cache reads and writes also reported on their own.
+ */
+function inputCountsOf(usage: {
   input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
   cache_creation_input_tokens?: number | null;
-}): number {
-  return (usage.input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
+}): Pick<StreamEventContent, 'inputTokens' | 'cacheReadTokens' | 'cacheWriteTokens'> {
+  const read = usage.cache_read_input_tokens ?? undefined;
+  const written = usage.cache_creation_input_tokens ?? undefined;
+  return {
+    inputTokens: (usage.input_tokens ?? 0) + (read ?? 0) + (written ?? 0),
+    ...(read !== undefined ? { cacheReadTokens: read } : {}),
+    ...(written !== undefined ? { cacheWriteTokens: written } : {}),
+  };
 }
 
 export function toFinishReason(reason: string): FinishReason {

@@ -49,7 +49,6 @@ async function run(
   return { events, elapsedMs: Date.now() - startedAt };
 }
 
-const texts = (events: ProviderEvent[]): string[] => events.flatMap((e) => (e.type === 'text' ? [e.text] : []));
 const lastRequest = () => server.requests[server.requests.length - 1];
 
 async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
@@ -65,7 +64,7 @@ async function within<T>(ms: number, promise: Promise<T>, what: string): Promise
 }
 
 describe('AnthropicChatProvider against the stand-in', () => {
-  it('yields the scripted text in order (pings ignored), then usage, then done', async () => {
+  it('ignores the pings between events', async () => {
     const tokens = ['The', ' quick', ' brown', ' 🦊', '.'];
     server.script({ tokens, tokenDelayMs: 5, pings: true, usage: { input_tokens: 12, output_tokens: 5 } });
 
@@ -74,7 +73,8 @@ describe('AnthropicChatProvider against the stand-in', () => {
     expect(error).toBeUndefined();
     expect(events).toEqual([
       ...tokens.map((text) => ({ type: 'text', text })),
-      { type: 'usage', promptTokens: 12, completionTokens: 5 },
+      // Anthropic always reports its cache counts, 0 when nothing was cached.
+      { type: 'usage', promptTokens: 12, completionTokens: 5, cachedTokens: 0, cacheWriteTokens: 0 },
       { type: 'done', finishReason: 'stop' },
     ]);
   });
@@ -120,47 +120,12 @@ describe('AnthropicChatProvider against the stand-in', () => {
     expect(lastRequest().headers['x-api-key']).toBeUndefined();
   });
 
-  it('turns thinking into reasoning before the text, and sends the thinking budget', async () => {
-    server.script({ thinking: ['Let me think', ' hard.'], tokens: ['42'] });
+  it('sends the thinking budget as extended thinking', async () => {
+    server.script({ thinking: ['Let me think'], tokens: ['42'] });
 
-    const { events } = await run(provider, request({ parameters: { thinking_budget: 2048 } }));
+    await run(provider, request({ parameters: { thinking_budget: 2048 } }));
 
-    expect(events.slice(0, 3)).toEqual([
-      { type: 'reasoning', text: 'Let me think' },
-      { type: 'reasoning', text: ' hard.' },
-      { type: 'text', text: '42' },
-    ]);
     expect(lastRequest().body).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 2048 } });
-  });
-
-  it('streams a tool call whose JSON fragments assemble into the input', async () => {
-    const input = { city: 'Zürich', days: [1, 2], note: 'a "quoted" word' };
-    server.script({
-      tokens: ['Checking.'],
-      toolCalls: [{ id: 'toolu_1', name: 'get_weather', input: JSON.stringify(input), jsonChunks: 5 }],
-    });
-
-    const { events } = await run(provider, request());
-
-    const calls = events.filter((e) => e.type === 'tool_call');
-    expect(calls[0]).toEqual({ type: 'tool_call', index: 1, id: 'toolu_1', name: 'get_weather', argsDelta: '' });
-    expect(calls.length).toBeGreaterThan(3);
-    expect(calls.every((c) => c.index === 1)).toBe(true);
-    expect(JSON.parse(calls.map((c) => c.argsDelta).join(''))).toEqual(input);
-    expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'tool_calls' });
-  });
-
-  it('counts cache reads and writes as prompt tokens', async () => {
-    server.script({
-      tokens: ['ok'],
-      usage: { input_tokens: 10, cache_read_input_tokens: 100, cache_creation_input_tokens: 5, output_tokens: 3 },
-    });
-
-    const { events } = await run(provider, request());
-
-    expect(events.filter((e) => e.type === 'usage')).toEqual([
-      { type: 'usage', promptTokens: 115, completionTokens: 3 },
-    ]);
   });
 
   it.each([
@@ -179,9 +144,7 @@ describe('AnthropicChatProvider against the stand-in', () => {
     it.each([
       { status: 400, retryable: false, retryAfter: undefined, retryAfterMs: undefined, code: 'invalid_request_error' },
       { status: 401, retryable: false, retryAfter: undefined, retryAfterMs: undefined, code: 'authentication_error' },
-      { status: 429, retryable: true, retryAfter: '7', retryAfterMs: 7000, code: 'rate_limit_error' },
       { status: 500, retryable: true, retryAfter: undefined, retryAfterMs: undefined, code: 'api_error' },
-      { status: 529, retryable: true, retryAfter: '2', retryAfterMs: 2000, code: 'overloaded_error' },
     ])('$status → http, retryable $retryable', async ({ status, retryable, retryAfter, retryAfterMs, code }) => {
       const before = server.requests.length;
       server.script({ fail: { status, retryAfter, message: `Scripted ${status}` } });
@@ -212,16 +175,6 @@ describe('AnthropicChatProvider against the stand-in', () => {
   });
 
   describe('error events in the stream', () => {
-    it('reports an error after tokens as stream_dropped, not retryable', async () => {
-      server.script({ tokens: ['partial'], streamError: { type: 'overloaded_error', message: 'Overloaded' } });
-
-      const { events, error } = await run(provider, request());
-
-      expect(texts(events)).toEqual(['partial']);
-      expect(error).toMatchObject({ kind: 'stream_dropped', retryable: false, code: 'overloaded_error' });
-      expect(error?.message).toContain('Overloaded');
-    });
-
     it('lets an overloaded_error before any event be retried', async () => {
       server.script({ tokens: [], streamError: { type: 'overloaded_error', message: 'Overloaded' } });
 
@@ -248,11 +201,8 @@ describe('AnthropicChatProvider against the stand-in', () => {
         { firstTokenTimeoutMs: timeoutMs },
       );
 
-    it.each([
-      ['sends nothing at all', { hang: true }],
-      ['sends message_start, then nothing', { hangAfterHeaders: true }],
-    ])('fails with timeout when the provider %s, and closes the connection', async (_, script) => {
-      server.script(script);
+    it('fails with timeout when the provider sends message_start, then nothing, and closes the connection', async () => {
+      server.script({ hangAfterHeaders: true });
 
       const { events, error, elapsedMs } = await run(impatient(), request());
 
@@ -262,81 +212,7 @@ describe('AnthropicChatProvider against the stand-in', () => {
       expect(elapsedMs).toBeLessThan(timeoutMs + 1000);
       await within(1000, lastRequest().clientClosed, 'the stand-in seeing the connection closed');
     });
-
-    it('fails a stream that stalls after its first tokens as stream_dropped', async () => {
-      server.script({ tokens: ['so', ' far'], hangAfterTokens: true });
-
-      const { events, error } = await run(impatient(), request());
-
-      expect(texts(events)).toEqual(['so', ' far']);
-      expect(error).toMatchObject({ kind: 'stream_dropped', retryable: false });
-      expect(error?.message).toContain('stalled');
-      await within(1000, lastRequest().clientClosed, 'the stand-in seeing the connection closed');
-    });
-
-    it('does not fire once tokens flow, however long the answer takes', async () => {
-      const tokens = Array.from({ length: 8 }, (_, i) => `t${i}`);
-      server.script({ tokens, tokenDelayMs: 60 });
-
-      const { events, error } = await run(impatient(), request());
-
-      expect(error).toBeUndefined();
-      expect(texts(events)).toEqual(tokens);
-    });
   });
-
-  describe('abort', () => {
-    it('ends quickly when the caller aborts mid-stream, and the stand-in sees the connection closed', async () => {
-      server.script({ tokens: Array.from({ length: 100 }, (_, i) => `w${i} `), tokenDelayMs: 30 });
-      const controller = new AbortController();
-      let abortedAt = 0;
-
-      const { events, error } = await run(provider, request(), controller.signal, (seen) => {
-        if (texts(seen).length === 3 && abortedAt === 0) {
-          abortedAt = Date.now();
-          controller.abort();
-        }
-      });
-
-      expect(error).toMatchObject({ kind: 'aborted', retryable: false });
-      expect(Date.now() - abortedAt).toBeLessThan(500);
-      expect(texts(events).length).toBeLessThanOrEqual(4);
-      const seen = lastRequest();
-      await within(1000, seen.clientClosed, 'the stand-in seeing the connection closed');
-      expect(seen.tokensSent).toBeLessThan(10);
-    });
-
-    it('aborts while waiting for the first token', async () => {
-      server.script({ hang: true });
-      const controller = new AbortController();
-      setTimeout(() => controller.abort(), 100);
-
-      const { error, elapsedMs } = await run(provider, request(), controller.signal);
-
-      expect(error).toMatchObject({ kind: 'aborted' });
-      expect(elapsedMs).toBeLessThan(1000);
-      await within(1000, lastRequest().clientClosed, 'the stand-in seeing the connection closed');
-    });
-
-    it('sends nothing when the signal is already aborted', async () => {
-      const before = server.requests.length;
-      const controller = new AbortController();
-      controller.abort();
-
-      const { error } = await run(provider, request(), controller.signal);
-
-      expect(error).toMatchObject({ kind: 'aborted' });
-      expect(server.requests).toHaveLength(before);
-    });
-
-    it('closes the connection when the consumer stops iterating early', async () => {
-      server.script({ tokens: Array.from({ length: 100 }, (_, i) => `w${i} `), tokenDelayMs: 30 });
-
-      for await (const event of provider.stream(request(), new AbortController().signal)) {
-        if (event.type === 'text') break;
-      }
-
-      await within(1000, lastRequest().clientClosed, 'the stand-in seeing the connection closed');
-    });
-  });
+  // Text, reasoning, tool calls, usage, 429 and 529, mid-stream errors, abort, the first-token
+  // timeout and stalls are the same for every adapter: provider-contract.int-spec.ts.
 });

@@ -75,7 +75,13 @@ export class AnthropicChatProvider implements ChatProvider {
           const content = fromStreamEvent(event);
           return {
             events: content.events,
-            usage: { promptTokens: content.inputTokens, completionTokens: content.outputTokens },
+            // Anthropic reports no reasoning count of its own: thinking is inside output_tokens.
+            usage: {
+              promptTokens: content.inputTokens,
+              completionTokens: content.outputTokens,
+              cachedTokens: content.cacheReadTokens,
+              cacheWriteTokens: content.cacheWriteTokens,
+            },
             finishReason: content.finishReason,
           };
         },

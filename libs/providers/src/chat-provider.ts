@@ -81,19 +81,25 @@ export type ProviderEvent =
    * usually carries `id` and `name`, and the `argsDelta`s concatenate into the JSON arguments.
    */
   | { type: 'tool_call'; index: number; id?: string; name?: string; argsDelta: string }
-  /**
-   * Token counts of the call: `promptTokens` includes the cached (`cachedTokens`) and cache-written
-   * (`cacheWriteTokens`) ones, `completionTokens` the reasoning ones (`reasoningTokens`).
-   */
-  | {
-      type: 'usage';
-      promptTokens: number;
-      completionTokens: number;
-      reasoningTokens?: number;
-      cachedTokens?: number;
-      cacheWriteTokens?: number;
-    }
+  | ({ type: 'usage' } & TokenUsage)
   | { type: 'done'; finishReason: FinishReason };
+
+/**
+ * The token counts of one answer. The detailed counts are parts of the two totals, never added to
+ * them, and are absent when the vendor did not report them (which is not the same as 0).
+ */
+export interface TokenUsage {
+  /** Every prompt token, those read from or written to a cache included. */
+  promptTokens: number;
+  /** Every generated token, reasoning included. */
+  completionTokens: number;
+  /** The part of `completionTokens` the model spent reasoning (OpenAI's reasoning tokens, Gemini's thoughts). */
+  reasoningTokens?: number;
+  /** The part of `promptTokens` read from the vendor's prompt cache. */
+  cachedTokens?: number;
+  /** The part of `promptTokens` written to the vendor's prompt cache (Anthropic's cache creation). */
+  cacheWriteTokens?: number;
+}
 
 export interface ChatProvider {
   /** The provider name the agent uses (`openai` or a custom endpoint's name). */

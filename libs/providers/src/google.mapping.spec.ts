@@ -86,7 +86,7 @@ describe('fromChunk', () => {
     expect(last).toEqual({
       events: [{ type: 'tool_call', index: 1, id: 'call_new', name: 'b', argsDelta: '{"q":1}' }],
       finishReason: 'tool_calls',
-      usage: { promptTokens: 10, completionTokens: 10 },
+      usage: { promptTokens: 10, completionTokens: 10, reasoningTokens: 6, cachedTokens: 8 },
     });
   });
 

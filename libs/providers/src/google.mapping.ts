@@ -7,7 +7,13 @@ import {
   type GenerateContentResponse,
   type Part,
 } from '@google/genai';
-import { type ChatRequest, type FinishReason, ProviderError, type ProviderEvent } from './chat-provider';
+import {
+  type ChatRequest,
+  type FinishReason,
+  ProviderError,
+  type ProviderEvent,
+  type TokenUsage,
+} from './chat-provider';
 import type { AbortCause } from './provider-stream';
 
 /**
@@ -121,7 +127,7 @@ export interface StreamState {
 export interface ChunkContent {
   events: ProviderEvent[];
   finishReason?: FinishReason;
-  usage?: { promptTokens: number; completionTokens: number };
+  usage?: TokenUsage;
 }
 
 export function fromChunk(
@@ -149,10 +155,15 @@ export function fromChunk(
   if (chunk.promptFeedback?.blockReason) content.finishReason = 'content_filter';
   const usage = chunk.usageMetadata;
   if (usage) {
+    const thoughts = usage.thoughtsTokenCount;
+    const cached = usage.cachedContentTokenCount;
     content.usage = {
       // Cached tokens are part of the prompt count already.
       promptTokens: usage.promptTokenCount ?? 0,
-      completionTokens: (usage.candidatesTokenCount ?? 0) + (usage.thoughtsTokenCount ?? 0),
+      // Gemini counts thoughts apart from the candidates; the neutral completion count includes them.
+      completionTokens: (usage.candidatesTokenCount ?? 0) + (thoughts ?? 0),
+      ...(thoughts !== undefined ? { reasoningTokens: thoughts } : {}),
+      ...(cached !== undefined ? { cachedTokens: cached } : {}),
     };
   }
   return content;

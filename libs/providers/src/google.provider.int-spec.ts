@@ -41,7 +41,7 @@ async function run(
 it('streams text, then usage and stop, over the path and key header the SDK uses', async () => {
   server.script({
     tokens: ['Hel', 'lo'],
-    usage: { promptTokenCount: 7, candidatesTokenCount: 2, thoughtsTokenCount: 3 },
+    usage: { promptTokenCount: 7, candidatesTokenCount: 2, thoughtsTokenCount: 3, cachedContentTokenCount: 4 },
   });
   const { events, error } = await run(
     request({ instructions: 'Be brief', parameters: { temperature: 0.2, max_tokens: 50 } }),
@@ -50,7 +50,8 @@ it('streams text, then usage and stop, over the path and key header the SDK uses
   expect(events).toEqual([
     { type: 'text', text: 'Hel' },
     { type: 'text', text: 'lo' },
-    { type: 'usage', promptTokens: 7, completionTokens: 5 },
+    // Thoughts are counted apart by Gemini: part of the completion, and reported on their own.
+    { type: 'usage', promptTokens: 7, completionTokens: 5, reasoningTokens: 3, cachedTokens: 4 },
     { type: 'done', finishReason: 'stop' },
   ]);
   const sent = server.requests.at(-1)!;
@@ -61,13 +62,9 @@ it('streams text, then usage and stop, over the path and key header the SDK uses
   expect(sent.body?.generationConfig).toMatchObject({ temperature: 0.2, maxOutputTokens: 50 });
 });
 
-it('turns thoughts into reasoning and sends the thinking budget', async () => {
+it('sends the thinking budget, asking for the thoughts', async () => {
   server.script({ thoughts: ['Let me think'], tokens: ['42'] });
-  const { events } = await run(request({ parameters: { thinking_budget: 512 } }));
-  expect(events.slice(0, 2)).toEqual([
-    { type: 'reasoning', text: 'Let me think' },
-    { type: 'text', text: '42' },
-  ]);
+  await run(request({ parameters: { thinking_budget: 512 } }));
   expect(server.requests.at(-1)!.body?.generationConfig).toMatchObject({
     thinkingConfig: { thinkingBudget: 512, includeThoughts: true },
   });
@@ -122,15 +119,6 @@ it('yields a function call whole, and replays it with its functionResponse', asy
   ]);
 });
 
-it.each([
-  [429, '7s', 7_000],
-  [503, undefined, undefined],
-])('maps %i to a retryable http error', async (status, retryDelay, retryAfterMs) => {
-  server.script({ fail: { status, retryDelay } });
-  const { error } = await run(request());
-  expect(error).toMatchObject({ kind: 'http', status, retryable: true, retryAfterMs });
-});
-
 it.each([400, 401])('maps %i to a non-retryable http error without the key', async (status) => {
   server.script({ fail: { status, message: `API key not valid: ${KEY}` } });
   const { error } = await run(request());
@@ -152,21 +140,5 @@ it('fails a socket cut mid-answer as stream_dropped', async () => {
   expect(error?.kind).toBe('stream_dropped');
 });
 
-it('fails with timeout when no first token arrives in time, and closes the connection', async () => {
-  server.script({ hang: true });
-  const startedAt = Date.now();
-  const { error } = await run(request());
-  expect(error).toMatchObject({ kind: 'timeout', retryable: false });
-  expect(Date.now() - startedAt).toBeLessThan(3_000);
-  await server.requests.at(-1)!.clientClosed;
-});
-
-it('aborts on the caller signal and closes the connection', async () => {
-  server.script({ tokens: ['one', 'two', 'three'], tokenDelayMs: 300 });
-  const controller = new AbortController();
-  const { events, error } = await run(request(), controller.signal, () => controller.abort());
-  expect(events).toHaveLength(1);
-  expect(error?.kind).toBe('aborted');
-  await server.requests.at(-1)!.clientClosed;
-  expect(server.requests.at(-1)!.closedByClient).toBe(true);
-});
+// Text, reasoning, tool calls, usage, 429 and 503, mid-stream errors, abort, the first-token timeout
+// and stalls are the same for every adapter: provider-contract.int-spec.ts.

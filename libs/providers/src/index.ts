@@ -7,3 +7,5 @@ export * from './providers.module';
 export * from './context-budget';
 export * from './provider-error';
 export * from './anthropic.provider';
+export * from './provider-parameters';
+export * from './provider-models';

@@ -140,6 +140,29 @@ describe('fromChunk', () => {
     ).toEqual({ events: [], usage: { promptTokens: 3, completionTokens: 5 } });
   });
 
+  it('reads reasoning and cached tokens from the usage details, leaving out null ones', () => {
+    const usage = {
+      prompt_tokens: 30,
+      completion_tokens: 12,
+      total_tokens: 42,
+      completion_tokens_details: { reasoning_tokens: 7 },
+      prompt_tokens_details: { cached_tokens: 20 },
+    };
+    expect(fromChunk(chunk({}, { choices: [], usage })).usage).toEqual({
+      promptTokens: 30,
+      completionTokens: 12,
+      reasoningTokens: 7,
+      cachedTokens: 20,
+    });
+    const sparse = { ...usage, completion_tokens_details: null, prompt_tokens_details: { cached_tokens: null } };
+    // Compatible servers send null where OpenAI's types say an object or a number.
+    const nulls = sparse as unknown as ChatCompletionChunk['usage'];
+    expect(fromChunk(chunk({}, { choices: [], usage: nulls })).usage).toEqual({
+      promptTokens: 30,
+      completionTokens: 12,
+    });
+  });
+
   it('ignores choices other than the first', () => {
     expect(fromChunk(chunk({}, { choices: [{ index: 1, delta: { content: 'x' }, finish_reason: null }] }))).toEqual({
       events: [],

@@ -4,7 +4,13 @@ import type {
   ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
-import { type ChatRequest, type FinishReason, ProviderError, type ProviderEvent } from './chat-provider';
+import {
+  type ChatRequest,
+  type FinishReason,
+  ProviderError,
+  type ProviderEvent,
+  type TokenUsage,
+} from './chat-provider';
 import type { AbortCause } from './provider-stream';
 
 /**
@@ -100,7 +106,7 @@ type CompatibleDelta = ChatCompletionChunk.Choice.Delta & {
 export interface ChunkContent {
   events: ProviderEvent[];
   finishReason?: FinishReason;
-  usage?: { promptTokens: number; completionTokens: number };
+  usage?: TokenUsage;
 }
 
 export function fromChunk(chunk: ChatCompletionChunk): ChunkContent {
@@ -123,13 +129,23 @@ export function fromChunk(chunk: ChatCompletionChunk): ChunkContent {
     }
     if (choice.finish_reason) content.finishReason = toFinishReason(choice.finish_reason);
   }
-  if (chunk.usage) {
-    content.usage = {
-      promptTokens: chunk.usage.prompt_tokens ?? 0,
-      completionTokens: chunk.usage.completion_tokens ?? 0,
-    };
-  }
+  if (chunk.usage) content.usage = usageOf(chunk.usage);
   return content;
+}
+
+/**
+ * OpenAI's counts: reasoning tokens are part of the completion tokens and cached tokens part of the
+ * prompt tokens already. Compatible servers often send no details, or null ones: those stay absent.
+ */
+export function usageOf(usage: NonNullable<ChatCompletionChunk['usage']>): TokenUsage {
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens;
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  return {
+    promptTokens: usage.prompt_tokens ?? 0,
+    completionTokens: usage.completion_tokens ?? 0,
+    ...(typeof reasoning === 'number' ? { reasoningTokens: reasoning } : {}),
+    ...(typeof cached === 'number' ? { cachedTokens: cached } : {}),
+  };
 }
 
 export function toFinishReason(reason: string): FinishReason {

@@ -1,4 +1,4 @@
-import { type FinishReason, ProviderError, type ProviderEvent } from './chat-provider';
+import { type FinishReason, ProviderError, type ProviderEvent, type TokenUsage } from './chat-provider';
 
 /** Why the request was cancelled, when it was: the caller, the first-token timeout, or a stall after it. */
 export type AbortCause = 'caller' | 'timeout' | 'stall' | undefined;
@@ -15,8 +15,11 @@ export interface StreamProgress {
 /** What one vendor chunk contributes: the deltas to yield now, and usage and the finish reason to report at the end. */
 export interface ChunkContent {
   events: ProviderEvent[];
-  /** Either count may come alone (Anthropic reports input and output tokens in different events). */
-  usage?: { promptTokens?: number; completionTokens?: number };
+  /**
+   * Any count may come alone (Anthropic reports input and output tokens in different events); a
+   * later chunk's count replaces an earlier one.
+   */
+  usage?: Partial<TokenUsage>;
   finishReason?: FinishReason;
 }
 
@@ -98,7 +101,8 @@ export async function* driveProviderStream<Chunk>(
     );
   }
   if (usage) {
-    yield { type: 'usage', promptTokens: usage.promptTokens ?? 0, completionTokens: usage.completionTokens ?? 0 };
+    const { promptTokens = 0, completionTokens = 0, ...details } = usage;
+    yield { type: 'usage', promptTokens, completionTokens, ...details };
   }
   yield { type: 'done', finishReason };
 }

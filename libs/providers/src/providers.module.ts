@@ -1,12 +1,16 @@
 import { Module } from '@nestjs/common';
 import { ChatProviderFactory } from './chat-provider.factory';
 import { ContextBudget } from './context-budget';
+import { ProviderModelCatalog } from './provider-models';
 import { ProviderRegistry } from './provider-registry';
 
-/** What the api needs to know of providers — which exist, what a request may hold — and no client. */
+/**
+ * What the api needs to know of providers — which exist, which models they list, what a request
+ * may hold — and no chat client (the model catalog only lists models).
+ */
 @Module({
-  providers: [ProviderRegistry, ContextBudget],
-  exports: [ProviderRegistry, ContextBudget],
+  providers: [ProviderRegistry, ProviderModelCatalog, ContextBudget],
+  exports: [ProviderRegistry, ProviderModelCatalog, ContextBudget],
 })
 export class ProvidersModule {}
 

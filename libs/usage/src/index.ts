@@ -1,6 +1,6 @@
 export * from './budget-gate';
 export * from './price-table';
-export * from './token-usage';
+export * from './usage-counts';
 export * from './usage-data.module';
 export * from './usage-recorder';
 export * from './usage.module';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig, type ModelPriceConfig } from '@agents/core';
-import type { TokenUsage } from './token-usage';
+import type { UsageCounts } from './usage-counts';
 
 const PER_MILLION = 1_000_000;
 
@@ -41,7 +41,7 @@ export class PriceTable {
    * The cost of one generation's tokens in US dollars, or null when the model has no price. Cached
    * input is billed at `cachedInput` and cache writes at `cacheWrite` (each the input price when unset).
    */
-  cost(provider: string, model: string, usage: TokenUsage): number | null {
+  cost(provider: string, model: string, usage: UsageCounts): number | null {
     const price = this.priceOf(provider, model);
     if (!price) return null;
     const cached = Math.min(usage.cachedTokens, usage.inputTokens);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PriceTable } from './price-table';
-import { tokenUsageFrom, type TokenUsage } from './token-usage';
+import { usageCountsFrom, type UsageCounts } from './usage-counts';
 import { UsageRepository } from './usage.repository';
 
 /** A finished generation, as the worker knows it. */
@@ -14,7 +14,7 @@ export interface FinishedGeneration {
   provider: string;
   model: string;
   /** What the provider reported; undefined when no call reported usage (nothing is recorded then). */
-  usage?: Parameters<typeof tokenUsageFrom>[0];
+  usage?: Parameters<typeof usageCountsFrom>[0];
   at: Date;
 }
 
@@ -35,7 +35,7 @@ export class UsageRecorder {
       await this.usage.release(generation.id, m);
       return;
     }
-    const usage: TokenUsage = tokenUsageFrom(generation.usage);
+    const usage: UsageCounts = usageCountsFrom(generation.usage);
     await this.usage.record(
       {
         id: generation.id,

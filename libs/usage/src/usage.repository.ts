@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DatabaseService } from '@agents/core';
-import type { TokenUsage } from './token-usage';
+import type { UsageCounts } from './usage-counts';
 
 /** One generation's usage, as the worker records it. */
 export interface UsageEntry {
@@ -13,7 +13,7 @@ export interface UsageEntry {
   agentVersion: number;
   provider: string;
   model: string;
-  usage: TokenUsage;
+  usage: UsageCounts;
   /** US dollars, or null when the model has no price. */
   cost: number | null;
   at: Date;

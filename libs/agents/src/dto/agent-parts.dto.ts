@@ -47,21 +47,21 @@ export class ModelParametersDto {
   @Max(1_000_000)
   max_tokens?: number;
 
-  /** -2..2. @example 0 */
+  /** -2..2; OpenAI and OpenAI-compatible providers only. @example 0 */
   @OptionalNotNull()
   @IsNumber(FINITE)
   @Min(-2)
   @Max(2)
   frequency_penalty?: number;
 
-  /** -2..2. @example 0 */
+  /** -2..2; OpenAI and OpenAI-compatible providers only. @example 0 */
   @OptionalNotNull()
   @IsNumber(FINITE)
   @Min(-2)
   @Max(2)
   presence_penalty?: number;
 
-  /** Top-k sampling (Anthropic, Google). @example 40 */
+  /** Top-k sampling; Anthropic (not with thinking_budget) and Google only. @example 40 */
   @OptionalNotNull()
   @IsInt()
   @Min(1)
@@ -77,14 +77,15 @@ export class ModelParametersDto {
   @MaxLength(256, { each: true })
   stop?: string[];
 
-  /** Reasoning effort for reasoning models. @example "medium" */
+  /** Reasoning effort for reasoning models; OpenAI and OpenAI-compatible providers only. @example "medium" */
   @OptionalNotNull()
   @IsIn(['minimal', 'low', 'medium', 'high'])
   reasoning_effort?: 'minimal' | 'low' | 'medium' | 'high';
 
   /**
    * Tokens a thinking model may spend reasoning before it answers: Anthropic's extended thinking
-   * (at least 1024) and Google's thinking budget. @example 2048
+   * (at least 1024 and below max_tokens; temperature then unset or 1, no top_k, top_p from 0.95)
+   * and Google's thinking budget; no other provider takes it. @example 2048
    */
   @OptionalNotNull()
   @IsInt()

@@ -179,8 +179,20 @@ export class ProviderResponseDto {
   kind!: 'builtin' | 'custom';
   /** Whether a key or base URL is set; an agent on a provider that is not configured fails at chat time, naming the setting. @example true */
   configured!: boolean;
-  /** The models it is limited to (a custom endpoint's list); empty means any model name. @example [] */
+  /**
+   * Its models: a custom endpoint's configured list, or what the endpoint itself lists (see
+   * `modelsSource`). Only a `config` list limits the models an agent may name.
+   * @example ["claude-sonnet-4-5", "claude-haiku-4-5"]
+   */
   models!: string[];
+  /**
+   * Where `models` came from: the config file's list (`config`), the provider's own model listing,
+   * cached for 5 minutes (`endpoint`), or nowhere (`none`: not configured here). @example "endpoint"
+   */
+  @ApiProperty({ enum: ['config', 'endpoint', 'none'] })
+  modelsSource!: 'config' | 'endpoint' | 'none';
+  /** Why `models` is empty when the endpoint's listing failed or timed out (retried after 30 s). @example "the endpoint answered HTTP 401 to the model listing" */
+  modelsError?: string;
   /** For a provider that is not configured, the settings that would configure it. @example "ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL" */
   missing?: string;
 }

@@ -2,7 +2,7 @@
  * The tokens one generation used, as providers report them: `inputTokens` includes the cached and
  * cache-written ones, `outputTokens` includes the reasoning ones (OpenAI's convention).
  */
-export interface TokenUsage {
+export interface UsageCounts {
   inputTokens: number;
   outputTokens: number;
   reasoningTokens: number;
@@ -11,13 +11,13 @@ export interface TokenUsage {
 }
 
 /** What providers report (the generation's usage), into the counts usage is kept in. */
-export function tokenUsageFrom(usage: {
+export function usageCountsFrom(usage: {
   promptTokens: number;
   completionTokens: number;
   reasoningTokens?: number;
   cachedTokens?: number;
   cacheWriteTokens?: number;
-}): TokenUsage {
+}): UsageCounts {
   return {
     inputTokens: usage.promptTokens,
     outputTokens: usage.completionTokens,
