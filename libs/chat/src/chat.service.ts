@@ -107,7 +107,14 @@ export class ChatService {
     const userMessageId = dto.messageId ?? randomUUID();
     const responseMessageId = randomUUID();
     await this.launcher.reserve(
-      { streamId: conversationId, conversationId, userId: user.id, agentId: agent.id, userMessageId, responseMessageId },
+      {
+        streamId: conversationId,
+        conversationId,
+        userId: user.id,
+        agentId: agent.id,
+        userMessageId,
+        responseMessageId,
+      },
       { apiKeyId: user.apiKeyId, provider: agent.provider, model: agent.model },
     );
     const now = new Date();

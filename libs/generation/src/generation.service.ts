@@ -282,7 +282,11 @@ export class GenerationService {
    * The response is stored (complete, failed or unfinished) before anyone is told it exists, with
    * its usage recorded in the same transaction when the worker that ran it stores it.
    */
-  private async store(job: ResponseOwner, outcome: PinnedOutcome, finished?: FinishedGeneration): Promise<MessageEntity> {
+  private async store(
+    job: ResponseOwner,
+    outcome: PinnedOutcome,
+    finished?: FinishedGeneration,
+  ): Promise<MessageEntity> {
     const now = new Date();
     const message = Object.assign(new MessageEntity(), {
       id: job.responseMessageId,

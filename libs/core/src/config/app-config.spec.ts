@@ -254,6 +254,40 @@ describe('loadConfig', () => {
       expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: badType })).message).toContain('webSearch.provider');
     });
 
+    it('reads prices per provider and model, and budgets with their reservation size', () => {
+      const path = writeConfigFile({
+        prices: {
+          openai: { 'gpt-4o': { input: 2.5, output: 10, cachedInput: 1.25 }, 'gpt-4*': { input: 1, output: 2 } },
+        },
+        budgets: { users: { daily: { tokens: 100_000 } }, apiKeys: { monthly: { cost: 5 } } },
+      });
+      const config = loadConfig(env({ JWT_SECRET: SECRET, CONFIG_PATH: path }));
+      expect(config.prices.map((p) => [p.provider, p.model, p.input, p.output])).toEqual([
+        ['openai', 'gpt-4o', 2.5, 10],
+        ['openai', 'gpt-4*', 1, 2],
+      ]);
+      expect(config.budgets.users?.daily?.tokens).toBe(100_000);
+      expect(config.budgets.apiKeys?.monthly?.cost).toBe(5);
+      expect(config.budgets.reserveTokens).toBe(4000);
+      const none = loadConfig(env({ JWT_SECRET: SECRET }));
+      expect(none.prices).toEqual([]);
+      expect(none.budgets.users).toBeUndefined();
+      expect(none.budgets.reserveTokens).toBe(4000);
+    });
+
+    it('rejects a negative price, a model pattern with * inside, and a budget of 0 tokens, naming each', () => {
+      const negative = writeConfigFile({ prices: { openai: { 'gpt-4o': { input: -1, output: 1 } } } });
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: negative })).message).toContain('prices.0.input');
+      const star = writeConfigFile({ prices: { openai: { 'gpt-*-mini': { input: 1, output: 1 } } } });
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: star })).message).toContain('prices.0.model');
+      const flat = writeConfigFile({ prices: { openai: 3 } });
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: flat })).message).toContain('prices.0');
+      const zero = writeConfigFile({ budgets: { users: { daily: { tokens: 0 } } } });
+      expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: zero })).message).toContain(
+        'budgets.users.daily.tokens',
+      );
+    });
+
     it('rejects a file that is not JSON, or does not exist, naming CONFIG_PATH', () => {
       const path = writeConfigFile('{ not json');
       expect(configError(env({ JWT_SECRET: SECRET, CONFIG_PATH: path })).message).toContain('CONFIG_PATH');
