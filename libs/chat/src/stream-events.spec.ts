@@ -15,6 +15,10 @@ const message: ChatMessageDto = {
   unfinished: false,
   error: false,
   createdAt: '2026-01-01T00:00:00.000Z',
+  provider: null,
+  model: null,
+  agentVersion: null,
+  usage: null,
 };
 const completion: CompletionResult = {
   status: 'failed',

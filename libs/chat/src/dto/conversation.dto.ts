@@ -47,6 +47,18 @@ export class MessageFileDto {
   bytes!: number;
 }
 
+/** What an answer used, as its provider reported it. */
+export class MessageUsageDto {
+  /** Prompt tokens, cached ones included. @example 1200 */
+  promptTokens!: number | null;
+  /** Completion tokens, reasoning ones included. @example 240 */
+  completionTokens!: number | null;
+  /** Completion tokens spent reasoning, when the provider says. @example 0 */
+  reasoningTokens!: number | null;
+  /** Prompt tokens read from the provider's cache, when the provider says. @example 0 */
+  cachedTokens!: number | null;
+}
+
 export class ChatMessageDto {
   /** @example "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d" */
   messageId!: string;
@@ -75,6 +87,14 @@ export class ChatMessageDto {
   error!: boolean;
   /** @example "2026-11-29T12:00:00.000Z" */
   createdAt!: string;
+  /** The answer's provider, model and agent version (null on the user's messages). @example "openai" */
+  provider!: string | null;
+  /** @example "gpt-4o-mini" */
+  model!: string | null;
+  /** @example 3 */
+  agentVersion!: number | null;
+  /** The answer's token counts; null on the user's messages and answers that never reached a provider. */
+  usage!: MessageUsageDto | null;
 
   static from(msg: MessageEntity): ChatMessageDto {
     return {
@@ -90,6 +110,18 @@ export class ChatMessageDto {
       unfinished: msg.unfinished,
       error: msg.error,
       createdAt: msg.createdAt.toISOString(),
+      provider: msg.provider ?? null,
+      model: msg.model,
+      agentVersion: msg.agentVersion ?? null,
+      usage:
+        msg.promptTokens === null && msg.completionTokens === null
+          ? null
+          : {
+              promptTokens: msg.promptTokens,
+              completionTokens: msg.completionTokens,
+              reasoningTokens: msg.reasoningTokens ?? null,
+              cachedTokens: msg.cachedTokens ?? null,
+            },
     };
   }
 }
