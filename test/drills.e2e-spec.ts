@@ -169,7 +169,8 @@ describe('fault drills, distributed', () => {
             const res = await startChat(i % 2 ? api2 : api1, `Storm ${i}`, { 'Idempotency-Key': key });
             if (res.status === 200) return res.body as { streamId: string; responseMessageId: string };
             expect({ attempt, status: res.status, body: res.body }).toMatchObject({ status: 503 });
-            if (attempt >= 20) throw new Error(`start ${i} still refused after ${attempt} retries`);
+            if (attempt >= 20)
+              throw new Error(`start ${i} still refused after ${attempt} retries: ${JSON.stringify(res.body)}`);
             await sleep(150);
           }
         }),

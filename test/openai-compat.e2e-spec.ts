@@ -158,7 +158,13 @@ describe('OpenAI-compatible API (e2e)', () => {
       expect(chunks[0].choices[0].delta.role).toBe('assistant');
       const usage = chunks[chunks.length - 1];
       expect(usage.choices).toEqual([]);
-      expect(usage.usage).toEqual({ prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 });
+      expect(usage.usage).toEqual({
+        prompt_tokens: 9,
+        completion_tokens: 5,
+        total_tokens: 14,
+        prompt_tokens_details: { cached_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 0 },
+      });
       const finish = chunks[chunks.length - 2];
       expect(finish.choices[0].finish_reason).toBe('stop');
       expect(chunks.slice(0, -2).every((c) => c.choices[0].finish_reason === null)).toBe(true);

@@ -56,6 +56,7 @@ export class GenerationProcessor implements OnApplicationBootstrap, BeforeApplic
   ) {}
 
   onApplicationBootstrap(): void {
+    this.generation.warmUp();
     this.jobs.onFailed((jobId, reason) => void this.endFailed(streamIdOfJob(jobId), reason));
     this.jobs.process(
       async (job) => {

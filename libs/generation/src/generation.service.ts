@@ -85,6 +85,11 @@ export class GenerationService {
     this.runner = new GenerationRunner(bus);
   }
 
+  /** Readies the tools before the first job needs them. */
+  warmUp(): void {
+    this.tools.warmUp();
+  }
+
   /**
    * Runs one job to its terminal event. `shutdown` is the worker's own stop: the generation is cut
    * off and ends as failed (stored, stated and streamed as such), not as a user's abort.

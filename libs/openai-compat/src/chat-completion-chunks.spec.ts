@@ -49,13 +49,20 @@ describe('ChatCompletionChunks', () => {
   it('sends usage: null on every chunk and one usage chunk with no choices when usage is asked for', () => {
     const chunks = new ChatCompletionChunks(identity, true);
     expect(feed(chunks, [textEvent('a')])[0].usage).toBeNull();
-    expect(chunks.usageChunk(result())).toEqual({
+    const detailed = result({ usage: { promptTokens: 4, completionTokens: 2, reasoningTokens: 1, cachedTokens: 3 } });
+    expect(chunks.usageChunk(detailed)).toEqual({
       id: 'chatcmpl-abc',
       object: 'chat.completion.chunk',
       created: 1_764_000_000,
       model: 'agent_x',
       choices: [],
-      usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 },
+      usage: {
+        prompt_tokens: 4,
+        completion_tokens: 2,
+        total_tokens: 6,
+        prompt_tokens_details: { cached_tokens: 3 },
+        completion_tokens_details: { reasoning_tokens: 1 },
+      },
     });
   });
 
@@ -101,7 +108,13 @@ describe('ChatCompletionChunks', () => {
           finish_reason: 'length',
         },
       ],
-      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      usage: {
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        prompt_tokens_details: { cached_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 0 },
+      },
     });
   });
 

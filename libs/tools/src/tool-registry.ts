@@ -159,6 +159,14 @@ export class ToolRegistry implements OnApplicationShutdown {
     return [...chosen.values()];
   }
 
+  /**
+   * Readies what the first tool call would otherwise wait for (the calculator's process): for a
+   * process that runs generations, at its start.
+   */
+  warmUp(): void {
+    this.calculator.warmUp();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.calculator.close();
   }

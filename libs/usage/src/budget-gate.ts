@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig, DatabaseService, TooManyRequestsError, type BudgetPeriodsConfig } from '@agents/core';
+import {
+  AppConfig,
+  DatabaseService,
+  TooManyRequestsError,
+  retryTransient,
+  type BudgetPeriodsConfig,
+} from '@agents/core';
 import { periodBounds, resetOf, type PeriodBounds } from './budget-periods';
 import { PriceTable } from './price-table';
 import {
@@ -90,22 +96,26 @@ export class BudgetGate {
     const now = new Date();
     const bounds = periodBounds(now);
     const tokens = this.config.budgets.reserveTokens;
-    await this.db.transaction(async (m) => {
-      for (const { s } of limited) await this.usage.lock(m, s);
-      for (const { s, limits } of limited) {
-        assertRoom(s, limits, await this.usage.spending(m, s, bounds.dayStart, bounds.monthStart), bounds);
-      }
-      await this.usage.reserve(m, {
-        id: claim.id,
-        userId: claim.userId,
-        apiKeyId: claim.apiKeyId ?? null,
-        tokens,
-        cost: this.prices.reserveCost(claim.provider, claim.model, tokens),
-        // Past the longest a generation may run (and a margin for its wait in the queue), a
-        // reservation whose worker died stops counting.
-        expiresAt: new Date(now.getTime() + 2 * this.config.tools.generationTimeoutMs + 60_000),
-      });
-    });
+    // Repeatable: a commit whose acknowledgement was lost left a reservation the retry leaves as is.
+    await retryTransient(() =>
+      this.db.transaction(async (m) => {
+        for (const { s } of limited) await this.usage.lock(m, s);
+        for (const { s, limits } of limited) {
+          const spent = await this.usage.spending(m, s, bounds.dayStart, bounds.monthStart, claim.id);
+          assertRoom(s, limits, spent, bounds);
+        }
+        await this.usage.reserve(m, {
+          id: claim.id,
+          userId: claim.userId,
+          apiKeyId: claim.apiKeyId ?? null,
+          tokens,
+          cost: this.prices.reserveCost(claim.provider, claim.model, tokens),
+          // Past the longest a generation may run (and a margin for its wait in the queue), a
+          // reservation whose worker died stops counting.
+          expiresAt: new Date(now.getTime() + 2 * this.config.tools.generationTimeoutMs + 60_000),
+        });
+      }),
+    );
     return true;
   }
 
@@ -156,7 +166,7 @@ export class BudgetGate {
     const key = keyOf(subject);
     const hit = this.cached.get(key);
     if (!fresh && hit && Date.now() - hit.at < LIMITS_TTL_MS) return hit.rows;
-    const rows = await this.usage.budgetsOf([subject]);
+    const rows = await retryTransient(() => this.usage.budgetsOf([subject]));
     if (this.cached.size > 10_000) this.cached.clear();
     this.cached.set(key, { at: Date.now(), rows });
     return rows;

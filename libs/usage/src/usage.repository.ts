@@ -219,8 +219,17 @@ export class UsageRepository {
     ]);
   }
 
-  /** What a subject used this day and month (UTC) and what its running requests hold. */
-  async spending(m: EntityManager, subject: BudgetSubject, dayStart: string, monthStart: string): Promise<Spending> {
+  /**
+   * What a subject used this day and month (UTC) and what its running requests hold, but for the
+   * reservation `exceptId` (a request checking again after a commit it did not hear).
+   */
+  async spending(
+    m: EntityManager,
+    subject: BudgetSubject,
+    dayStart: string,
+    monthStart: string,
+    exceptId: string | null = null,
+  ): Promise<Spending> {
     const column = subject.type === 'user' ? 'user_id' : 'api_key_id';
     const [used, held] = [
       await m.query<Record<string, string>[]>(
@@ -233,8 +242,8 @@ export class UsageRepository {
       ),
       await m.query<Record<string, string>[]>(
         `SELECT COALESCE(SUM(tokens), 0)::text AS tokens, COALESCE(SUM(cost), 0)::text AS cost
-         FROM usage_reservations WHERE ${column} = $1 AND expires_at > now()`,
-        [subject.id],
+         FROM usage_reservations WHERE ${column} = $1 AND expires_at > now() AND id IS DISTINCT FROM $2`,
+        [subject.id, exceptId],
       ),
     ];
     return {
@@ -256,7 +265,7 @@ export class UsageRepository {
     await m.query(`DELETE FROM usage_reservations WHERE user_id = $1 AND expires_at <= now()`, [reservation.userId]);
     await m.query(
       `INSERT INTO usage_reservations (id, user_id, api_key_id, tokens, cost, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
       [
         reservation.id,
         reservation.userId,

@@ -62,6 +62,11 @@ export class CalculatorTool implements ServerTool {
     return evaluation.ok ? { output: evaluation.value } : failure(evaluation.error);
   }
 
+  /** Starts the evaluating process now rather than at the first call. */
+  warmUp(): void {
+    this.evaluator.warmUp();
+  }
+
   /** Stops the evaluating process (at shutdown). */
   close(): Promise<void> {
     return this.evaluator.close();

@@ -88,6 +88,11 @@ export class MathEvaluator {
     });
   }
 
+  /** Starts the child ahead of the first expression, so that one does not wait for it. */
+  warmUp(): void {
+    if (!this.closed && !this.evaluator) this.start();
+  }
+
   /** Kills the child and fails every call still pending. */
   async close(): Promise<void> {
     this.closed = true;

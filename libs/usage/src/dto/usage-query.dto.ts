@@ -14,20 +14,19 @@ const toList = ({ value }: { value: unknown }): unknown =>
 
 /** The days and grouping of a usage report (docs/http-api.md § Usage and budgets). */
 export class UsagePeriodQueryDto {
-  /** First UTC day, inclusive (default: 29 days before `to`). @example "2026-11-01" */
+  /** First UTC day as YYYY-MM-DD, inclusive (default: 29 days before `to`). */
   @OptionalNotNull()
   @Matches(DAY, { message: 'from must be a day as YYYY-MM-DD' })
   from?: string;
 
-  /** Last UTC day, inclusive (default: today). At most 366 days after `from`. @example "2026-11-30" */
+  /** Last UTC day as YYYY-MM-DD, inclusive (default: today). At most 366 days after `from`. */
   @OptionalNotNull()
   @Matches(DAY, { message: 'to must be a day as YYYY-MM-DD' })
   to?: string;
 
   /**
    * What to sum by, comma-separated: `day`, `agent`, `agentVersion`, `model`, and (for your own or,
-   * as ADMIN, anyone's usage) `apiKey`, `user`. Empty sums everything into one row.
-   * @example "day,model"
+   * as ADMIN, anyone's usage) `apiKey`, `user`, e.g. `day,model`. Empty sums everything into one row.
    */
   @OptionalNotNull()
   @Transform(toList)
