@@ -159,6 +159,13 @@ class Run {
   };
   /** Publishes go out one at a time, in order, whatever runs in parallel (tool calls finishing). */
   private publishing: Promise<unknown> = Promise.resolve();
+  /**
+   * The text or reasoning delta waiting behind the publish in flight, not yet sent: deltas of the
+   * same kind and step that come meanwhile join it (see emitDelta).
+   */
+  private waitingDelta: { kind: 'message_delta' | 'reasoning_delta'; stepId: string; text: string } | undefined;
+  /** Why a delta's publish failed (the stream was lost); the step that queued it rethrows it. */
+  private deltaFailure: unknown;
   /** The message step text deltas go to; a model call after tool calls opens a new one. */
   private messageStepId: string | undefined;
   /** Fires when the wall-clock budget is spent; the caller's signal also stops the provider and tools. */
@@ -254,22 +261,14 @@ class Run {
             case 'text':
               published = true;
               await this.openMessageStep();
-              await this.emit(streamEvents.messageDelta(this.messageStepId!, event.text), {
-                kind: 'message_delta',
-                stepId: this.messageStepId!,
-                text: event.text,
-              });
+              this.emitDelta('message_delta', this.messageStepId!, event.text);
               step.text += event.text;
               await this.input.onText?.(event.text);
               break;
             case 'reasoning':
               published = true;
               await this.openMessageStep();
-              await this.emit(streamEvents.reasoningDelta(this.messageStepId!, event.text), {
-                kind: 'reasoning_delta',
-                stepId: this.messageStepId!,
-                text: event.text,
-              });
+              this.emitDelta('reasoning_delta', this.messageStepId!, event.text);
               break;
             case 'tool_call':
               published = (await this.streamCall(streaming, event)) || published;
@@ -282,7 +281,11 @@ class Run {
               this.outcome.finishReason = event.finishReason;
               break;
           }
+          this.throwIfDeltaFailed();
         }
+        // The step's deltas are out (or the stream is lost) before it counts as done.
+        await this.publishing;
+        this.throwIfDeltaFailed();
         step.calls = await this.finishCalls(streaming);
         // Text after these calls belongs to a new message step, opened when it comes.
         if (step.calls.length > 0) this.messageStepId = undefined;
@@ -488,11 +491,46 @@ class Run {
   }
 
   /**
+   * Publishes a text or reasoning delta without waiting for it, coalescing adaptively: while a
+   * publish of this run is in flight, the deltas that come join one waiting delta, sent as one
+   * event when its turn comes. An idle system sends every token as it comes; a loaded one sends
+   * fewer, larger events, and the provider is read at its own pace. Event ids stay exact for
+   * resume: a joined delta is one event with one id. A failed publish is rethrown by the step.
+   */
+  private emitDelta(kind: 'message_delta' | 'reasoning_delta', stepId: string, text: string): void {
+    const waiting = this.waitingDelta;
+    if (waiting && waiting.kind === kind && waiting.stepId === stepId) {
+      waiting.text += text;
+      return;
+    }
+    const delta = { kind, stepId, text };
+    this.waitingDelta = delta;
+    const published = this.publishing.then(async () => {
+      if (this.waitingDelta === delta) this.waitingDelta = undefined; // its turn: nothing joins it now
+      const payload =
+        kind === 'message_delta'
+          ? streamEvents.messageDelta(stepId, delta.text)
+          : streamEvents.reasoningDelta(stepId, delta.text);
+      await whenRedisAvailable(() => this.bus.publish(this.input.streamId, payload));
+      this.fold.apply(delta);
+    });
+    this.publishing = published.catch((err: unknown) => {
+      this.deltaFailure ??= err;
+    });
+  }
+
+  private throwIfDeltaFailed(): void {
+    if (this.deltaFailure !== undefined) throw this.deltaFailure;
+  }
+
+  /**
    * Publishes one event, then folds it: what is stored is what clients could see. Publishes are
    * chained, so events leave in the order they were emitted even while tool calls finish at once.
    * Rides out a short Redis outage; a stream Redis lost (it came back empty) fails the run.
    */
   private emit(payload: StreamEventPayload, read: StreamPayload): Promise<void> {
+    // Anything after this event is published after it: no later delta may join an earlier one.
+    this.waitingDelta = undefined;
     const published = this.publishing.then(async () => {
       await whenRedisAvailable(() => this.bus.publish(this.input.streamId, payload));
       this.fold.apply(read);

@@ -21,6 +21,7 @@ describe('GenerationProcessor shutdown', () => {
    */
   function fakeService(runMs: number, { stuck = false } = {}): GenerationService {
     return {
+      warmUp: () => undefined,
       handle: async (job: GenerationJob, shutdown?: AbortSignal) => {
         started.push(job.streamId);
         let aborted = false;
