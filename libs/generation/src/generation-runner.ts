@@ -165,7 +165,7 @@ class Run {
    */
   private waitingDelta: { kind: 'message_delta' | 'reasoning_delta'; stepId: string; text: string } | undefined;
   /** Why a delta's publish failed (the stream was lost); the step that queued it rethrows it. */
-  private deltaFailure: unknown;
+  private deltaFailure: Error | undefined;
   /** The message step text deltas go to; a model call after tool calls opens a new one. */
   private messageStepId: string | undefined;
   /** Fires when the wall-clock budget is spent; the caller's signal also stops the provider and tools. */
@@ -515,12 +515,12 @@ class Run {
       this.fold.apply(delta);
     });
     this.publishing = published.catch((err: unknown) => {
-      this.deltaFailure ??= err;
+      this.deltaFailure ??= err instanceof Error ? err : new Error('publishing a delta failed', { cause: err });
     });
   }
 
   private throwIfDeltaFailed(): void {
-    if (this.deltaFailure !== undefined) throw this.deltaFailure;
+    if (this.deltaFailure) throw this.deltaFailure;
   }
 
   /**
