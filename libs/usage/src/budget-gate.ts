@@ -75,6 +75,8 @@ export class BudgetExceededError extends TooManyRequestsError {
 @Injectable()
 export class BudgetGate {
   private readonly cached = new Map<string, { at: number; rows: StoredBudget[] }>();
+  /** Whether any ADMIN limit exists at all, and when that was read: most deployments have none. */
+  private anyStored: { at: number; value: boolean } | undefined;
 
   constructor(
     private readonly db: DatabaseService,
@@ -88,6 +90,8 @@ export class BudgetGate {
    * {@link BudgetExceededError}. Resolves whether a reservation was written (none when no limit applies).
    */
   async reserve(claim: BudgetClaim): Promise<boolean> {
+    // No default limits and no ADMIN's: nothing to check, and no query on the start path.
+    if (!this.config.budgets.users && !this.config.budgets.apiKeys && !(await this.anyStoredLimit())) return false;
     const subjects = subjectsOf(claim);
     const limited = (await Promise.all(subjects.map(async (s) => ({ s, limits: await this.limitsOf(s) })))).filter(
       ({ limits }) => limits.some((l) => l.maxTokens !== null || l.maxCost !== null),
@@ -147,6 +151,14 @@ export class BudgetGate {
   ): Promise<void> {
     await this.usage.setBudget(subject, period, limit);
     this.cached.delete(keyOf(subject));
+    this.anyStored = undefined;
+  }
+
+  private async anyStoredLimit(): Promise<boolean> {
+    if (this.anyStored && Date.now() - this.anyStored.at < LIMITS_TTL_MS) return this.anyStored.value;
+    const value = await retryTransient(() => this.usage.anyBudget());
+    this.anyStored = { at: Date.now(), value };
+    return value;
   }
 
   /** The limits in force for a subject per period: an ADMIN's where set, else the config file's. */

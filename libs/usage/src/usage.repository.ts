@@ -184,6 +184,12 @@ export class UsageRepository {
     }));
   }
 
+  /** Whether an ADMIN set any limit, for anyone. */
+  async anyBudget(): Promise<boolean> {
+    const rows = await this.db.manager.query<{ any: boolean }[]>(`SELECT EXISTS (SELECT 1 FROM usage_budgets) AS any`);
+    return rows[0]?.any === true;
+  }
+
   /** Sets (or, with `limit` undefined, removes) a subject's limit for one period. */
   async setBudget(
     subject: BudgetSubject,
