@@ -132,3 +132,54 @@ describe('ConversationsRepository', () => {
     expect(seen).toEqual(expected);
   });
 });
+
+describe('MessagesRepository.insertTurn', () => {
+  const turn = (userId: string, conversationId: string, id = randomUUID()) =>
+    Object.assign(new MessageEntity(), {
+      id,
+      conversationId,
+      parentMessageId: null,
+      userId,
+      sender: 'User',
+      isCreatedByUser: true,
+      text: 'Hello',
+      content: [{ type: 'text', text: 'Hello' }],
+      attachments: [],
+      files: [{ file_id: 'f1', filename: 'a.txt', type: 'text/plain', bytes: 3 }],
+      unfinished: false,
+      error: false,
+      agentId: 'agent_000000000000000000001',
+      model: null,
+      promptTokens: null,
+      completionTokens: null,
+      createdAt: at(100),
+    });
+
+  it('creates the conversation with its first message in one statement, or marks an existing one active', async () => {
+    const user = await insertUser(database.dataSource);
+    const first = turn(user.id, randomUUID());
+    await messages.insertTurn(database.dataSource.manager, first, { title: 'Hello' });
+    const created = await conversations.findOwned(user.id, first.conversationId);
+    expect(created).toMatchObject({ title: 'Hello', agentId: first.agentId, updatedAt: at(100) });
+    expect(await messages.findById(first.id)).toMatchObject({
+      text: 'Hello',
+      files: first.files,
+      content: first.content,
+    });
+
+    const next = Object.assign(turn(user.id, first.conversationId), { createdAt: at(200) });
+    await messages.insertTurn(database.dataSource.manager, next, null);
+    expect((await conversations.findOwned(user.id, first.conversationId))?.updatedAt).toEqual(at(200));
+  });
+
+  it('leaves no conversation behind when the message id is taken', async () => {
+    const user = await insertUser(database.dataSource);
+    const first = turn(user.id, randomUUID());
+    await messages.insertTurn(database.dataSource.manager, first, { title: 'Hello' });
+    const clash = turn(user.id, randomUUID(), first.id);
+    await expect(messages.insertTurn(database.dataSource.manager, clash, { title: 'Again' })).rejects.toMatchObject({
+      code: '23505',
+    });
+    expect(await conversations.findOwned(user.id, clash.conversationId)).toBeNull();
+  });
+});

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import { AgentAccessPolicy } from '@agents/agents';
 import type { AuthUser } from '@agents/auth';
 import {
@@ -153,33 +154,24 @@ export class ChatService {
       userMessageId: userMessage.id,
       responseMessageId,
     };
+    const newConversation = conversation ? null : { title: dto.text.slice(0, TITLE_LENGTH).trim() || 'New Chat' };
+    // The turn's rows in one statement; a transaction only when more has to commit with them.
+    const storeTurn = (m: EntityManager) =>
+      this.messages.insertTurn(m, userMessage, newConversation).catch(rethrowTakenMessageId);
     await this.launcher.launch(job, {
       onBeforeEnqueue: () =>
-        this.db.transaction(async (m) => {
-          if (idempotencyKey !== undefined) await this.idempotency.complete(m, user.id, idempotencyKey, response);
-          if (!conversation) {
-            await this.conversations.insert(
-              m,
-              Object.assign(new ConversationEntity(), {
-                id: conversationId,
-                userId: user.id,
-                agentId: agent.id,
-                title: dto.text.slice(0, TITLE_LENGTH).trim() || 'New Chat',
-                createdAt: now,
-                updatedAt: now,
-              }),
-            );
-          } else {
-            await this.conversations.touch(m, conversationId, now);
-          }
-          await this.messages.insert(m, userMessage).catch(rethrowTakenMessageId);
-          // The conversation's tools (file_search, code_interpreter) see the files attached to it.
-          await this.files.attach(
-            files.map((file) => file.id),
-            conversationId,
-            m,
-          );
-        }),
+        idempotencyKey === undefined && files.length === 0
+          ? storeTurn(this.db.manager)
+          : this.db.transaction(async (m) => {
+              if (idempotencyKey !== undefined) await this.idempotency.complete(m, user.id, idempotencyKey, response);
+              await storeTurn(m);
+              // The conversation's tools (file_search, code_interpreter) see the files attached to it.
+              await this.files.attach(
+                files.map((file) => file.id),
+                conversationId,
+                m,
+              );
+            }),
       created: streamEvents.created(ChatMessageDto.from(userMessage), conversationId),
       failureMessage: 'The message could not be sent; please try again',
     });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DatabaseService, type KeysetPosition } from '@agents/core';
+import type { ConversationEntity } from './conversation.entity';
 import { MessageEntity } from './message.entity';
 
 /** Longest thread the history walk follows; deeper ancestors are not sent to the provider. */
@@ -14,6 +15,51 @@ export class MessagesRepository {
 
   async insert(m: EntityManager, message: MessageEntity): Promise<void> {
     await m.insert(MessageEntity, message);
+  }
+
+  /**
+   * Stores the user's message of a new turn and, in the same statement, creates its conversation
+   * (the message's user's, with its agent, when `newConversation` is given) or marks the existing
+   * one active: one round trip, atomic without a transaction of its own. A taken message id fails
+   * the whole statement (unique violation), so no conversation is left without its message.
+   */
+  async insertTurn(
+    m: EntityManager,
+    message: MessageEntity,
+    newConversation: Pick<ConversationEntity, 'title'> | null,
+  ): Promise<void> {
+    await m.query(
+      `WITH new_conversation AS (
+         INSERT INTO conversations (id, user_id, agent_id, title, created_at, updated_at)
+         SELECT $2, $4, $13, $18, $17, $17 WHERE $19::boolean
+       ), touched AS (
+         UPDATE conversations SET updated_at = $17 WHERE id = $2 AND NOT $19::boolean
+       )
+       INSERT INTO messages (id, conversation_id, parent_message_id, user_id, sender, is_created_by_user, text,
+         content, attachments, files, unfinished, error, agent_id, model, prompt_tokens, completion_tokens, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+      [
+        message.id,
+        message.conversationId,
+        message.parentMessageId,
+        message.userId,
+        message.sender,
+        message.isCreatedByUser,
+        message.text,
+        JSON.stringify(message.content),
+        JSON.stringify(message.attachments ?? []),
+        JSON.stringify(message.files ?? []),
+        message.unfinished,
+        message.error,
+        message.agentId,
+        message.model,
+        message.promptTokens,
+        message.completionTokens,
+        message.createdAt,
+        newConversation?.title ?? null,
+        newConversation !== null,
+      ],
+    );
   }
 
   /**
