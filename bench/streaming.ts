@@ -1,23 +1,37 @@
 /**
  * Benchmark of chat streaming through the service (issue 4). A stand-in provider emits tokens at a
- * fixed pace; the same client measures them through the service (the built api and worker as child
- * processes, real PostgreSQL and Redis) and straight from the stand-in (the baseline), in the same
- * run, at 1, 100 and 500 concurrent streams, then searches for the most streams held. The setup, the
- * stand-in, the client and the measuring helpers are in bench/support. See bench/README.md. Run with
- * `npm run bench:streaming` after `npm run build`.
+ * fixed pace; the same client measures them through the service and straight from the stand-in (the
+ * baseline), in the same run. Two scenarios (BENCH_SCENARIOS=staggered or =burst runs one alone):
+ * - staggered: the distributed mode (the built api and worker as child processes, real PostgreSQL and
+ *   Redis) at 1, 100 and 500 concurrent streams opened evenly, then a search for the most streams
+ *   held, then the memory per open SSE connection;
+ * - burst: 1, 10 and 100 chats started at the same instant, in the distributed mode and in the
+ *   embedded one (the built api alone, PGlite and the in-process queue and bus).
+ * The setup, the stand-in, the client and the measuring helpers are in bench/support. See
+ * bench/README.md. Run with `npm run bench:streaming` after `npm run build`.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningApi } from '../test/support/process';
-import { pooled, readSse, requestJson } from './support/client';
+import { type Prepared, pooled, prepareJson, prepareSse, readSse, requestJson } from './support/client';
 import { type CpuMeter, type CpuReport, cpuCount, waitForQuiet } from './support/cpu';
 import { cpuLine, errorsPart, ms, printLatencies, writeResults } from './support/report';
-import { type AppHooks, type BenchUser, createUsers, runBench } from './support/service';
 import {
+  type AppHooks,
+  type BenchService,
+  type BenchUser,
+  createUsers,
+  runBench,
+  runEmbeddedBench,
+} from './support/service';
+import {
+  DEFAULT_PACE,
   STREAM_MS,
   TOKENS_PER_STREAM,
   TOKEN_INTERVAL_MS,
+  type Pace,
   type StandIn,
   compareTokens,
   promptFor,
@@ -127,56 +141,81 @@ export function sampleOf(r: Recorder, expected: string[], extra: Partial<StreamS
 }
 
 /** POST /api/agents/chat, then the SSE stream opened as soon as the POST answers. */
-async function serviceStream(apiUrl: string, user: BenchUser, tag: string): Promise<StreamSample> {
-  const expected = tokensFor(tag);
-  const r: Recorder = { tag, startedWall: wallNow(), start: performance.now(), gaps: [], received: [] };
-  const started = await requestJson(
+function serviceStream(apiUrl: string, user: BenchUser, tag: string): Promise<StreamSample> {
+  return prepareServiceStream(apiUrl, user, tag).send();
+}
+
+/** {@link serviceStream} with its POST built (and given a socket) but not yet sent; the clock starts at `send()`. */
+function prepareServiceStream(
+  apiUrl: string,
+  user: BenchUser,
+  tag: string,
+  pace: Pace = DEFAULT_PACE,
+): Prepared<StreamSample> {
+  const expected = tokensFor(tag, pace.tokens);
+  const r: Recorder = { tag, startedWall: 0, start: 0, gaps: [], received: [] };
+  const post = prepareJson(
     `${apiUrl}/api/agents/chat`,
     'POST',
-    { agent_id: user.agentId, text: promptFor(tag, 'stream') },
+    { agent_id: user.agentId, text: promptFor(tag, 'stream', pace) },
     user.auth,
   );
-  const postMs = performance.now() - r.start;
-  if (started.status !== 200) {
-    return sampleOf(r, expected, { error: `POST ${started.status} ${JSON.stringify(started.body)}`, postMs });
-  }
-  let createdMs: number | undefined;
-  let runStepMs: number | undefined;
-  let finalText: string | undefined;
-  let streamError: string | undefined;
-  const read = await readSse(
-    `${apiUrl}/api/agents/chat/stream/${started.body.streamId}`,
-    { headers: user.auth },
-    (frame, at) => {
-      const payload = JSON.parse(frame.data);
-      if (frame.event === 'error') streamError = String(payload.error);
-      else if (payload.event === 'on_message_delta') onToken(r, payload.data.delta.content[0].text, at);
-      else if (payload.created) createdMs ??= at - r.start;
-      else if (payload.event === 'on_run_step') runStepMs ??= at - r.start;
-      else if (payload.final) finalText = payload.responseMessage?.text;
-    },
-  );
-  const error = streamError ?? read.error ?? (finalText === undefined ? 'no final frame' : undefined);
-  return sampleOf(r, expected, {
-    error,
-    postMs,
-    createdMs,
-    runStepMs,
-    finalMismatch: finalText !== expected.join(''),
-  });
+  const send = async (): Promise<StreamSample> => {
+    r.startedWall = wallNow();
+    r.start = performance.now();
+    const started = await post.send();
+    const postMs = performance.now() - r.start;
+    if (started.status !== 200) {
+      return sampleOf(r, expected, { error: `POST ${started.status} ${JSON.stringify(started.body)}`, postMs });
+    }
+    let createdMs: number | undefined;
+    let runStepMs: number | undefined;
+    let finalText: string | undefined;
+    let streamError: string | undefined;
+    const read = await readSse(
+      `${apiUrl}/api/agents/chat/stream/${started.body.streamId}`,
+      { headers: user.auth },
+      (frame, at) => {
+        const payload = JSON.parse(frame.data);
+        if (frame.event === 'error') streamError = String(payload.error);
+        else if (payload.event === 'on_message_delta') onToken(r, payload.data.delta.content[0].text, at);
+        else if (payload.created) createdMs ??= at - r.start;
+        else if (payload.event === 'on_run_step') runStepMs ??= at - r.start;
+        else if (payload.final) finalText = payload.responseMessage?.text;
+      },
+    );
+    const error = streamError ?? read.error ?? (finalText === undefined ? 'no final frame' : undefined);
+    return sampleOf(r, expected, {
+      error,
+      postMs,
+      createdMs,
+      runStepMs,
+      finalMismatch: finalText !== expected.join(''),
+    });
+  };
+  return { ready: post.ready, send };
 }
 
 /** The baseline: the same request shape straight to the stand-in's chat completions. */
-async function directStream(standInUrl: string, tag: string): Promise<StreamSample> {
-  const expected = tokensFor(tag);
-  const r: Recorder = { tag, startedWall: wallNow(), start: performance.now(), gaps: [], received: [] };
+function directStream(standInUrl: string, tag: string): Promise<StreamSample> {
+  return prepareDirectStream(standInUrl, tag).send();
+}
+
+/** {@link directStream} built (and given a socket) but not yet sent; the clock starts at `send()`. */
+function prepareDirectStream(standInUrl: string, tag: string, pace: Pace = DEFAULT_PACE): Prepared<StreamSample> {
+  const expected = tokensFor(tag, pace.tokens);
+  const r: Recorder = { tag, startedWall: 0, start: 0, gaps: [], received: [] };
   let done = false;
-  const read = await readSse(
+  const request = prepareSse(
     `${standInUrl}/chat/completions`,
     {
       method: 'POST',
       headers: { Authorization: 'Bearer sk-bench' },
-      body: { model: 'gpt-4o', messages: [{ role: 'user', content: promptFor(tag, 'stream') }], stream: true },
+      body: {
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: promptFor(tag, 'stream', pace) }],
+        stream: true,
+      },
     },
     (frame, at) => {
       if (frame.data === '[DONE]') {
@@ -187,7 +226,13 @@ async function directStream(standInUrl: string, tag: string): Promise<StreamSamp
       if (typeof content === 'string' && content !== '') onToken(r, content, at);
     },
   );
-  return sampleOf(r, expected, { error: read.error ?? (done ? undefined : 'no [DONE]') });
+  const send = async (): Promise<StreamSample> => {
+    r.startedWall = wallNow();
+    r.start = performance.now();
+    const read = await request.send();
+    return sampleOf(r, expected, { error: read.error ?? (done ? undefined : 'no [DONE]') });
+  };
+  return { ready: request.ready, send };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,87 +633,593 @@ function printSummary(levels: Level[], search: Level[], held: number, memory: Me
   );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Burst: N chats started at the same instant, in both run modes
+// ---------------------------------------------------------------------------------------------
+
+type Mode = 'distributed' | 'embedded';
+
+/** How many chats start at once. */
+const BURST_LEVELS = numbersFromEnv('BENCH_BURST_LEVELS', [1, 10, 100]);
+/** Which run modes the burst scenario measures. */
+const BURST_MODES = listFromEnv('BENCH_BURST_MODES', ['distributed', 'embedded'] as const);
+/** Each burst stream: 50 tokens, 20 ms apart (the first 20 ms after the request), so it lasts about 1 s. */
+const BURST_PACE: Pace = {
+  tokens: Number(process.env.BENCH_BURST_TOKENS ?? 50),
+  intervalMs: Number(process.env.BENCH_BURST_INTERVAL_MS ?? 20),
+};
+/** Bursts per level, for stable percentiles: 10 × 1, 5 × 10, 3 × 100 streams. */
+const burstRounds = (streams: number): number => (streams >= 100 ? 3 : streams >= 10 ? 5 : 10);
+/** After a burst's last stream ended, the CPU meter keeps reading this long (the generations' last writes). */
+const BURST_TAIL_MS = 250;
+/** Before each round, the quiet-machine wait lasts at most this long (18 rounds per mode). */
+const BURST_QUIET_WAIT_MS = 5_000;
+/** Between the baseline's burst and the service's, in each round. */
+const BURST_GAP_MS = 300;
+/** The CPU target is for a stream of this many tokens (the staggered scenario's). */
+const CPU_TARGET_TOKENS = 40;
+/** ms of CPU for a 40-token stream: api + worker + Redis + PostgreSQL (distributed), the one process (embedded). */
+const CPU_TARGET_MS: Record<Mode, number> = { distributed: 8, embedded: 10 };
+/** The service's processes in each mode, as the CPU meter names them. */
+const SERVICE_PROCESSES: Record<Mode, string[]> = {
+  distributed: ['api', 'worker', 'redis', 'postgres'],
+  embedded: ['api'],
+};
+
+interface BurstTarget {
+  addedTtftP50Ms: number;
+  addedTtftP99Ms?: number;
+  /** Service tokens/s at least this share of the baseline's. */
+  tokensRatio?: number;
+  /** The CPU target (CPU_TARGET_MS) is judged on this level. */
+  cpu?: boolean;
+}
+
+const BURST_TARGETS: Record<number, BurstTarget> = {
+  100: { addedTtftP50Ms: 100, addedTtftP99Ms: 300, tokensRatio: 0.9, cpu: true },
+  10: { addedTtftP50Ms: 20 },
+  1: { addedTtftP50Ms: 10 },
+};
+
+/** A comma-separated list of names from the environment (each one of `allowed`), or all of them. */
+function listFromEnv<T extends string>(name: string, allowed: readonly T[]): T[] {
+  const raw = process.env[name];
+  if (!raw) return [...allowed];
+  const values = raw.split(',').map((v) => v.trim());
+  const unknown = values.filter((v) => !(allowed as readonly string[]).includes(v));
+  if (unknown.length > 0) throw new Error(`${name}: unknown ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
+  return values as T[];
+}
+
+/** What the burst scenario needs of a running service, whatever its mode. */
+interface BurstContext {
+  mode: Mode;
+  apiUrl: string;
+  standIn: StandIn;
+  meter: CpuMeter;
+  users: BenchUser[];
+  /** With BENCH_CPU_PROFILE=1: the processes profiled during each level (api and worker, or the api). */
+  profile?: { hooks: AppHooks; processes: RunningApi[] };
+}
+
+/** One burst of one side: every stream, when it was fired, and what it delivered. */
+interface BurstSide {
+  samples: StreamSample[];
+  /** Burst start → the last token of any stream. */
+  wallMs: number;
+  tokens: number;
+}
+
+/** Waits until every request has its connected socket, then sends them all in one loop. */
+async function fireBurst(prepared: Prepared<StreamSample>[]): Promise<BurstSide> {
+  await Promise.all(prepared.map((p) => p.ready));
+  const t0 = performance.now();
+  const samples = await Promise.all(prepared.map((p) => p.send()));
+  const lastToken = Math.max(0, ...samples.map((s) => s.lastTokenAt ?? 0));
+  return {
+    samples,
+    wallMs: (lastToken > t0 ? lastToken : performance.now()) - t0,
+    tokens: samples.reduce((sum, x) => sum + x.tokens, 0),
+  };
+}
+
+/** One round: a quiet machine, the baseline's burst, then the service's, with its CPU. */
+interface BurstRound {
+  direct: BurstSide;
+  service: BurstSide;
+  quiet: { waitedMs: number; busy: number };
+  /** CPU ms of every process from the service burst's start to BURST_TAIL_MS after its last stream. */
+  cpu: CpuReport;
+  cpuSeconds: number;
+  /** CPU ms per second of each process while the service was idle (during the baseline's burst). */
+  idleMsPerSecond: Record<string, number>;
+}
+
+async function burstRound(ctx: BurstContext, streams: number, prefix: string): Promise<BurstRound> {
+  const quiet = await waitForQuiet(BURST_QUIET_WAIT_MS);
+  const idleBefore = await ctx.meter.snapshot();
+  const idleStarted = performance.now();
+  const direct = await fireBurst(
+    Array.from({ length: streams }, (_, i) => prepareDirectStream(ctx.standIn.baseURL, `${prefix}d${i}`, BURST_PACE)),
+  );
+  await sleep(BURST_GAP_MS);
+  const idle = await ctx.meter.since(idleBefore);
+  const idleSeconds = (performance.now() - idleStarted) / 1000;
+  await ctx.standIn.arrivals(); // forget the baseline's arrivals
+
+  const before = await ctx.meter.snapshot();
+  const cpuStarted = performance.now();
+  const service = await fireBurst(
+    ctx.users.slice(0, streams).map((user, i) => prepareServiceStream(ctx.apiUrl, user, `${prefix}s${i}`, BURST_PACE)),
+  );
+  await sleep(BURST_TAIL_MS);
+  const cpu = await ctx.meter.since(before);
+  const cpuSeconds = (performance.now() - cpuStarted) / 1000;
+  const arrivals = await ctx.standIn.arrivals();
+  for (const sample of service.samples) {
+    const arrival = arrivals.get(sample.tag);
+    if (arrival !== undefined) sample.providerMs = arrival - sample.startedWall;
+  }
+  return {
+    direct,
+    service,
+    quiet,
+    cpu,
+    cpuSeconds,
+    idleMsPerSecond: Object.fromEntries(Object.entries(idle.ms).map(([k, v]) => [k, v / idleSeconds])),
+  };
+}
+
+interface BurstLevel {
+  mode: Mode;
+  streams: number;
+  rounds: number;
+  /** TTFT from each stream's request start to its first content token. */
+  directTtft: Stats;
+  serviceTtft: Stats;
+  addedTtftP50: number;
+  addedTtftP99: number;
+  /** Service only, from the request start: POST answered, the worker's provider request reached the stand-in, frames. */
+  post: Stats;
+  provider: Stats;
+  created: Stats;
+  runStep: Stats;
+  /** Total tokens over the summed wall times (burst start → last token), all rounds. */
+  directTokensPerSecond: number;
+  serviceTokensPerSecond: number;
+  tokensRatio: number;
+  /** CPU ms of each process over the service bursts, raw and (the service's processes) less their idle rate. */
+  cpuMsRaw: Record<string, number>;
+  cpuMsNet: Record<string, number>;
+  /** Net CPU ms per stream, per process (the service's processes and the client, the stand-in). */
+  cpuMsPerStream: Record<string, number>;
+  /** Net CPU ms of the service's processes per delivered token × 40: a 40-token stream. */
+  cpuMsPer40Tokens: number;
+  /** The same, unscaled: one burst stream of BURST_PACE.tokens tokens, all the service's processes. */
+  cpuMsPerBurstStream: number;
+  tokensService: number;
+  tokensDirect: number;
+  lost: number;
+  duplicated: number;
+  textMismatches: number;
+  finalMismatches: number;
+  errors: number;
+  /** Every stream that failed the zero-loss check or errored (either side), one line each. */
+  failures: string[];
+  /** The most a round waited for a quiet machine and the busiest it was when it started (% of one core). */
+  quiet: { maxWaitedMs: number; maxBusy: number };
+  /** Mean % of the machine used by processes not the bench's during the service bursts. */
+  othersPercent: number;
+  profiles?: string[];
+  target?: BurstTarget;
+  /** What missed its target (empty: PASS). */
+  misses: string[];
+  pass: boolean | null;
+}
+
+/** One line per stream that errored or lost, repeated, reordered or misstored a token. */
+function failuresOf(side: string, samples: StreamSample[]): string[] {
+  return samples
+    .filter((s) => s.error || s.lost || s.duplicated || s.textMismatch || s.finalMismatch)
+    .map(
+      (s) =>
+        `${side} ${s.tag}: ${s.tokens} tokens, lost ${s.lost}, duplicated ${s.duplicated}` +
+        `${s.textMismatch ? ', text differs' : ''}${s.finalMismatch ? ', final differs' : ''}` +
+        `${s.error ? `, error ${s.error.slice(0, 200)}` : ''}`,
+    );
+}
+
+const round1 = (v: number): number => Math.round(v * 10) / 10;
+
+async function runBurstLevel(ctx: BurstContext, streams: number): Promise<BurstLevel> {
+  if (streams > ctx.users.length) throw new Error(`a burst of ${streams} needs ${streams} users`);
+  const rounds = burstRounds(streams);
+  ctx.profile?.hooks.cutProfiles(ctx.profile.processes); // the profile so far is not this level's
+  const results: BurstRound[] = [];
+  for (let round = 0; round < rounds; round++) {
+    results.push(await burstRound(ctx, streams, `b${ctx.mode[0]}${streams}r${round}`));
+  }
+  const profiles = ctx.profile?.hooks.cutProfiles(ctx.profile.processes);
+
+  const direct = results.flatMap((r) => r.direct.samples);
+  const service = results.flatMap((r) => r.service.samples);
+  const defined = (samples: StreamSample[], pick: (s: StreamSample) => number | undefined): number[] =>
+    samples.map(pick).filter((v): v is number => v !== undefined);
+  const rate = (sides: BurstSide[]): number =>
+    sides.reduce((sum, x) => sum + x.tokens, 0) / (sides.reduce((sum, x) => sum + x.wallMs, 0) / 1000);
+  const directTtft = stats(defined(direct, (s) => s.ttftMs));
+  const serviceTtft = stats(defined(service, (s) => s.ttftMs));
+  const directTokensPerSecond = rate(results.map((r) => r.direct));
+  const serviceTokensPerSecond = rate(results.map((r) => r.service));
+
+  const names = Object.keys(results[0].cpu.ms);
+  const cpuMsRaw: Record<string, number> = {};
+  const cpuMsNet: Record<string, number> = {};
+  for (const name of names) {
+    cpuMsRaw[name] = results.reduce((sum, r) => sum + r.cpu.ms[name], 0);
+    // The service's idle rate (timers, Redis's own cron, BullMQ's checks) is not the streams' cost. The
+    // client and the stand-in are busy with the baseline meanwhile: theirs stays raw.
+    const idle = (r: BurstRound): number =>
+      SERVICE_PROCESSES[ctx.mode].includes(name) ? (r.idleMsPerSecond[name] ?? 0) * r.cpuSeconds : 0;
+    cpuMsNet[name] = results.reduce((sum, r) => sum + Math.max(0, r.cpu.ms[name] - idle(r)), 0);
+  }
+  const tokensService = service.reduce((sum, x) => sum + x.tokens, 0);
+  const serviceNet = SERVICE_PROCESSES[ctx.mode].reduce((sum, name) => sum + cpuMsNet[name], 0);
+  const errors = [...direct, ...service].filter((s) => s.error);
+
+  const level: BurstLevel = {
+    mode: ctx.mode,
+    streams,
+    rounds,
+    directTtft,
+    serviceTtft,
+    addedTtftP50: serviceTtft.p50 - directTtft.p50,
+    addedTtftP99: serviceTtft.p99 - directTtft.p99,
+    post: stats(defined(service, (s) => s.postMs)),
+    provider: stats(defined(service, (s) => s.providerMs)),
+    created: stats(defined(service, (s) => s.createdMs)),
+    runStep: stats(defined(service, (s) => s.runStepMs)),
+    directTokensPerSecond: Math.round(directTokensPerSecond),
+    serviceTokensPerSecond: Math.round(serviceTokensPerSecond),
+    tokensRatio: Math.round((serviceTokensPerSecond / directTokensPerSecond) * 1000) / 1000,
+    cpuMsRaw: Object.fromEntries(names.map((n) => [n, round1(cpuMsRaw[n])])),
+    cpuMsNet: Object.fromEntries(names.map((n) => [n, round1(cpuMsNet[n])])),
+    cpuMsPerStream: Object.fromEntries(names.map((n) => [n, Math.round((cpuMsNet[n] / service.length) * 100) / 100])),
+    cpuMsPer40Tokens: Math.round((serviceNet / Math.max(1, tokensService)) * CPU_TARGET_TOKENS * 100) / 100,
+    cpuMsPerBurstStream: Math.round((serviceNet / service.length) * 100) / 100,
+    tokensService,
+    tokensDirect: direct.reduce((sum, x) => sum + x.tokens, 0),
+    lost: service.reduce((sum, x) => sum + x.lost, 0),
+    duplicated: service.reduce((sum, x) => sum + x.duplicated, 0),
+    textMismatches: service.filter((s) => s.textMismatch).length,
+    finalMismatches: service.filter((s) => s.finalMismatch).length,
+    errors: errors.length,
+    failures: [...failuresOf('direct', direct), ...failuresOf('service', service)],
+    quiet: {
+      maxWaitedMs: Math.max(...results.map((r) => r.quiet.waitedMs)),
+      maxBusy: Math.max(...results.map((r) => r.quiet.busy)),
+    },
+    othersPercent: Math.round(results.reduce((sum, r) => sum + r.cpu.others, 0) / results.length),
+    profiles,
+    target: BURST_TARGETS[streams],
+    misses: [],
+    pass: null,
+  };
+  judgeBurst(level);
+  printBurstLevel(level, results);
+  return level;
+}
+
+/** Fills `misses` and `pass` from the level's targets; every stream must also have passed the zero-loss check. */
+function judgeBurst(l: BurstLevel): void {
+  const t = l.target;
+  if (l.failures.length > 0) l.misses.push(`${l.failures.length} failed streams`);
+  if (t) {
+    if (!(l.addedTtftP50 <= t.addedTtftP50Ms)) l.misses.push('TTFT p50');
+    if (t.addedTtftP99Ms !== undefined && !(l.addedTtftP99 <= t.addedTtftP99Ms)) l.misses.push('TTFT p99');
+    if (t.tokensRatio !== undefined && !(l.tokensRatio >= t.tokensRatio)) l.misses.push('tokens/s');
+    if (t.cpu && !(l.cpuMsPer40Tokens <= CPU_TARGET_MS[l.mode])) l.misses.push('CPU');
+  }
+  l.pass = t || l.misses.length > 0 ? l.misses.length === 0 : null;
+}
+
+function targetText(l: BurstLevel): string {
+  const t = l.target;
+  if (!t) return '—';
+  const parts = [`p50 ≤ ${t.addedTtftP50Ms}`];
+  if (t.addedTtftP99Ms !== undefined) parts.push(`p99 ≤ ${t.addedTtftP99Ms}`);
+  if (t.tokensRatio !== undefined) parts.push(`tok/s ≥ ${t.tokensRatio}×`);
+  if (t.cpu) parts.push(`CPU ≤ ${CPU_TARGET_MS[l.mode]} ms`);
+  return parts.join(', ');
+}
+
+function printBurstLevel(l: BurstLevel, rounds: BurstRound[]): void {
+  const part = (label: string, v: Stats): string => `${label} ${ms(v.p50, 0)}/${ms(v.p99, 0)}`;
+  console.log(
+    `\n--- burst of ${l.streams} at once, ${l.mode} (${l.rounds} rounds; ${BURST_PACE.tokens} tokens ` +
+      `${BURST_PACE.intervalMs} ms apart) — ${l.pass === null ? 'no target' : l.pass ? 'PASS' : `MISS: ${l.misses.join(', ')}`} ---`,
+  );
+  console.log(
+    `TTFT ms      service p50 ${ms(l.serviceTtft.p50)} p99 ${ms(l.serviceTtft.p99)} | direct p50 ` +
+      `${ms(l.directTtft.p50)} p99 ${ms(l.directTtft.p99)} | added p50 ${ms(l.addedTtftP50)} p99 ${ms(l.addedTtftP99)}`,
+  );
+  console.log(
+    `service TTFT parts, ms after the POST started, p50/p99: ${part('POST answered', l.post)}, ` +
+      `${part('provider called', l.provider)}, ${part('created frame', l.created)}, ` +
+      `${part('on_run_step frame', l.runStep)}, ${part('first token', l.serviceTtft)}`,
+  );
+  console.log(
+    `tokens/s     service ${l.serviceTokensPerSecond} | direct ${l.directTokensPerSecond} (${l.tokensRatio}×); ` +
+      `tokens ${l.tokensService}/${l.tokensDirect}; lost ${l.lost} dup ${l.duplicated} mismatched ` +
+      `${l.textMismatches} final-mismatched ${l.finalMismatches}; errors ${l.errors}`,
+  );
+  const perStream = Object.entries(l.cpuMsPerStream)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  console.log(
+    `CPU ms per stream (the service's less idle): ${perStream}; the service per ${CPU_TARGET_TOKENS}-token stream ` +
+      `${l.cpuMsPer40Tokens} (per ${BURST_PACE.tokens}-token stream ${l.cpuMsPerBurstStream})`,
+  );
+  for (const [i, r] of rounds.entries()) {
+    console.log(
+      `  round ${i + 1}: CPU ${cpuLine(r.cpu, { loopMax: true })}; waited ${(r.quiet.waitedMs / 1000).toFixed(0)} s ` +
+        `for a quiet machine (busy ${r.quiet.busy}%)`,
+    );
+  }
+  for (const failure of l.failures.slice(0, 20)) console.log(`FAILED ${failure}`);
+  if (l.failures.length > 20) console.log(`… and ${l.failures.length - 20} more failed streams`);
+  if (l.profiles) console.log(`CPU profiles of this level (${l.mode}): ${l.profiles.join(', ')}`);
+}
+
+/** Warm-up (not measured), then every level, in one mode. */
+async function runBurst(ctx: BurstContext): Promise<BurstLevel[]> {
+  const largest = Math.max(...BURST_LEVELS);
+  const warm = await fireBurst(
+    ctx.users
+      .slice(0, largest)
+      .map((user, i) => prepareServiceStream(ctx.apiUrl, user, `bw${ctx.mode[0]}s${i}`, BURST_PACE)),
+  );
+  const warmFailures = failuresOf('service', warm.samples);
+  if (warmFailures.length > 0) throw new Error(`burst warm-up failed:\n${warmFailures.slice(0, 5).join('\n')}`);
+  await fireBurst(
+    Array.from({ length: largest }, (_, i) =>
+      prepareDirectStream(ctx.standIn.baseURL, `bw${ctx.mode[0]}d${i}`, BURST_PACE),
+    ),
+  );
+  console.log(
+    `\nburst warm-up (${ctx.mode}): ${largest} at once through the service and direct, every token delivered`,
+  );
+  const levels: BurstLevel[] = [];
+  for (const streams of BURST_LEVELS) levels.push(await runBurstLevel(ctx, streams));
+  return levels;
+}
+
+function printBurstSummary(levels: BurstLevel[]): void {
+  console.log(
+    `\n##### Burst: N chats started at the same instant, ${BURST_PACE.tokens} tokens ${BURST_PACE.intervalMs} ms apart #####`,
+  );
+  const rows = levels.map((l) => {
+    const cpu = SERVICE_PROCESSES[l.mode].map((n) => l.cpuMsPerStream[n].toFixed(1)).join(' / ');
+    return [
+      String(l.streams),
+      l.mode,
+      `${l.addedTtftP50.toFixed(1)} / ${l.addedTtftP99.toFixed(1)}`,
+      `${l.post.p50.toFixed(1)} / ${l.post.p99.toFixed(1)}`,
+      `${l.tokensRatio.toFixed(2)}× (${l.serviceTokensPerSecond} / ${l.directTokensPerSecond})`,
+      l.mode === 'embedded' ? `api ${cpu}` : cpu,
+      l.cpuMsPer40Tokens.toFixed(1),
+      targetText(l),
+      l.pass === null ? '—' : l.pass ? 'PASS' : `MISS (${l.misses.join(', ')})`,
+    ];
+  });
+  const header = [
+    'N at once',
+    'mode',
+    'TTFT added p50 / p99 ms',
+    'POST p50 / p99 ms',
+    'tokens/s vs direct',
+    'CPU ms/stream api/worker/redis/pg',
+    `CPU ms per ${CPU_TARGET_TOKENS}-token stream`,
+    'target',
+    'PASS/MISS',
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i < 2 || i >= 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`| ${widths.map((w, i) => (i < 2 || i >= 7 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`);
+  for (const row of rows) console.log(line(row));
+  console.log(
+    `(TTFT added = service − direct, each from the request start to the first content token; tokens/s = all ` +
+      `tokens over the wall time from the burst start to the last token, summed over the rounds; CPU = ms of ` +
+      `each process from the burst start to ${BURST_TAIL_MS} ms after its last stream, less the process's idle ` +
+      `rate over that time, per stream; the ${CPU_TARGET_TOKENS}-token figure is the service's processes' CPU per ` +
+      `delivered token × ${CPU_TARGET_TOKENS}, which also scales the per-stream part down: a lower bound, the ` +
+      `${BURST_PACE.tokens}-token figure the upper one; the CPU target is judged at N = 100. ` +
+      `Distributed CPU: api / worker / redis / pg; embedded: the one process.)`,
+  );
+  console.log(
+    `Other people's work on the machine during the service bursts (mean % of one core, of ${cpuCount() * 100}%): ` +
+      levels.map((l) => `${l.streams} ${l.mode} ${l.othersPercent}%`).join(', '),
+  );
+}
+
+/** Which scenarios run: BENCH_SCENARIOS=staggered or =burst runs one alone. */
+const SCENARIOS = listFromEnv('BENCH_SCENARIOS', ['staggered', 'burst'] as const);
+
+/** The staggered scenario's results, as the results file has always held them (its top-level keys). */
+interface StaggeredResults {
+  levels: Level[];
+  search: Level[];
+  held: number;
+  memory: MemoryResult | null;
+  pass: boolean;
+}
+
+/** The staggered scenario: every level, the search for the most streams held, the memory per connection. */
+async function runStaggered(service: BenchService, users: BenchUser[]): Promise<StaggeredResults> {
+  const { api, worker, standIn, hooks, meter } = service;
+  const apiUrl = api.baseUrl;
+  const bench: Bench = {
+    meter,
+    apiUrl,
+    standIn,
+    users,
+    profile: CPU_PROFILE ? { hooks, processes: [api, worker] } : undefined,
+  };
+
+  // Warm-up: proves the worker consumes jobs, and lets V8 optimise both paths before measuring.
+  const warm = await runPhase('service', 20, meter, (client, tag) => serviceStream(apiUrl, users[client], tag), {
+    quiet: false,
+  });
+  if (warm.errors > 0) throw new Error(`warm-up failed: ${warm.errorExamples.join('; ')}\n${worker.output()}`);
+  await runPhase('direct', 20, meter, (_, tag) => directStream(standIn.baseURL, tag), { quiet: false });
+  console.log(`warm-up: 20 streams × ${warm.rounds} rounds through the service, every token delivered`);
+
+  const levels: Level[] = [];
+  for (const streams of LEVELS) levels.push(await runLevel(streams, bench));
+
+  // The search starts from the largest level: up while streams are held, else down to one that is.
+  const search: Level[] = [];
+  const top = levels[levels.length - 1];
+  const heldLevels = (): number[] => [...levels, ...search].filter((l) => l.held).map((l) => l.streams);
+  const searchStarted = performance.now();
+  const steps = !SEARCH
+    ? []
+    : top.held
+      ? SEARCH_UP.filter((n) => n > top.streams)
+      : SEARCH_DOWN.filter((n) => n < top.streams);
+  for (const streams of steps) {
+    if (performance.now() - searchStarted > SEARCH_BUDGET_MS) break;
+    const level = await runLevel(streams, bench);
+    search.push(level);
+    if (level.held !== top.held) break; // the first failure going up, the first success going down
+  }
+  const held = Math.max(0, ...heldLevels());
+
+  let memory: MemoryResult | null = null;
+  if (MEMORY_STREAMS > 0) {
+    console.log(`\n--- api memory with ${MEMORY_STREAMS} idle open SSE streams ---`);
+    memory = await measureMemory(apiUrl, api, hooks, users, MEMORY_STREAMS);
+  }
+
+  printSummary(levels, search, held, memory);
+  const at100 = levels.find((l) => l.streams === TTFT_TARGET.streams);
+  const pass = at100 !== undefined && at100.addedTtftP50 <= TTFT_TARGET.addedP50Ms && held >= HELD_TARGET;
+  return { levels, search, held, memory, pass };
+}
+
+/** The results file as an earlier run left it (a scenario that did not run keeps its figures), or nothing. */
+function previousResults(): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
-  await runBench('streaming', { cpuProfile: CPU_PROFILE }, async ({ api, worker, standIn, hooks, meter }) => {
-    const apiUrl = api.baseUrl;
-    const users = await createUsers(apiUrl, USERS);
-    console.log(`${users.length} users, one agent each (provider openai → the stand-in)`);
-    const bench: Bench = {
-      meter,
-      apiUrl,
-      standIn,
-      users,
-      profile: CPU_PROFILE ? { hooks, processes: [api, worker] } : undefined,
-    };
+  const staggeredOn = SCENARIOS.includes('staggered');
+  const burstModes = SCENARIOS.includes('burst') ? BURST_MODES : [];
+  const burstUsers = burstModes.length > 0 ? Math.max(...BURST_LEVELS) : 0;
+  console.log(
+    `scenarios: ${SCENARIOS.join(', ')}` +
+      (burstModes.length > 0 ? `; burst levels ${BURST_LEVELS.join(', ')} in ${burstModes.join(' and ')} mode` : ''),
+  );
+  let staggered: StaggeredResults | undefined;
+  const burst: BurstLevel[] = [];
 
-    // Warm-up: proves the worker consumes jobs, and lets V8 optimise both paths before measuring.
-    const warm = await runPhase('service', 20, meter, (client, tag) => serviceStream(apiUrl, users[client], tag), {
-      quiet: false,
+  if (staggeredOn || burstModes.includes('distributed')) {
+    await runBench('streaming', { cpuProfile: CPU_PROFILE }, async (service) => {
+      const users = await createUsers(service.api.baseUrl, Math.max(staggeredOn ? USERS : 0, burstUsers));
+      console.log(`${users.length} users, one agent each (provider openai → the stand-in)`);
+      if (staggeredOn) staggered = await runStaggered(service, users.slice(0, USERS));
+      if (burstModes.includes('distributed')) {
+        const { api, worker, standIn, hooks, meter } = service;
+        burst.push(
+          ...(await runBurst({
+            mode: 'distributed',
+            apiUrl: api.baseUrl,
+            standIn,
+            meter,
+            users,
+            profile: CPU_PROFILE ? { hooks, processes: [api, worker] } : undefined,
+          })),
+        );
+      }
     });
-    if (warm.errors > 0) throw new Error(`warm-up failed: ${warm.errorExamples.join('; ')}\n${worker.output()}`);
-    await runPhase('direct', 20, meter, (_, tag) => directStream(standIn.baseURL, tag), { quiet: false });
-    console.log(`warm-up: 20 streams × ${warm.rounds} rounds through the service, every token delivered`);
+  }
+  if (burstModes.includes('embedded')) {
+    await runEmbeddedBench('streaming', { cpuProfile: CPU_PROFILE }, async ({ api, standIn, hooks, meter }) => {
+      const users = await createUsers(api.baseUrl, burstUsers);
+      console.log(`embedded: ${users.length} users, one agent each (provider openai → the stand-in)`);
+      burst.push(
+        ...(await runBurst({
+          mode: 'embedded',
+          apiUrl: api.baseUrl,
+          standIn,
+          meter,
+          users,
+          profile: CPU_PROFILE ? { hooks, processes: [api] } : undefined,
+        })),
+      );
+    });
+  }
+  if (burst.length > 0) printBurstSummary(burst);
+  const burstPass = burst.every((l) => l.pass !== false);
 
-    const levels: Level[] = [];
-    for (const streams of LEVELS) levels.push(await runLevel(streams, bench));
-
-    // The search starts from the largest level: up while streams are held, else down to one that is.
-    const search: Level[] = [];
-    const top = levels[levels.length - 1];
-    const heldLevels = (): number[] => [...levels, ...search].filter((l) => l.held).map((l) => l.streams);
-    const searchStarted = performance.now();
-    const steps = !SEARCH
-      ? []
-      : top.held
-        ? SEARCH_UP.filter((n) => n > top.streams)
-        : SEARCH_DOWN.filter((n) => n < top.streams);
-    for (const streams of steps) {
-      if (performance.now() - searchStarted > SEARCH_BUDGET_MS) break;
-      const level = await runLevel(streams, bench);
-      search.push(level);
-      if (level.held !== top.held) break; // the first failure going up, the first success going down
-    }
-    const held = Math.max(0, ...heldLevels());
-
-    let memory: MemoryResult | null = null;
-    if (MEMORY_STREAMS > 0) {
-      console.log(`\n--- api memory with ${MEMORY_STREAMS} idle open SSE streams ---`);
-      memory = await measureMemory(apiUrl, api, hooks, users, MEMORY_STREAMS);
-    }
-
-    printSummary(levels, search, held, memory);
-    const at100 = levels.find((l) => l.streams === TTFT_TARGET.streams);
-    const pass = at100 !== undefined && at100.addedTtftP50 <= TTFT_TARGET.addedP50Ms && held >= HELD_TARGET;
-
-    writeResults(
-      RESULTS_FILE,
-      {
-        generatedAt: new Date().toISOString(),
-        node: process.version,
-        cpus: cpuCount(),
-        parameters: {
-          tokensPerStream: TOKENS_PER_STREAM,
-          tokenIntervalMs: TOKEN_INTERVAL_MS,
-          levels: LEVELS,
-          searchUp: SEARCH_UP,
-          searchDown: SEARCH_DOWN,
-          users: USERS,
-          memoryStreams: MEMORY_STREAMS,
-          heldItlP99Ms: HELD_ITL_P99_MS,
-        },
-        levels,
-        search,
-        held,
-        memory,
-        targets: { ttft: TTFT_TARGET, held: HELD_TARGET },
-        pass,
-        totalSeconds: Math.round((performance.now() - started) / 100) / 10,
-      },
-      started,
-    );
-    if (!pass) process.exitCode = 1;
-  });
+  const totalSeconds = Math.round((performance.now() - started) / 100) / 10;
+  writeResults(
+    RESULTS_FILE,
+    {
+      ...previousResults(),
+      ...(staggered
+        ? {
+            generatedAt: new Date().toISOString(),
+            node: process.version,
+            cpus: cpuCount(),
+            parameters: {
+              tokensPerStream: TOKENS_PER_STREAM,
+              tokenIntervalMs: TOKEN_INTERVAL_MS,
+              levels: LEVELS,
+              searchUp: SEARCH_UP,
+              searchDown: SEARCH_DOWN,
+              users: USERS,
+              memoryStreams: MEMORY_STREAMS,
+              heldItlP99Ms: HELD_ITL_P99_MS,
+            },
+            ...staggered,
+            targets: { ttft: TTFT_TARGET, held: HELD_TARGET },
+            totalSeconds,
+          }
+        : {}),
+      ...(burst.length > 0
+        ? {
+            burst: {
+              generatedAt: new Date().toISOString(),
+              node: process.version,
+              cpus: cpuCount(),
+              parameters: {
+                levels: BURST_LEVELS,
+                modes: burstModes,
+                rounds: Object.fromEntries(BURST_LEVELS.map((n) => [n, burstRounds(n)])),
+                tokensPerStream: BURST_PACE.tokens,
+                tokenIntervalMs: BURST_PACE.intervalMs,
+                tailMs: BURST_TAIL_MS,
+                cpuTargetTokens: CPU_TARGET_TOKENS,
+              },
+              targets: { levels: BURST_TARGETS, cpuMs: CPU_TARGET_MS },
+              levels: burst,
+              pass: burstPass,
+              totalSeconds,
+            },
+          }
+        : {}),
+    },
+    started,
+  );
+  if ((staggered && !staggered.pass) || !burstPass) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -44,11 +44,13 @@ export function errorsPart(
   );
 }
 
-/** CPU % of one core per process during a phase, the machine's, and the client's event-loop delay. */
+/** CPU % of one core per process during a phase (those the meter watched), the machine's, and the client's event-loop delay. */
 export function cpuLine(c: CpuReport, options: { loopMax: boolean }): string {
+  const labels: Record<string, string> = { standIn: 'stand-in' };
+  const order = ['api', 'worker', 'standIn', 'redis', 'postgres', 'client'];
+  const names = Object.keys(c.percent).sort((a, b) => order.indexOf(a) - order.indexOf(b));
   return (
-    `api ${c.percent.api}% worker ${c.percent.worker}% stand-in ${c.percent.standIn}% redis ${c.percent.redis}% ` +
-    `postgres ${c.percent.postgres}% client ${c.percent.client}%; machine ${c.machine}%/${cpuCount() * 100}% ` +
+    `${names.map((n) => `${labels[n] ?? n} ${c.percent[n]}%`).join(' ')}; machine ${c.machine}%/${cpuCount() * 100}% ` +
     `of which others ${c.others}%; client loop delay p99 ${c.clientLoopP99Ms} ms` +
     (options.loopMax ? ` max ${c.clientLoopMaxMs} ms` : '')
   );

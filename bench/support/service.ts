@@ -1,10 +1,13 @@
 /**
- * The service the streaming benches measure: a fresh database and Redis database, the stand-in
- * provider, the built api and worker as child processes, bench users, and hooks into the apps'
- * processes (memory after a full GC, CPU profiles).
+ * The service the streaming benches measure, in either run mode: distributed (a fresh database and
+ * Redis database, the built api and worker as child processes) or embedded (the built api alone
+ * with its own DATA_DIR); the stand-in provider, bench users, and hooks into the apps' processes
+ * (memory after a full GC, CPU profiles).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
@@ -162,17 +165,43 @@ export interface BenchService {
   close(): Promise<void>;
 }
 
+/** Fails early, with the fix, when `npm run build` has not produced the apps the bench spawns. */
+function assertBuilt(apps: string[]): void {
+  for (const app of apps) {
+    if (!existsSync(join(__dirname, `../../dist/apps/${app}/apps/${app}/src/main.js`))) {
+      throw new Error(`dist/apps/${app} is missing: run \`npm run build\` first`);
+    }
+  }
+}
+
+/** The settings both run modes share: limits raised so that only CPU bounds the service. */
+function benchEnv(standIn: StandIn, hooks: AppHooks): Record<string, string> {
+  return {
+    JWT_SECRET: `bench-${randomBytes(24).toString('hex')}`,
+    OPENAI_BASE_URL: standIn.baseURL,
+    OPENAI_API_KEY: 'sk-bench',
+    // Access logs off (warn): one info line per request would be measured too.
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    AUTH_RATE_LIMIT: '1000000',
+    OPENAI_COMPAT_RATE_LIMIT: '1000000',
+    MAX_CONCURRENT_GENERATIONS: '100',
+    // Each bench user holds up to 50 streams (and the memory step 1000 in all): above the per-user cap.
+    MAX_SSE_CONNECTIONS_PER_USER: '10000',
+    // The worker's generations at once (the embedded api's own, in that mode).
+    WORKER_CONCURRENCY: '2000',
+    SHUTDOWN_DRAIN_SECONDS: '5',
+    NODE_OPTIONS: `--require ${hooks.preload}`,
+  };
+}
+
 /**
  * Starts what every streaming bench measures: a fresh database (`bench_<name>_…`) and an empty Redis
  * database, the stand-in in a child process, then the built api (which migrates) and worker with
  * limits raised so that only CPU bounds them. Everything is undone by `close()`, also when starting fails.
  */
 export async function startBenchService(name: string, options: { cpuProfile: boolean }): Promise<BenchService> {
-  for (const app of ['api', 'worker']) {
-    if (!existsSync(join(__dirname, `../../dist/apps/${app}/apps/${app}/src/main.js`))) {
-      throw new Error(`dist/apps/${app} is missing: run \`npm run build\` first`);
-    }
-  }
+  assertBuilt(['api', 'worker']);
   const cleanups = new Cleanups();
   const close = (): Promise<void> => cleanups.run();
   const processes: RunningApi[] = [];
@@ -187,23 +216,10 @@ export async function startBenchService(name: string, options: { cpuProfile: boo
 
     const hooks = new AppHooks(options.cpuProfile);
     const env: Record<string, string> = {
+      ...benchEnv(standIn, hooks),
       DATABASE_URL: urlFor(dbName),
       REDIS_URL: redis.url,
-      JWT_SECRET: `bench-${randomBytes(24).toString('hex')}`,
-      OPENAI_BASE_URL: standIn.baseURL,
-      OPENAI_API_KEY: 'sk-bench',
-      // Access logs off (warn): one info line per request would be measured too.
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      AUTH_RATE_LIMIT: '1000000',
-      OPENAI_COMPAT_RATE_LIMIT: '1000000',
-      MAX_CONCURRENT_GENERATIONS: '100',
-      // Each bench user holds up to 50 streams (and the memory step 1000 in all): above the per-user cap.
-      MAX_SSE_CONNECTIONS_PER_USER: '10000',
-      WORKER_CONCURRENCY: '2000',
       DB_POOL_SIZE: '20',
-      SHUTDOWN_DRAIN_SECONDS: '5',
-      NODE_OPTIONS: `--require ${hooks.preload}`,
     };
     const api = spawnApi({ ...env, PORT: String(await freePort()) });
     processes.push(api);
@@ -247,25 +263,76 @@ export async function startBenchService(name: string, options: { cpuProfile: boo
 }
 
 /**
- * Runs a bench against a fresh service: on failure prints the service's output; on success, failure
- * or Ctrl-C undoes everything (open keep-alive streams are cut first, or they would hold the api's
- * graceful shutdown).
+ * The embedded mode: the built api alone, with its own DATA_DIR (a temp dir: PGlite, generated
+ * secrets) and no DATABASE_URL or REDIS_URL, so it runs the in-process queue and event bus and the
+ * generations itself. The stand-in runs in its own process as in the distributed mode.
  */
-export async function runBench(
+export interface EmbeddedBenchService {
+  api: RunningApi;
+  standIn: StandIn;
+  hooks: AppHooks;
+  /** CPU of the api (everything the service does) and the stand-in. */
+  meter: CpuMeter;
+  dataDir: string;
+  onClose(step: () => Promise<void>): void;
+  close(): Promise<void>;
+}
+
+/** Starts the embedded mode (see {@link EmbeddedBenchService}); `close()` undoes it all, also when starting fails. */
+export async function startEmbeddedBenchService(
   name: string,
   options: { cpuProfile: boolean },
-  body: (service: BenchService) => Promise<void>,
+): Promise<EmbeddedBenchService> {
+  assertBuilt(['api']);
+  const cleanups = new Cleanups();
+  const close = (): Promise<void> => cleanups.run();
+  let api: RunningApi | undefined;
+  try {
+    const dataDir = mkdtempSync(join(tmpdir(), `bench-${name}-embedded-`));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const standIn = await startStandIn();
+    cleanups.push(standIn.close);
+    const hooks = new AppHooks(options.cpuProfile);
+    const running = spawnApi({ ...benchEnv(standIn, hooks), DATA_DIR: dataDir, PORT: String(await freePort()) });
+    api = running;
+    cleanups.push(() => stopProcess(running));
+    await waitFor(`${running.baseUrl}/api/health/ready`, 200, 90_000); // creates and migrates its PGlite database
+    console.log(
+      `embedded: api pid ${running.child.pid} on ${running.baseUrl}, DATA_DIR ${dataDir}; ` +
+        `stand-in pid ${standIn.child.pid} at ${standIn.baseURL}; node ${process.version}; ${cpuCount()} CPUs`,
+    );
+    const meter = new CpuMeter([
+      { name: 'api', pids: () => [running.child.pid!] },
+      { name: 'standIn', pids: () => [standIn.child.pid!] },
+    ]);
+    return { api: running, standIn, hooks, meter, dataDir, onClose: (step) => cleanups.push(step), close };
+  } catch (err) {
+    if (api) console.error(`--- output of pid ${api.child.pid} ---\n${api.output().slice(-4000)}`);
+    await close();
+    throw err;
+  }
+}
+
+/**
+ * Runs `body` against a service from `start`: on failure prints the output of its `processes`; on
+ * success, failure or Ctrl-C undoes everything (open keep-alive streams are cut first, or they would
+ * hold the api's graceful shutdown).
+ */
+async function runAgainst<S extends { close(): Promise<void> }>(
+  start: () => Promise<S>,
+  processes: (service: S) => RunningApi[],
+  body: (service: S) => Promise<void>,
 ): Promise<void> {
-  let service: BenchService | undefined;
+  let service: S | undefined;
   const removeInterrupt = onInterrupt(() => {
     agent.destroy();
     return service?.close() ?? Promise.resolve();
   });
   try {
-    service = await startBenchService(name, options);
+    service = await start();
     await body(service);
   } catch (err) {
-    for (const p of service ? [service.api, service.worker] : []) {
+    for (const p of service ? processes(service) : []) {
       console.error(`--- output of pid ${p.child.pid} ---\n${p.output().slice(-4000)}`);
     }
     throw err;
@@ -274,4 +341,30 @@ export async function runBench(
     await service?.close();
     removeInterrupt();
   }
+}
+
+/** Runs a bench against a fresh distributed service (see {@link runAgainst}). */
+export function runBench(
+  name: string,
+  options: { cpuProfile: boolean },
+  body: (service: BenchService) => Promise<void>,
+): Promise<void> {
+  return runAgainst(
+    () => startBenchService(name, options),
+    (s) => [s.api, s.worker],
+    body,
+  );
+}
+
+/** Runs a bench against a fresh embedded service: the api alone (see {@link runAgainst}). */
+export function runEmbeddedBench(
+  name: string,
+  options: { cpuProfile: boolean },
+  body: (service: EmbeddedBenchService) => Promise<void>,
+): Promise<void> {
+  return runAgainst(
+    () => startEmbeddedBenchService(name, options),
+    (s) => [s.api],
+    body,
+  );
 }

@@ -18,13 +18,24 @@ export const STREAM_MS = TOKENS_PER_STREAM * TOKEN_INTERVAL_MS;
 const IDLE_HOLD_MS = 45_000;
 const STAND_IN_FLAG = '--stand-in';
 
-/** The tokens the stand-in sends for a stream tag: unique, so a lost or repeated one is visible. */
-export function tokensFor(tag: string): string[] {
-  return Array.from({ length: TOKENS_PER_STREAM }, (_, i) => `${tag}:${i} `);
+/** How many tokens a stream gets and how far apart (the first also comes this long after the request). */
+export interface Pace {
+  tokens: number;
+  intervalMs: number;
 }
 
-export function promptFor(tag: string, mode: 'stream' | 'idle'): string {
-  return `bench ${tag} ${mode}`;
+/** The default pace (40 tokens at 20 tokens/s); a prompt can ask for another one. */
+export const DEFAULT_PACE: Pace = { tokens: TOKENS_PER_STREAM, intervalMs: TOKEN_INTERVAL_MS };
+
+/** The tokens the stand-in sends for a stream tag: unique, so a lost or repeated one is visible. */
+export function tokensFor(tag: string, count = TOKENS_PER_STREAM): string[] {
+  return Array.from({ length: count }, (_, i) => `${tag}:${i} `);
+}
+
+/** `bench <tag> <mode>`, plus ` <tokens>x<interval ms>` when the pace is not the default one. */
+export function promptFor(tag: string, mode: 'stream' | 'idle', pace: Pace = DEFAULT_PACE): string {
+  const custom = pace.tokens !== DEFAULT_PACE.tokens || pace.intervalMs !== DEFAULT_PACE.intervalMs;
+  return `bench ${tag} ${mode}${custom ? ` ${pace.tokens}x${pace.intervalMs}` : ''}`;
 }
 
 /** How many of the expected tokens never arrived, and how many arrived more than once (or unasked). */
@@ -46,14 +57,16 @@ const arrivals = new Map<string, number>();
 /** The stand-in's script for one request, read from the last user message (`bench <tag> <mode>`). */
 function scriptFor(body: FakeRequestBody): FakeScript {
   const last = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
-  const match = typeof last?.content === 'string' ? /^bench (\S+) (stream|idle)$/.exec(last.content) : null;
+  const match =
+    typeof last?.content === 'string' ? /^bench (\S+) (stream|idle)(?: (\d+)x(\d+))?$/.exec(last.content) : null;
   if (!match) return { tokens: ['Hello', ' world'] };
-  const [, tag, mode] = match;
+  const [, tag, mode, tokens, intervalMs] = match;
   arrivals.set(tag, wallNow());
+  const pace: Pace = tokens ? { tokens: Number(tokens), intervalMs: Number(intervalMs) } : DEFAULT_PACE;
   return {
-    tokens: tokensFor(tag),
-    firstTokenDelayMs: mode === 'idle' ? IDLE_HOLD_MS : TOKEN_INTERVAL_MS,
-    tokenDelayMs: TOKEN_INTERVAL_MS,
+    tokens: tokensFor(tag, pace.tokens),
+    firstTokenDelayMs: mode === 'idle' ? IDLE_HOLD_MS : pace.intervalMs,
+    tokenDelayMs: pace.intervalMs,
   };
 }
 
