@@ -86,6 +86,8 @@ export function toGoogleRequest(request: ChatRequest): GenerateContentParameters
   if (p.top_k !== undefined) config.topK = p.top_k;
   if (p.max_tokens !== undefined) config.maxOutputTokens = p.max_tokens;
   if (p.stop !== undefined && p.stop.length > 0) config.stopSequences = p.stop;
+  if (p.presence_penalty !== undefined) config.presencePenalty = p.presence_penalty;
+  if (p.frequency_penalty !== undefined) config.frequencyPenalty = p.frequency_penalty;
   if (p.thinking_budget !== undefined) {
     config.thinkingConfig = { thinkingBudget: p.thinking_budget, includeThoughts: true };
   }

@@ -31,9 +31,9 @@ export const PROVIDER_PARAMETERS: Readonly<Record<keyof ChatParameters, readonly
   top_p: ALL,
   max_tokens: ALL,
   stop: ALL,
-  // Anthropic's Messages API has no penalties; the Gemini mapping does not send them.
-  frequency_penalty: ['openai'],
-  presence_penalty: ['openai'],
+  // Anthropic's Messages API has no penalties.
+  frequency_penalty: ['openai', 'google'],
+  presence_penalty: ['openai', 'google'],
   // Not part of OpenAI's protocol.
   top_k: ['anthropic', 'google'],
   reasoning_effort: ['openai'],
