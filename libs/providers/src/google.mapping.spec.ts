@@ -51,6 +51,7 @@ describe('toGoogleRequest', () => {
       topP: 0.9,
       topK: 5,
       stopSequences: ['END'],
+      frequencyPenalty: 1,
     });
   });
 });

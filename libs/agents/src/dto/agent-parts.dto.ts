@@ -47,14 +47,14 @@ export class ModelParametersDto {
   @Max(1_000_000)
   max_tokens?: number;
 
-  /** -2..2; OpenAI and OpenAI-compatible providers only. @example 0 */
+  /** -2..2; OpenAI, OpenAI-compatible providers and Google (not Anthropic). @example 0 */
   @OptionalNotNull()
   @IsNumber(FINITE)
   @Min(-2)
   @Max(2)
   frequency_penalty?: number;
 
-  /** -2..2; OpenAI and OpenAI-compatible providers only. @example 0 */
+  /** -2..2; OpenAI, OpenAI-compatible providers and Google (not Anthropic). @example 0 */
   @OptionalNotNull()
   @IsNumber(FINITE)
   @Min(-2)
