@@ -58,11 +58,14 @@ export class IdempotencyRepository {
    * idempotent), or the client's retry would find the key busy until the claim is abandoned.
    */
   async release(userId: string, key: string): Promise<void> {
-    await retryTransient(() =>
-      this.db.manager.query(`DELETE FROM chat_idempotency_keys WHERE user_id = $1 AND key = $2 AND response IS NULL`, [
-        userId,
-        key,
-      ]),
+    // Up to ~6 s (waits of 50 ms doubling): a claim left behind holds the key for a minute.
+    await retryTransient(
+      () =>
+        this.db.manager.query(
+          `DELETE FROM chat_idempotency_keys WHERE user_id = $1 AND key = $2 AND response IS NULL`,
+          [userId, key],
+        ),
+      { attempts: 8, what: 'Releasing an idempotency key' },
     );
   }
 

@@ -36,6 +36,9 @@ import { whenRedisAvailable } from './redis-outage';
 const DEFAULT_STEPS = 25;
 const MAX_STEPS = 100;
 
+/** Attempts to store an answer across lost connections: waits of 50 ms doubling, ~6 s in all. */
+const STORE_ATTEMPTS = 8;
+
 /** The abort reason of a generation cut off because its worker is shutting down. */
 export const SHUTDOWN_ABORT = 'shutdown';
 
@@ -316,12 +319,15 @@ export class GenerationService {
       createdAt: now,
     });
     // Retried on a lost connection; idempotent, as the first attempt may have committed unheard.
-    await retryTransient(() =>
-      this.db.transaction(async (m) => {
-        await this.messages.insertIfAbsent(m, message);
-        await this.conversations.touch(m, job.conversationId, now);
-        if (finished) await this.usage.record(finished, m);
-      }),
+    // The answer has been streamed already: it is worth waiting out a database outage of seconds.
+    await retryTransient(
+      () =>
+        this.db.transaction(async (m) => {
+          await this.messages.insertIfAbsent(m, message);
+          await this.conversations.touch(m, job.conversationId, now);
+          if (finished) await this.usage.record(finished, m);
+        }),
+      { attempts: STORE_ATTEMPTS, what: 'Storing an answer' },
     );
     return message;
   }
