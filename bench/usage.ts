@@ -6,9 +6,11 @@
  * its reservation in one statement) and a budget check (BudgetGate.reserve: lock, spending,
  * reservation). Prints p50/p99 and the PASS/MISS of the target: a report's p50 ≤ 50 ms.
  *
- * The million records are 200 users' requests over 90 days, on 50 agents (1..4 versions), 3
- * models, a tenth of them with one of 40 API keys; the roll-up is built from them by the statement
- * the recorder's upsert is equivalent to (libs/usage/src/usage.int-spec.ts holds them equal).
+ * The million records are 200 users' requests over 90 days: each user works with 3 of 50 agents,
+ * an agent answers with its own model (3 models in all) and its version grows over the days (1 to
+ * 4), and the first 40 users send 30% of their requests with their API key. The roll-up is built
+ * from them by the statement the recorder's upsert is equivalent to (libs/usage/src/usage.int-spec.ts
+ * holds the two equal).
  *
  * Runs against a fresh database on the bench's PostgreSQL server (BENCH_DATABASE_URL), dropped at
  * the end. Run with `npm run bench:usage`.
@@ -98,23 +100,26 @@ async function seed(ds: DataSource, users: string[], agents: string[], keys: str
   // One statement per 100k records, drawn by generate_series with PostgreSQL's random().
   for (let done = 0; done < RECORDS; done += 100_000) {
     const n = Math.min(100_000, RECORDS - done);
+    // Shaped like real use: each user works with 3 of the agents; an agent's model is its own
+    // (agent i answers with model i mod 3) and its version grows over the 90 days (1 to 4); the
+    // first 40 users hold one API key each and send 30% of their requests with it.
     await ds.query(
       `INSERT INTO usage_records (id, user_id, api_key_id, agent_id, agent_version, provider, model, input_tokens,
          output_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, cost, created_at)
-       SELECT gen_random_uuid(), u.id, CASE WHEN random() < 0.1 THEN ($2::uuid[])[1 + floor(random() * $5)::int] END,
-         ($3::text[])[1 + floor(random() * $6)::int], 1 + floor(random() * 4)::int, m.provider, m.model,
-         tokens.input, tokens.output, 0, 0, 0,
-         CASE WHEN m.model = 'gpt-4o-mini' THEN (tokens.input * 0.15 + tokens.output * 0.6) / 1e6
-              WHEN m.model = 'claude-sonnet-4-5' THEN (tokens.input * 3 + tokens.output * 15) / 1e6 END,
-         now() - random() * interval '${DAYS} days'
-       FROM generate_series(1, $4) AS g
-       CROSS JOIN LATERAL (SELECT ($1::uuid[])[1 + floor(random() * $7 + g * 0)::int] AS id) u
-       CROSS JOIN LATERAL (SELECT (ARRAY['openai','anthropic','openai'])[i] AS provider,
-                                  (ARRAY['gpt-4o-mini','claude-sonnet-4-5','llama-local'])[i] AS model
-                           FROM (SELECT 1 + floor(random() * 3 + g * 0)::int AS i) x) m
-       CROSS JOIN LATERAL (SELECT 200 + floor(random() * 4000 + g * 0)::int AS input,
-                                  20 + floor(random() * 800 + g * 0)::int AS output) tokens`,
-      [users, keys, agents, n, KEYS, AGENTS, USERS],
+       SELECT gen_random_uuid(), ($1::uuid[])[1 + r.u],
+         CASE WHEN r.u < $5 AND random() < 0.3 THEN ($2::uuid[])[1 + r.u] END,
+         ($3::text[])[1 + r.a], 4 - floor(r.age / 30.01)::int,
+         (ARRAY['openai','anthropic','openai'])[1 + r.a % 3], (ARRAY['gpt-4o-mini','claude-sonnet-4-5','llama-local'])[1 + r.a % 3],
+         r.input, r.output, 0, 0, 0,
+         CASE r.a % 3 WHEN 0 THEN (r.input * 0.15 + r.output * 0.6) / 1e6 WHEN 1 THEN (r.input * 3 + r.output * 15) / 1e6 END,
+         now() - r.age * interval '1 day'
+       FROM (
+         SELECT x.u, (x.u * 7 + floor(random() * 3 + g * 0)::int) % $6 AS a, random() * $7 AS age,
+           200 + floor(random() * 4000)::int AS input, 20 + floor(random() * 800)::int AS output
+         FROM generate_series(1, $4) AS g
+         CROSS JOIN LATERAL (SELECT floor(random() * $8 + g * 0)::int AS u) x
+       ) r`,
+      [users, keys, agents, n, KEYS, AGENTS, DAYS, USERS],
     );
     process.stdout.write(`\r  ${done + n} records`);
   }
