@@ -237,28 +237,26 @@ export class UsageRepository {
     exceptId: string | null = null,
   ): Promise<Spending> {
     const column = subject.type === 'user' ? 'user_id' : 'api_key_id';
-    const [used, held] = [
-      await m.query<Record<string, string>[]>(
-        `SELECT COALESCE(SUM(input_tokens + output_tokens) FILTER (WHERE day >= $2), 0)::text AS day_tokens,
-           COALESCE(SUM(cost) FILTER (WHERE day >= $2), 0)::text AS day_cost,
-           COALESCE(SUM(input_tokens + output_tokens), 0)::text AS month_tokens,
-           COALESCE(SUM(cost), 0)::text AS month_cost
-         FROM usage_daily WHERE ${column} = $1 AND day >= $3`,
-        [subject.id, dayStart, monthStart],
-      ),
-      await m.query<Record<string, string>[]>(
-        `SELECT COALESCE(SUM(tokens), 0)::text AS tokens, COALESCE(SUM(cost), 0)::text AS cost
-         FROM usage_reservations WHERE ${column} = $1 AND expires_at > now() AND id IS DISTINCT FROM $2`,
-        [subject.id, exceptId],
-      ),
-    ];
+    // One round trip: the budget check holds its subject's lock meanwhile.
+    const [row] = await m.query<Record<string, string>[]>(
+      `SELECT used.*, held.*
+       FROM (SELECT COALESCE(SUM(input_tokens + output_tokens) FILTER (WHERE day >= $2), 0)::text AS day_tokens,
+               COALESCE(SUM(cost) FILTER (WHERE day >= $2), 0)::text AS day_cost,
+               COALESCE(SUM(input_tokens + output_tokens), 0)::text AS month_tokens,
+               COALESCE(SUM(cost), 0)::text AS month_cost
+             FROM usage_daily WHERE ${column} = $1 AND day >= $3) used,
+            (SELECT COALESCE(SUM(tokens), 0)::text AS reserved_tokens, COALESCE(SUM(cost), 0)::text AS reserved_cost
+             FROM usage_reservations
+             WHERE ${column} = $1 AND expires_at > now() AND id IS DISTINCT FROM $4) held`,
+      [subject.id, dayStart, monthStart, exceptId],
+    );
     return {
-      dayTokens: Number(used[0].day_tokens),
-      dayCost: Number(used[0].day_cost),
-      monthTokens: Number(used[0].month_tokens),
-      monthCost: Number(used[0].month_cost),
-      reservedTokens: Number(held[0].tokens),
-      reservedCost: Number(held[0].cost),
+      dayTokens: Number(row.day_tokens),
+      dayCost: Number(row.day_cost),
+      monthTokens: Number(row.month_tokens),
+      monthCost: Number(row.month_cost),
+      reservedTokens: Number(row.reserved_tokens),
+      reservedCost: Number(row.reserved_cost),
     };
   }
 
