@@ -22,6 +22,8 @@ export async function terminateLockWaiter<T>(
     const deadline = Date.now() + 10_000;
     let terminated = 0;
     while (terminated === 0 && Date.now() < deadline) {
+      // Inside a transaction PostgreSQL keeps its first reading of pg_stat_activity: read afresh.
+      await locker.query('SELECT pg_stat_clear_snapshot()');
       const { rows } = await locker.query<{ pid: number }>(
         `SELECT pid FROM pg_stat_activity
           WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,

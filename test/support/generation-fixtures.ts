@@ -40,7 +40,6 @@ export function generationService(
     OPENAI_API_KEY: 'sk-test',
   });
   return new GenerationService(
-    database.db,
     new VersionsRepository(database.db),
     new ConversationsRepository(database.db),
     new MessagesRepository(database.db),

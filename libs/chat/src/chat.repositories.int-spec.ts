@@ -183,3 +183,80 @@ describe('MessagesRepository.insertTurn', () => {
     expect(await conversations.findOwned(user.id, clash.conversationId)).toBeNull();
   });
 });
+
+describe('MessagesRepository.storeAnswer', () => {
+  const answer = (c: ConversationEntity, text: string, createdAt = at(300)) =>
+    Object.assign(new MessageEntity(), {
+      id: randomUUID(),
+      conversationId: c.id,
+      parentMessageId: null,
+      userId: c.userId,
+      sender: 'Agent',
+      isCreatedByUser: false,
+      text,
+      content: [{ type: 'text', text }],
+      attachments: [],
+      files: [],
+      unfinished: false,
+      error: false,
+      agentId: c.agentId,
+      model: 'gpt-test',
+      promptTokens: 12,
+      completionTokens: 3,
+      reasoningTokens: 1,
+      cachedTokens: null,
+      provider: 'openai',
+      agentVersion: 2,
+      createdAt,
+    });
+
+  it('stores the answer, marks the conversation active and resolves it; a retry keeps the first answer', async () => {
+    const user = await insertUser(database.dataSource);
+    const c = await conversation(user.id, { title: 'Stored' });
+    const first = answer(c, 'forty-two');
+
+    const stored = await messages.storeAnswer(first);
+    expect(stored).toMatchObject({ id: c.id, title: 'Stored', userId: user.id, updatedAt: at(300) });
+    expect(await messages.findById(first.id)).toMatchObject({
+      text: 'forty-two',
+      promptTokens: 12,
+      reasoningTokens: 1,
+      provider: 'openai',
+      agentVersion: 2,
+    });
+
+    const retried = await messages.storeAnswer({ ...first, text: 'changed', createdAt: at(400) });
+    expect(retried?.updatedAt).toEqual(at(400));
+    expect((await messages.findById(first.id))?.text).toBe('forty-two');
+  });
+
+  it('stores nothing, and resolves null, when the conversation is gone', async () => {
+    const user = await insertUser(database.dataSource);
+    const c = await conversation(user.id);
+    await database.dataSource.manager.delete(ConversationEntity, { id: c.id });
+    const orphan = answer(c, 'too late');
+
+    expect(await messages.storeAnswer(orphan)).toBeNull();
+    expect(await messages.findById(orphan.id)).toBeNull();
+  });
+
+  it('carries other writes in the same statement: when one fails, nothing is stored', async () => {
+    const user = await insertUser(database.dataSource);
+    const c = await conversation(user.id);
+    // A rider of another table, as the usage record rides along in the worker.
+    const rider = (first: number) => ({
+      ctes: `keyed AS (INSERT INTO chat_idempotency_keys (user_id, key, fingerprint) VALUES ($${first}, $${first + 1}, $${first + 2}))`,
+      params: [user.id, 'rider', 'f'.repeat(64)],
+    });
+    const stored = answer(c, 'with a rider');
+    await messages.storeAnswer(stored, rider);
+    const keys = () => database.dataSource.query(`SELECT key FROM chat_idempotency_keys WHERE user_id = $1`, [user.id]);
+    expect(await keys()).toEqual([{ key: 'rider' }]);
+
+    const failing = answer(c, 'never stored', at(500));
+    const violates = () => ({ ctes: `broken AS (INSERT INTO conversations (id) VALUES (NULL))`, params: [] });
+    await expect(messages.storeAnswer(failing, violates)).rejects.toMatchObject({ code: '23502' });
+    expect(await messages.findById(failing.id)).toBeNull();
+    expect((await conversations.findOwned(user.id, c.id))?.updatedAt).toEqual(at(300));
+  });
+});

@@ -17,10 +17,6 @@ export class ConversationsRepository {
     return m.findOneBy(ConversationEntity, { id, userId });
   }
 
-  async touch(m: EntityManager, id: string, at: Date): Promise<void> {
-    await m.update(ConversationEntity, { id }, { updatedAt: at });
-  }
-
   /** The user's conversations, newest activity first, keyset-paginated; `limit + 1` rows. */
   listOwned(userId: string, limit: number, after?: KeysetPosition): Promise<ConversationEntity[]> {
     const qb = this.db.manager

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DatabaseService, type KeysetPosition } from '@agents/core';
-import type { ConversationEntity } from './conversation.entity';
+import { DatabaseService, type CteWrites, type KeysetPosition } from '@agents/core';
+import { ConversationEntity } from './conversation.entity';
 import { MessageEntity } from './message.entity';
 
 /** Longest thread the history walk follows; deeper ancestors are not sent to the provider. */
@@ -63,12 +63,30 @@ export class MessagesRepository {
   }
 
   /**
-   * Inserts the message unless a message with its id is already stored. For a write retried after
-   * its connection was lost: the first attempt may have committed without our hearing of it.
+   * Stores a generation's answer and marks its conversation active, with `also` (other modules'
+   * writes, e.g. the usage record) in the same statement: one round trip, atomic without a
+   * transaction. Idempotent, for a write retried after its connection was lost: an answer already
+   * stored is kept as it is. Stores nothing when the conversation is gone (deleted while the answer
+   * streamed). Resolves the conversation as it now is, or null when it is gone.
    */
-  async insertIfAbsent(m: EntityManager, message: MessageEntity): Promise<void> {
-    // The id is the table's only unique key, so the one conflict possible is "already stored".
-    await m.createQueryBuilder().insert().into(MessageEntity).values(message).orIgnore().execute();
+  async storeAnswer(message: MessageEntity, also?: CteWrites): Promise<ConversationEntity | null> {
+    const columns = ANSWER_COLUMNS.map(([column]) => column);
+    const values: unknown[] = ANSWER_COLUMNS.map(([, value]) => value(message));
+    const extra = also?.(values.length + 1);
+    const rows = await this.db.manager.query<ConversationRow[]>(
+      `WITH conv AS (
+         UPDATE conversations SET updated_at = $${columns.indexOf('created_at') + 1}
+         WHERE id = $${columns.indexOf('conversation_id') + 1}
+         RETURNING id, user_id, agent_id, title, created_at, updated_at
+       ), answer AS (
+         INSERT INTO messages (${columns.join(', ')})
+         SELECT ${columns.map((_, i) => `$${i + 1}`).join(', ')} FROM conv
+         ON CONFLICT (id) DO NOTHING
+       )${extra ? `, ${extra.ctes}` : ''}
+       SELECT * FROM conv`,
+      [...values, ...(extra?.params ?? [])],
+    );
+    return rows.length === 0 ? null : conversationFromRow(rows[0]);
   }
 
   findById(id: string, m: EntityManager = this.db.manager): Promise<MessageEntity | null> {
@@ -101,31 +119,66 @@ export class MessagesRepository {
    * The thread from the root down to `messageId` (inclusive), following parent links inside one
    * conversation — the history a provider sees when a reply is written under that message.
    */
-  async threadTo(
-    conversationId: string,
-    messageId: string,
-    m: EntityManager = this.db.manager,
-  ): Promise<MessageEntity[]> {
-    const rows = await m.query<{ id: string }[]>(
-      `WITH RECURSIVE thread AS (
-         SELECT id, parent_message_id, 1 AS depth FROM messages WHERE id = $1 AND conversation_id = $2
+  threadTo(conversationId: string, messageId: string, m: EntityManager = this.db.manager): Promise<MessageEntity[]> {
+    return m
+      .createQueryBuilder(MessageEntity, 'msg')
+      .addCommonTableExpression(
+        `SELECT id, parent_message_id, 1 AS depth FROM messages WHERE id = :messageId AND conversation_id = :conversationId
          UNION ALL
          SELECT p.id, p.parent_message_id, t.depth + 1 FROM messages p
            JOIN thread t ON p.id = t.parent_message_id
-           WHERE p.conversation_id = $2 AND t.depth < $3
-       )
-       SELECT id FROM thread ORDER BY depth DESC`,
-      [messageId, conversationId, MAX_THREAD_DEPTH],
-    );
-    if (rows.length === 0) return [];
-    const byId = new Map(
-      (
-        await m
-          .createQueryBuilder(MessageEntity, 'msg')
-          .where('msg.id = ANY(:ids)', { ids: rows.map((r) => r.id) })
-          .getMany()
-      ).map((msg) => [msg.id, msg]),
-    );
-    return rows.map((r) => byId.get(r.id)).filter((msg): msg is MessageEntity => msg !== undefined);
+           WHERE p.conversation_id = :conversationId AND t.depth < :maxDepth`,
+        'thread',
+        { recursive: true },
+      )
+      .innerJoin('thread', 't', 't.id = msg.id')
+      .orderBy('t.depth', 'DESC')
+      .setParameters({ messageId, conversationId, maxDepth: MAX_THREAD_DEPTH })
+      .getMany();
   }
+}
+
+/** The columns of a stored answer and where each value comes from. */
+const ANSWER_COLUMNS: [string, (m: MessageEntity) => unknown][] = [
+  ['id', (m) => m.id],
+  ['conversation_id', (m) => m.conversationId],
+  ['parent_message_id', (m) => m.parentMessageId],
+  ['user_id', (m) => m.userId],
+  ['sender', (m) => m.sender],
+  ['is_created_by_user', (m) => m.isCreatedByUser],
+  ['text', (m) => m.text],
+  ['content', (m) => JSON.stringify(m.content)],
+  ['attachments', (m) => JSON.stringify(m.attachments ?? [])],
+  ['files', (m) => JSON.stringify(m.files ?? [])],
+  ['unfinished', (m) => m.unfinished],
+  ['error', (m) => m.error],
+  ['agent_id', (m) => m.agentId],
+  ['model', (m) => m.model],
+  ['prompt_tokens', (m) => m.promptTokens],
+  ['completion_tokens', (m) => m.completionTokens],
+  ['reasoning_tokens', (m) => m.reasoningTokens ?? null],
+  ['cached_tokens', (m) => m.cachedTokens ?? null],
+  ['provider', (m) => m.provider ?? null],
+  ['agent_version', (m) => m.agentVersion ?? null],
+  ['created_at', (m) => m.createdAt],
+];
+
+interface ConversationRow {
+  id: string;
+  user_id: string;
+  agent_id: string;
+  title: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function conversationFromRow(row: ConversationRow): ConversationEntity {
+  return Object.assign(new ConversationEntity(), {
+    id: row.id,
+    userId: row.user_id,
+    agentId: row.agent_id,
+    title: row.title,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
 }

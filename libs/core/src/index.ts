@@ -22,3 +22,4 @@ export * from './pagination/page-query.dto';
 export * from './database/janitor';
 export * from './async';
 export * from './database/retry-transient';
+export * from './database/cte-writes';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppConfig, DatabaseService, retryTransient } from '@agents/core';
+import { AppConfig, retryTransient } from '@agents/core';
 import {
   ChatProviderFactory,
   ContextBudget,
@@ -17,7 +17,7 @@ import {
   readLog,
 } from '@agents/streaming';
 import { VersionsRepository, type AgentSnapshot, type AgentVersionEntity } from '@agents/versions';
-import { ChatFiles, ConversationsRepository } from '@agents/chat';
+import { ChatFiles, ConversationsRepository, type ConversationEntity } from '@agents/chat';
 import { ChatMessageDto, ConversationDto } from '@agents/chat';
 import { MessageEntity } from '@agents/chat';
 import { MessagesRepository } from '@agents/chat';
@@ -71,7 +71,6 @@ export class GenerationService {
   private readonly runner: GenerationRunner;
 
   constructor(
-    private readonly db: DatabaseService,
     private readonly versions: VersionsRepository,
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
@@ -112,10 +111,10 @@ export class GenerationService {
       // An abort that arrived before this worker listened (the job was still queued) waits in the state.
       if (await this.state.abortRequested(job.streamId)) stop('user');
       if (job.kind === 'completion') return await this.complete(job, controller.signal);
-      const outcome = await this.generate(job, controller.signal);
-      const response = await this.store(job, outcome, finishedOf(job, outcome));
+      const { outcome, request } = await this.generate(job, controller.signal);
+      const stored = await this.store(job, outcome, finishedOf(job, outcome));
       await this.finish(job.streamId, outcome);
-      await this.announce(job, outcome, response);
+      await this.announce(job, outcome, stored, request);
       return outcome;
     } finally {
       shutdown?.removeEventListener('abort', onShutdown);
@@ -159,7 +158,11 @@ export class GenerationService {
     return outcome;
   }
 
-  private async generate(job: ConversationGenerationJob, signal: AbortSignal): Promise<PinnedOutcome> {
+  /** Runs the conversation's generation; resolves its outcome and the user message it answers. */
+  private async generate(
+    job: ConversationGenerationJob,
+    signal: AbortSignal,
+  ): Promise<{ outcome: PinnedOutcome; request: MessageEntity | null }> {
     // Reads before the provider call: a dropped database connection is retried, not the generation failed.
     const [version, thread] = await Promise.all([
       retryTransient(() => this.versions.find(job.agentId, job.agentVersion)),
@@ -170,8 +173,10 @@ export class GenerationService {
     );
     // The status' text follows the answer in batches, not one state write per token.
     const statusText = new BatchedAppender((text) => this.state.appendContent(job.streamId, text));
+    // The thread ends with the message being answered.
+    const request = thread.at(-1)?.id === job.userMessageId ? thread.at(-1)! : null;
     try {
-      return await this.runPinned(
+      const outcome = await this.runPinned(
         job,
         version,
         signal,
@@ -183,6 +188,7 @@ export class GenerationService {
         }),
         (text) => statusText.push(text),
       );
+      return { outcome, request };
     } finally {
       await statusText.flush().catch(() => undefined);
     }
@@ -274,7 +280,7 @@ export class GenerationService {
     const { aggregatedContent: content, attachments } = resumeSnapshot(state.streamId, events).resumeState;
     const text = content.map((part) => (part.type === 'text' ? part.text : '')).join('');
     const reasoning = content.map((part) => (part.type === 'think' ? part.think : '')).join('');
-    return this.store(state, {
+    const { message } = await this.store(state, {
       status: 'failed',
       text,
       reasoning,
@@ -284,18 +290,20 @@ export class GenerationService {
       sender: newest[0]?.snapshot.name ?? 'Agent',
       model: newest[0]?.snapshot.model ?? null,
     });
+    return message;
   }
 
   /**
    * The response is stored (complete, failed or unfinished) before anyone is told it exists, with
-   * its usage recorded in the same transaction when the worker that ran it stores it.
+   * its usage recorded in the same statement when the worker that ran it stores it. Resolves the
+   * message and its conversation as it now is (null when the conversation was deleted meanwhile:
+   * nothing is stored then, and the usage stays unrecorded until its reservation expires).
    */
   private async store(
     job: ResponseOwner,
     outcome: PinnedOutcome,
     finished?: FinishedGeneration,
-  ): Promise<MessageEntity> {
-    const now = new Date();
+  ): Promise<{ message: MessageEntity; conversation: ConversationEntity | null }> {
     const message = Object.assign(new MessageEntity(), {
       id: job.responseMessageId,
       conversationId: job.conversationId,
@@ -306,6 +314,7 @@ export class GenerationService {
       text: outcome.text,
       content: outcome.content,
       attachments: outcome.attachments,
+      files: [],
       unfinished: outcome.status !== 'completed',
       error: outcome.status === 'failed',
       agentId: job.agentId,
@@ -316,40 +325,32 @@ export class GenerationService {
       cachedTokens: outcome.usage?.cachedTokens ?? null,
       provider: outcome.provider ?? null,
       agentVersion: finished?.agentVersion ?? null,
-      createdAt: now,
+      createdAt: new Date(),
     });
     // Retried on a lost connection; idempotent, as the first attempt may have committed unheard.
     // The answer has been streamed already: it is worth waiting out a database outage of seconds.
-    await retryTransient(
-      () =>
-        this.db.transaction(async (m) => {
-          await this.messages.insertIfAbsent(m, message);
-          await this.conversations.touch(m, job.conversationId, now);
-          if (finished) await this.usage.record(finished, m);
-        }),
+    const conversation = await retryTransient(
+      () => this.messages.storeAnswer(message, finished && this.usage.writes(finished)),
       { attempts: STORE_ATTEMPTS, what: 'Storing an answer' },
     );
-    return message;
+    return { message, conversation };
   }
 
   private async announce(
     job: ConversationGenerationJob,
     outcome: GenerationOutcome,
-    response: MessageEntity,
+    { message, conversation }: { message: MessageEntity; conversation: ConversationEntity | null },
+    request: MessageEntity | null,
   ): Promise<void> {
     if (outcome.status === 'failed') {
       await this.publishTerminal(
         job.streamId,
         streamEvents.error(outcome.error ?? 'The generation failed', {
-          responseMessage: ChatMessageDto.from(response),
+          responseMessage: ChatMessageDto.from(message),
         }),
       );
       return;
     }
-    const [conversation, request] = await Promise.all([
-      retryTransient(() => this.conversations.findOwned(job.userId, job.conversationId)),
-      retryTransient(() => this.messages.findById(job.userMessageId)),
-    ]);
     await this.publishTerminal(
       job.streamId,
       streamEvents.final(
@@ -357,7 +358,7 @@ export class GenerationService {
           conversation: conversation ? ConversationDto.from(conversation) : null,
           title: conversation?.title ?? null,
           requestMessage: request ? ChatMessageDto.from(request) : null,
-          responseMessage: ChatMessageDto.from(response),
+          responseMessage: ChatMessageDto.from(message),
         },
         outcome.status === 'aborted',
       ),

@@ -128,7 +128,7 @@ export class RedisEventBus implements EventBus {
     const name = options.connectionName ?? 'agents-event-bus';
     this.commandLink = new RedisLink<ScriptedRedis>(options.url, `${name}:cmd`, this.logger);
     // resync() subscribes the channels still wanted after a reconnect, and only those.
-    this.subscriberLink = new RedisLink(options.url, `${name}:sub`, this.logger, { autoResubscribe: false });
+    this.subscriberLink = new RedisLink(options.url, `${name}:sub`, this.logger, { subscriber: true });
     this.commands = this.commandLink.client;
     this.subscriber = this.subscriberLink.client;
     this.commands.defineCommand('streamCreate', { numberOfKeys: 2, lua: CREATE_SCRIPT });

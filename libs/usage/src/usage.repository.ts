@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DatabaseService } from '@agents/core';
+import { DatabaseService, cteStatement, type CteWrites } from '@agents/core';
 import type { UsageCounts } from './usage-counts';
 
 /** One generation's usage, as the worker records it. */
@@ -102,48 +102,70 @@ export class UsageRepository {
    * one statement: a retry after a commit that went unheard finds the record and adds nothing.
    */
   async record(entry: UsageEntry, m: EntityManager = this.db.manager): Promise<void> {
+    const { sql, params } = cteStatement(this.recordWrites(entry));
+    await m.query(sql, params);
+  }
+
+  /**
+   * {@link record} as writes another statement carries (the answer's, in the worker): the
+   * reservation released, the record inserted unless already there, its day rolled up.
+   */
+  recordWrites(entry: UsageEntry): CteWrites {
     const u = entry.usage;
-    await m.query(
-      `WITH released AS (DELETE FROM usage_reservations WHERE id = $1),
-       rec AS (
+    return (first) => {
+      const $ = (i: number): string => `$${first + i}`;
+      return {
+        ctes: `usage_released AS (DELETE FROM usage_reservations WHERE id = ${$(0)}),
+       usage_rec AS (
          INSERT INTO usage_records (id, user_id, api_key_id, agent_id, agent_version, provider, model,
            input_tokens, output_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, cost, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         VALUES (${[...Array(14).keys()].map($).join(', ')})
          ON CONFLICT (id) DO NOTHING
          RETURNING *
-       )
-       INSERT INTO usage_daily AS d (day, user_id, api_key_id, agent_id, agent_version, provider, model, requests,
-         input_tokens, output_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, cost, unpriced_requests)
-       SELECT (created_at AT TIME ZONE 'UTC')::date, user_id, api_key_id, agent_id, agent_version, provider, model, 1,
-         input_tokens, output_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, COALESCE(cost, 0),
-         CASE WHEN cost IS NULL THEN 1 ELSE 0 END
-       FROM rec
-       ON CONFLICT (user_id, day, agent_id, agent_version, provider, model, api_key_id) DO UPDATE SET
-         requests = d.requests + 1,
-         input_tokens = d.input_tokens + EXCLUDED.input_tokens,
-         output_tokens = d.output_tokens + EXCLUDED.output_tokens,
-         reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens,
-         cached_tokens = d.cached_tokens + EXCLUDED.cached_tokens,
-         cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens,
-         cost = d.cost + EXCLUDED.cost,
-         unpriced_requests = d.unpriced_requests + EXCLUDED.unpriced_requests`,
-      [
-        entry.id,
-        entry.userId,
-        entry.apiKeyId,
-        entry.agentId,
-        entry.agentVersion,
-        entry.provider,
-        entry.model,
-        u.inputTokens,
-        u.outputTokens,
-        u.reasoningTokens,
-        u.cachedTokens,
-        u.cacheWriteTokens,
-        entry.cost,
-        entry.at,
-      ],
-    );
+       ),
+       usage_rollup AS (
+         INSERT INTO usage_daily AS d (day, user_id, api_key_id, agent_id, agent_version, provider, model, requests,
+           input_tokens, output_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, cost, unpriced_requests)
+         SELECT (created_at AT TIME ZONE 'UTC')::date, user_id, api_key_id, agent_id, agent_version, provider, model, 1,
+           input_tokens, output_tokens, reasoning_tokens, cached_tokens, cache_write_tokens, COALESCE(cost, 0),
+           CASE WHEN cost IS NULL THEN 1 ELSE 0 END
+         FROM usage_rec
+         ON CONFLICT (user_id, day, agent_id, agent_version, provider, model, api_key_id) DO UPDATE SET
+           requests = d.requests + 1,
+           input_tokens = d.input_tokens + EXCLUDED.input_tokens,
+           output_tokens = d.output_tokens + EXCLUDED.output_tokens,
+           reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens,
+           cached_tokens = d.cached_tokens + EXCLUDED.cached_tokens,
+           cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens,
+           cost = d.cost + EXCLUDED.cost,
+           unpriced_requests = d.unpriced_requests + EXCLUDED.unpriced_requests
+       )`,
+        params: [
+          entry.id,
+          entry.userId,
+          entry.apiKeyId,
+          entry.agentId,
+          entry.agentVersion,
+          entry.provider,
+          entry.model,
+          u.inputTokens,
+          u.outputTokens,
+          u.reasoningTokens,
+          u.cachedTokens,
+          u.cacheWriteTokens,
+          entry.cost,
+          entry.at,
+        ],
+      };
+    };
+  }
+
+  /** {@link release} as writes another statement carries. */
+  releaseWrites(id: string): CteWrites {
+    return (first) => ({
+      ctes: `usage_released AS (DELETE FROM usage_reservations WHERE id = $${first})`,
+      params: [id],
+    });
   }
 
   /** Lets a reservation go without recording usage (the request never reached a provider). */
