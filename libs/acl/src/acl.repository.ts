@@ -51,14 +51,18 @@ export class AclRepository {
     userId: string,
     resourceType: ResourceType,
     resourceId: string,
-    m: EntityManager = this.db.manager,
+    m?: EntityManager,
   ): Promise<number> {
-    const row = await m
+    const tx = this.db.inTransaction(m);
+    const qb = (tx ?? this.db.manager)
       .createQueryBuilder(AclEntryEntity, 'e')
       .select('coalesce(bit_or(e.perm_bits), 0)', 'bits')
       .where('e.resource_type = :resourceType AND e.resource_id = :resourceId', { resourceType, resourceId })
-      .andWhere(principalMatch('e'), { aclUserId: userId })
-      .getRawOne<{ bits: number }>();
+      .andWhere(principalMatch('e'), { aclUserId: userId });
+    // Outside a transaction (every chat start's check) a prepared statement.
+    const row = tx
+      ? await qb.getRawOne<{ bits: number }>()
+      : (await this.db.getRawManyPrepared<{ bits: number }>(qb))[0];
     return Number(row?.bits ?? 0);
   }
 

@@ -28,8 +28,10 @@ export class AgentsRepository {
     private readonly acl: AclRepository,
   ) {}
 
-  findById(id: string, m: EntityManager = this.db.manager): Promise<AgentEntity | null> {
-    return m.findOneBy(AgentEntity, { id });
+  findById(id: string, m?: EntityManager): Promise<AgentEntity | null> {
+    const tx = this.db.inTransaction(m);
+    const qb = (tx ?? this.db.manager).createQueryBuilder(AgentEntity, 'a').where('a.id = :id', { id });
+    return tx ? qb.getOne() : this.db.getOnePrepared(qb);
   }
 
   /** Loads and row-locks an agent for the rest of the caller's transaction. */

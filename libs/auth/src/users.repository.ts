@@ -9,8 +9,9 @@ const FIRST_USER_LOCK = 7_240_112;
 export class UsersRepository {
   constructor(private readonly db: DatabaseService) {}
 
+  /** Every authenticated request's lookup: a prepared statement. */
   findById(id: string): Promise<UserEntity | null> {
-    return this.db.manager.findOneBy(UserEntity, { id });
+    return this.db.getOnePrepared(this.db.manager.createQueryBuilder(UserEntity, 'u').where('u.id = :id', { id }));
   }
 
   findByEmail(email: string): Promise<UserEntity | null> {

@@ -12,9 +12,13 @@ export class ConversationsRepository {
   }
 
   /** The conversation when it exists and belongs to `userId`; null otherwise (never reveal others'). */
-  findOwned(userId: string, id: string, m: EntityManager = this.db.manager): Promise<ConversationEntity | null> {
+  findOwned(userId: string, id: string, m?: EntityManager): Promise<ConversationEntity | null> {
     if (!UUID_PATTERN.test(id)) return Promise.resolve(null);
-    return m.findOneBy(ConversationEntity, { id, userId });
+    const tx = this.db.inTransaction(m);
+    const qb = (tx ?? this.db.manager)
+      .createQueryBuilder(ConversationEntity, 'c')
+      .where('c.id = :id AND c.user_id = :userId', { id, userId });
+    return tx ? qb.getOne() : this.db.getOnePrepared(qb);
   }
 
   /** The user's conversations, newest activity first, keyset-paginated; `limit + 1` rows. */

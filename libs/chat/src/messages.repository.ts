@@ -28,8 +28,7 @@ export class MessagesRepository {
     message: MessageEntity,
     newConversation: Pick<ConversationEntity, 'title'> | null,
   ): Promise<void> {
-    await m.query(
-      `WITH new_conversation AS (
+    const sql = `WITH new_conversation AS (
          INSERT INTO conversations (id, user_id, agent_id, title, created_at, updated_at)
          SELECT $2, $4, $13, $18, $17, $17 WHERE $19::boolean
        ), touched AS (
@@ -37,29 +36,32 @@ export class MessagesRepository {
        )
        INSERT INTO messages (id, conversation_id, parent_message_id, user_id, sender, is_created_by_user, text,
          content, attachments, files, unfinished, error, agent_id, model, prompt_tokens, completion_tokens, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-      [
-        message.id,
-        message.conversationId,
-        message.parentMessageId,
-        message.userId,
-        message.sender,
-        message.isCreatedByUser,
-        message.text,
-        JSON.stringify(message.content),
-        JSON.stringify(message.attachments ?? []),
-        JSON.stringify(message.files ?? []),
-        message.unfinished,
-        message.error,
-        message.agentId,
-        message.model,
-        message.promptTokens,
-        message.completionTokens,
-        message.createdAt,
-        newConversation?.title ?? null,
-        newConversation !== null,
-      ],
-    );
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`;
+    const params = [
+      message.id,
+      message.conversationId,
+      message.parentMessageId,
+      message.userId,
+      message.sender,
+      message.isCreatedByUser,
+      message.text,
+      JSON.stringify(message.content),
+      JSON.stringify(message.attachments ?? []),
+      JSON.stringify(message.files ?? []),
+      message.unfinished,
+      message.error,
+      message.agentId,
+      message.model,
+      message.promptTokens,
+      message.completionTokens,
+      message.createdAt,
+      newConversation?.title ?? null,
+      newConversation !== null,
+    ];
+    // Outside a transaction (a plain turn) a prepared statement: it runs for every message.
+    const tx = this.db.inTransaction(m);
+    if (tx) await tx.query(sql, params);
+    else await this.db.executePrepared(sql, params);
   }
 
   /**
@@ -73,7 +75,7 @@ export class MessagesRepository {
     const columns = ANSWER_COLUMNS.map(([column]) => column);
     const values: unknown[] = ANSWER_COLUMNS.map(([, value]) => value(message));
     const extra = also?.(values.length + 1);
-    const rows = await this.db.manager.query<ConversationRow[]>(
+    const rows = await this.db.executePrepared<ConversationRow>(
       `WITH conv AS (
          UPDATE conversations SET updated_at = $${columns.indexOf('created_at') + 1}
          WHERE id = $${columns.indexOf('conversation_id') + 1}
@@ -119,8 +121,9 @@ export class MessagesRepository {
    * The thread from the root down to `messageId` (inclusive), following parent links inside one
    * conversation — the history a provider sees when a reply is written under that message.
    */
-  threadTo(conversationId: string, messageId: string, m: EntityManager = this.db.manager): Promise<MessageEntity[]> {
-    return m
+  threadTo(conversationId: string, messageId: string, m?: EntityManager): Promise<MessageEntity[]> {
+    const tx = this.db.inTransaction(m);
+    const qb = (tx ?? this.db.manager)
       .createQueryBuilder(MessageEntity, 'msg')
       .addCommonTableExpression(
         `SELECT id, parent_message_id, 1 AS depth FROM messages WHERE id = :messageId AND conversation_id = :conversationId
@@ -133,8 +136,8 @@ export class MessagesRepository {
       )
       .innerJoin('thread', 't', 't.id = msg.id')
       .orderBy('t.depth', 'DESC')
-      .setParameters({ messageId, conversationId, maxDepth: MAX_THREAD_DEPTH })
-      .getMany();
+      .setParameters({ messageId, conversationId, maxDepth: MAX_THREAD_DEPTH });
+    return tx ? qb.getMany() : this.db.getManyPrepared(qb);
   }
 }
 

@@ -17,8 +17,12 @@ export class VersionsRepository {
     await m.insert(AgentVersionEntity, row as QueryDeepPartialEntity<AgentVersionEntity>);
   }
 
-  find(agentId: string, version: number, m: EntityManager = this.db.manager): Promise<AgentVersionEntity | null> {
-    return m.findOneBy(AgentVersionEntity, { agentId, version });
+  find(agentId: string, version: number, m?: EntityManager): Promise<AgentVersionEntity | null> {
+    const tx = this.db.inTransaction(m);
+    const qb = (tx ?? this.db.manager)
+      .createQueryBuilder(AgentVersionEntity, 'v')
+      .where('v.agent_id = :agentId AND v.version = :version', { agentId, version });
+    return tx ? qb.getOne() : this.db.getOnePrepared(qb);
   }
 
   /** Newest first; `beforeVersion` is the keyset position of the previous page. */

@@ -95,6 +95,40 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * The manager to use for a statement that may run in the caller's transaction: `m` when given,
+   * else null, meaning "outside any transaction" (where the prepared forms below apply).
+   */
+  inTransaction(m: EntityManager | undefined): EntityManager | null {
+    return m === undefined || m === this.reads ? null : m;
+  }
+
+  /** {@link getManyPrepared}'s first entity, or null: for the hot lookups of every request. */
+  async getOnePrepared<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): Promise<T | null> {
+    return (await this.getManyPrepared(qb))[0] ?? null;
+  }
+
+  /** The raw rows of a read as a named prepared statement (see {@link getManyPrepared}). */
+  async getRawManyPrepared<R>(qb: SelectQueryBuilder<ObjectLiteral>): Promise<R[]> {
+    const [text, values] = qb.getQueryAndParameters();
+    return (await retryTransient(() => queryPrepared(this.pool, preparedStatementName(text), text, values), {
+      what: 'A prepared query',
+    })) as R[];
+  }
+
+  /**
+   * Runs one statement (a write, too) as a named prepared statement outside any transaction, once:
+   * a write whose connection was lost is for the caller to retry, when it is safe to repeat.
+   */
+  async executePrepared<R>(text: string, values: unknown[]): Promise<R[]> {
+    if (!this.ready) throw new ServiceUnavailableError('The database is unavailable; try again shortly');
+    return (await queryPrepared(this.pool, preparedStatementName(text), text, values)) as R[];
+  }
+
+  private get pool(): Pool {
+    return (this.manager.connection.driver as unknown as { master: Pool }).master;
+  }
+
+  /**
    * Runs a SELECT of one entity (no joins) as a named prepared statement, so PostgreSQL plans it
    * once per connection instead of on every call — for hot, structurally complex queries such as
    * the permission-filtered agent list. Outside any transaction; a read, so a lost connection is
@@ -114,8 +148,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
     const { connection } = this.manager;
     const [text, values] = qb.getQueryAndParameters();
     const name = preparedStatementName(text);
-    const pool = (connection.driver as unknown as { master: Pool }).master;
-    const rows = await retryTransient(() => queryPrepared(pool, name, text, values as unknown[]), {
+    const rows = await retryTransient(() => queryPrepared(this.pool, name, text, values as unknown[]), {
       what: 'A prepared query',
     });
     const metadata = connection.getMetadata(qb.expressionMap.mainAlias!.target);
