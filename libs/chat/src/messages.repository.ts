@@ -1,13 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DatabaseService, type KeysetPosition } from '@agents/core';
+import { DatabaseService, type KeysetPosition, UUID_PATTERN } from '@agents/core';
 import type { ConversationEntity } from './conversation.entity';
-import { MessageEntity } from './message.entity';
+import { MessageEntity, type ContentPart, type FeedbackRating, type FeedbackTag } from './message.entity';
 
 /** Longest thread the history walk follows; deeper ancestors are not sent to the provider. */
 export const MAX_THREAD_DEPTH = 1000;
 /** The primary key of `messages`: violated when a client-chosen `messageId` is taken (by anyone). */
 export const MESSAGE_ID_CONSTRAINT = 'messages_pkey';
+/** The foreign key of `messages.conversation_id`: violated when the conversation was deleted meanwhile. */
+export const MESSAGE_CONVERSATION_CONSTRAINT = 'messages_conversation_id_fkey';
+
+/** A user's rating of an answer, as stored. */
+export interface MessageFeedback {
+  rating: FeedbackRating;
+  tag: FeedbackTag | null;
+  text: string | null;
+  at: Date;
+}
+
+/** How many answers of one agent version got one rating with one reason (or none). */
+export interface FeedbackCount {
+  agentVersion: number | null;
+  rating: FeedbackRating;
+  tag: FeedbackTag | null;
+  count: number;
+}
 
 @Injectable()
 export class MessagesRepository {
@@ -63,16 +81,72 @@ export class MessagesRepository {
   }
 
   /**
-   * Inserts the message unless a message with its id is already stored. For a write retried after
-   * its connection was lost: the first attempt may have committed without our hearing of it.
+   * Stores an answer unless a message with its id is already stored — for a write retried after
+   * its connection was lost: the first attempt may have committed without our hearing of it — or
+   * its conversation no longer exists (deleted while the answer was written: the answer must not
+   * bring it back, nor fail). The conversation's row is share-locked for the rest of the caller's
+   * transaction, so a deletion either ran before (nothing is inserted) or waits for it (and then
+   * deletes the answer with the conversation). Resolves whether the conversation still exists.
    */
-  async insertIfAbsent(m: EntityManager, message: MessageEntity): Promise<void> {
-    // The id is the table's only unique key, so the one conflict possible is "already stored".
-    await m.createQueryBuilder().insert().into(MessageEntity).values(message).orIgnore().execute();
+  async insertIfAbsent(m: EntityManager, message: MessageEntity): Promise<boolean> {
+    const rows = await m.query<{ found: boolean }[]>(
+      `WITH conversation AS (
+         SELECT id FROM conversations WHERE id = $2::uuid FOR KEY SHARE
+       ), inserted AS (
+         INSERT INTO messages (id, conversation_id, parent_message_id, user_id, sender, is_created_by_user, text,
+           content, attachments, files, unfinished, error, agent_id, model, prompt_tokens, completion_tokens,
+           reasoning_tokens, cached_tokens, provider, agent_version, created_at)
+         SELECT $1::uuid, conversation.id, $3::uuid, $4::uuid, $5::varchar, $6::boolean, $7::text, $8::jsonb,
+           $9::jsonb, $10::jsonb, $11::boolean, $12::boolean, $13::varchar, $14::varchar, $15::integer, $16::integer,
+           $17::integer, $18::integer, $19::varchar, $20::integer, $21::timestamptz
+           FROM conversation
+         ON CONFLICT (id) DO NOTHING
+       )
+       SELECT EXISTS (SELECT 1 FROM conversation) AS found`,
+      [
+        message.id,
+        message.conversationId,
+        message.parentMessageId,
+        message.userId,
+        message.sender,
+        message.isCreatedByUser,
+        message.text,
+        JSON.stringify(message.content),
+        JSON.stringify(message.attachments ?? []),
+        JSON.stringify(message.files ?? []),
+        message.unfinished,
+        message.error,
+        message.agentId,
+        message.model,
+        message.promptTokens,
+        message.completionTokens,
+        message.reasoningTokens ?? null,
+        message.cachedTokens ?? null,
+        message.provider ?? null,
+        message.agentVersion ?? null,
+        message.createdAt,
+      ],
+    );
+    return rows[0]?.found === true;
+  }
+
+  /** Inserts copies of messages (a fork), parents before their replies, in the caller's transaction. */
+  async insertMany(m: EntityManager, messages: MessageEntity[]): Promise<void> {
+    if (messages.length > 0) await m.insert(MessageEntity, messages);
   }
 
   findById(id: string, m: EntityManager = this.db.manager): Promise<MessageEntity | null> {
     return m.findOneBy(MessageEntity, { id });
+  }
+
+  /** The message `id` when it belongs to the conversation; null otherwise. */
+  findInConversation(
+    conversationId: string,
+    id: string,
+    m: EntityManager = this.db.manager,
+  ): Promise<MessageEntity | null> {
+    if (!UUID_PATTERN.test(id)) return Promise.resolve(null);
+    return m.findOneBy(MessageEntity, { id, conversationId });
   }
 
   /** The most recent message of a conversation: where a new message goes when no parent is named. */
@@ -95,6 +169,58 @@ export class MessagesRepository {
       qb.andWhere('(msg.created_at, msg.id) > (:afterAt, :afterId)', { afterAt: after.at, afterId: after.id });
     }
     return qb.getMany();
+  }
+
+  /**
+   * Up to `limit` messages of a conversation in the order they were written, oldest first (the
+   * caller asks for one more than it accepts, to tell a conversation over its limit).
+   */
+  allOfConversation(conversationId: string, limit: number): Promise<MessageEntity[]> {
+    return this.db.manager
+      .createQueryBuilder(MessageEntity, 'msg')
+      .where('msg.conversation_id = :conversationId', { conversationId })
+      .orderBy('msg.created_at', 'ASC')
+      .addOrderBy('msg.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Replaces an answer's text and content and marks it edited; resolves it as stored now. */
+  async editText(id: string, text: string, content: ContentPart[]): Promise<MessageEntity | null> {
+    await this.db.manager.update(MessageEntity, { id }, { text, content, edited: true });
+    return this.findById(id);
+  }
+
+  /** Sets (or, with null, removes) the user's rating of an answer; resolves it as stored now. */
+  async setFeedback(id: string, feedback: MessageFeedback | null): Promise<MessageEntity | null> {
+    await this.db.manager.update(
+      MessageEntity,
+      { id },
+      feedback === null
+        ? { feedbackRating: null, feedbackTag: null, feedbackText: null, feedbackAt: null }
+        : {
+            feedbackRating: feedback.rating,
+            feedbackTag: feedback.tag,
+            feedbackText: feedback.text,
+            feedbackAt: feedback.at,
+          },
+    );
+    return this.findById(id);
+  }
+
+  /**
+   * The ratings of an agent's answers, counted per agent version, rating and reason (the partial
+   * index `messages_agent_feedback_idx` holds exactly the rated answers). No user appears in it.
+   */
+  feedbackCounts(agentId: string): Promise<FeedbackCount[]> {
+    return this.db.manager.query<FeedbackCount[]>(
+      `SELECT agent_version AS "agentVersion", feedback_rating AS rating, feedback_tag AS tag, count(*)::int AS count
+         FROM messages
+        WHERE agent_id = $1 AND feedback_rating IS NOT NULL
+        GROUP BY agent_version, feedback_rating, feedback_tag
+        ORDER BY agent_version NULLS FIRST, feedback_rating, feedback_tag NULLS FIRST`,
+      [agentId],
+    );
   }
 
   /**

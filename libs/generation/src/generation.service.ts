@@ -323,8 +323,9 @@ export class GenerationService {
     await retryTransient(
       () =>
         this.db.transaction(async (m) => {
-          await this.messages.insertIfAbsent(m, message);
-          await this.conversations.touch(m, job.conversationId, now);
+          // A conversation deleted meanwhile stays deleted: nothing is stored, its usage still counts.
+          if (await this.messages.insertIfAbsent(m, message))
+            await this.conversations.touch(m, job.conversationId, now);
           if (finished) await this.usage.record(finished, m);
         }),
       { attempts: STORE_ATTEMPTS, what: 'Storing an answer' },
