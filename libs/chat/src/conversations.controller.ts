@@ -17,7 +17,6 @@ import { ConversationsService } from './conversations.service';
 import { ChatMessageDto, ConversationDto, ConversationListDto } from './dto/conversation.dto';
 import {
   ConversationExportDto,
-  DeleteAllConversationsDto,
   DeletedConversationsDto,
   ExportConversationQueryDto,
   ForkConversationDto,
@@ -26,6 +25,7 @@ import {
   UpdateConversationDto,
 } from './dto/manage-conversations.dto';
 import { MessagesQueryDto } from './dto/messages-query.dto';
+import { NoBodyPipe, RequestBody } from './no-body.pipe';
 
 const EXPORT_TOO_LARGE: ErrorResponseDto = {
   error: 'Unprocessable Entity',
@@ -56,13 +56,15 @@ export class ConversationsController {
 
   /**
    * Deletes every conversation of the caller's, with their messages (running generations are
-   * aborted first). The account, its files and its usage records stay. Takes no body.
+   * aborted first). The account, its files and its usage records stay. Takes no body: one is
+   * refused (400), so a client that names a single conversation in it (LibreChat sends
+   * `{arg: {conversationId}}` to this path) never deletes them all.
    */
   @Delete('convos')
   @ApiErrors(400)
   async removeAll(
     @CurrentUser() user: AuthUser,
-    @Body() _body: DeleteAllConversationsDto,
+    @RequestBody(NoBodyPipe) _body: undefined,
   ): Promise<DeletedConversationsDto> {
     return { deleted: await this.deletion.removeAll(user) };
   }

@@ -48,12 +48,6 @@ export class UpdateConversationDto {
   isArchived?: boolean;
 }
 
-/**
- * `DELETE /api/convos` takes no body. One is refused, so a client that names a single conversation
- * in the body (LibreChat sends `{arg: {conversationId}}` to this path) never deletes them all.
- */
-export class DeleteAllConversationsDto {}
-
 export class DeletedConversationsDto {
   /** How many conversations were deleted. @example 12 */
   deleted!: number;
