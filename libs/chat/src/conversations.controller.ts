@@ -34,6 +34,11 @@ const EXPORT_TOO_LARGE: ErrorResponseDto = {
     'read it page by page from GET /api/messages/:conversationId instead',
 };
 
+const FORK_TOO_DEEP: ErrorResponseDto = {
+  error: 'Unprocessable Entity',
+  message: 'The thread down to this message is longer than 1000 messages, more than a fork copies',
+};
+
 @ApiTags('conversations')
 @ApiBearerAuth()
 @ApiErrors(401)
@@ -75,7 +80,13 @@ export class ConversationsController {
    */
   @Post('convos/fork')
   @ApiCreatedResponse({ type: ForkedConversationDto })
-  @ApiErrors(400, 404, 422)
+  @ApiErrors(400, 404)
+  @ApiResponse({
+    status: 422,
+    description: 'The thread down to the message is deeper than a fork copies (1,000 messages)',
+    type: ErrorResponseDto,
+    example: FORK_TOO_DEEP,
+  })
   fork(@CurrentUser() user: AuthUser, @Body() dto: ForkConversationDto): Promise<ForkedConversationDto> {
     return this.conversations.fork(user, dto);
   }
