@@ -77,6 +77,7 @@ describe('conversations and messages', () => {
       conversationId: id,
       title: 'Chat 2026-01-05T00:00:00.000Z',
       agent_id: 'agent_000000000000000000001',
+      isArchived: false,
       createdAt: '2026-01-05T00:00:00.000Z',
       updatedAt: '2026-01-05T00:00:00.000Z',
     });

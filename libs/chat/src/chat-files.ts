@@ -31,6 +31,11 @@ export abstract class ChatFiles {
   abstract owned(userId: string, ids: readonly string[]): Promise<ChatFileRow[]>;
   /** Attaches the files to the conversation, in the caller's transaction. */
   abstract attach(ids: readonly string[], conversationId: string, manager: EntityManager): Promise<void>;
+  /**
+   * Detaches the user's files from the conversations (being deleted, in the caller's transaction):
+   * the files stay the user's own, attached to no conversation.
+   */
+  abstract detach(userId: string, conversationIds: readonly string[], manager: EntityManager): Promise<void>;
   /** A file's bytes, or null when they cannot be read (the file is gone, or stored elsewhere). */
   abstract content(fileId: string): Promise<Buffer | null>;
 }
@@ -86,6 +91,15 @@ export class SqlChatFiles extends ChatFiles {
       conversationId,
       [...ids],
     ]);
+  }
+
+  async detach(userId: string, conversationIds: readonly string[], manager: EntityManager): Promise<void> {
+    if (conversationIds.length === 0) return;
+    await manager.query(
+      `UPDATE files SET conversation_id = NULL, updated_at = now()
+        WHERE user_id = $1 AND conversation_id = ANY($2::uuid[])`,
+      [userId, [...conversationIds]],
+    );
   }
 
   async content(fileId: string): Promise<Buffer | null> {

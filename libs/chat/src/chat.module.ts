@@ -3,13 +3,17 @@ import { AgentsModule } from '@agents/agents';
 import { AuthModule } from '@agents/auth';
 import { ProvidersModule } from '@agents/providers';
 import { StreamingModule } from '@agents/streaming';
+import { AgentFeedbackController } from './agent-feedback.controller';
 import { ChatDataModule } from './chat-data.module';
 import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
 import { ChatStatusService } from './chat-status.service';
+import { ConversationDeletionService } from './conversation-deletion.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
 import { IdempotencyJanitor, IdempotencyRepository } from './idempotency.repository';
+import { MessagesController } from './messages.controller';
+import { MessagesService } from './messages.service';
 import { SseConnections } from './sse-connections';
 import { SseUserLimit } from './sse-user-limit';
 import { StreamResponder } from './stream-responder';
@@ -28,9 +32,11 @@ import { StreamResponder } from './stream-responder';
     ProvidersModule, // the context budget a message must fit
     StreamingModule,
   ],
-  controllers: [ConversationsController, ChatController],
+  controllers: [ConversationsController, MessagesController, AgentFeedbackController, ChatController],
   providers: [
     ConversationsService,
+    ConversationDeletionService,
+    MessagesService,
     ChatService,
     ChatStatusService,
     IdempotencyRepository,

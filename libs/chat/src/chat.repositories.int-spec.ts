@@ -23,6 +23,7 @@ async function conversation(userId: string, overrides: Partial<ConversationEntit
     userId,
     agentId: 'agent_000000000000000000001',
     title: 'New Chat',
+    isArchived: false,
     createdAt: at(0),
     updatedAt: at(0),
     ...overrides,
@@ -109,27 +110,37 @@ describe('ConversationsRepository', () => {
     expect(await conversations.findOwned(owner.id, 'not-a-uuid')).toBeNull();
   });
 
-  it('walks the owner’s conversations newest first with the keyset, ties broken by id', async () => {
+  it('walks the owner’s archived or other conversations newest first with the keyset, ties broken by id', async () => {
     const owner = await insertUser(database.dataSource);
     const other = await insertUser(database.dataSource);
     const mine: ConversationEntity[] = [];
-    for (let i = 0; i < 7; i++) mine.push(await conversation(owner.id, { updatedAt: at(i % 3) }));
-    await conversation(other.id, { updatedAt: at(9) });
-
-    const seen: string[] = [];
-    let after: ReturnType<typeof decodeCursor> | undefined;
-    for (;;) {
-      const rows = await conversations.listOwned(owner.id, 3, after);
-      const page = rows.slice(0, 3);
-      seen.push(...page.map((r) => r.id));
-      if (rows.length <= 3) break;
-      const last = page[page.length - 1];
-      after = decodeCursor(encodeCursor({ at: last.updatedAt, id: last.id }));
+    for (let i = 0; i < 10; i++) {
+      mine.push(await conversation(owner.id, { updatedAt: at(i % 3), isArchived: i % 3 === 1 && i > 2 }));
     }
-    const expected = [...mine]
-      .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? 1 : -1))
-      .map((c) => c.id);
-    expect(seen).toEqual(expected);
+    await conversation(other.id, { updatedAt: at(9) });
+    await conversation(other.id, { updatedAt: at(9), isArchived: true });
+
+    const walk = async (archived: boolean): Promise<string[]> => {
+      const seen: string[] = [];
+      let after: ReturnType<typeof decodeCursor> | undefined;
+      for (;;) {
+        const rows = await conversations.listOwned(owner.id, archived, 3, after);
+        const page = rows.slice(0, 3);
+        seen.push(...page.map((r) => r.id));
+        if (rows.length <= 3) break;
+        const last = page[page.length - 1];
+        after = decodeCursor(encodeCursor({ at: last.updatedAt, id: last.id }));
+      }
+      return seen;
+    };
+    const expected = (archived: boolean) =>
+      mine
+        .filter((c) => c.isArchived === archived)
+        .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? 1 : -1))
+        .map((c) => c.id);
+    expect(expected(true)).toHaveLength(2);
+    expect(await walk(false)).toEqual(expected(false));
+    expect(await walk(true)).toEqual(expected(true));
   });
 });
 

@@ -9,6 +9,7 @@ import {
   NotFoundError,
   UnprocessableError,
   ValidationFailedError,
+  isForeignKeyViolation,
   isUniqueViolation,
 } from '@agents/core';
 import { ContextBudget } from '@agents/providers';
@@ -28,7 +29,7 @@ import { GenerationLauncher } from './generation-launcher';
 import type { GenerationJob } from './generation-job';
 import { IdempotencyRepository } from './idempotency.repository';
 import { MessageEntity } from './message.entity';
-import { MESSAGE_ID_CONSTRAINT, MessagesRepository } from './messages.repository';
+import { MESSAGE_CONVERSATION_CONSTRAINT, MESSAGE_ID_CONSTRAINT, MessagesRepository } from './messages.repository';
 import { streamEvents } from './stream-events';
 
 const TITLE_LENGTH = 60;
@@ -274,5 +275,7 @@ function rethrowTakenMessageId(err: unknown): never {
   if (isUniqueViolation(err, MESSAGE_ID_CONSTRAINT)) {
     throw new ConflictError('messageId is already in use; choose another or omit it');
   }
+  // The conversation was deleted between the start's read of it and its message's insert.
+  if (isForeignKeyViolation(err, MESSAGE_CONVERSATION_CONSTRAINT)) throw new NotFoundError('Conversation not found');
   throw err;
 }

@@ -14,6 +14,10 @@ export class ConversationEntity {
   @Column({ type: 'varchar', length: 256 })
   title!: string;
 
+  /** Archived conversations are left out of the default list. */
+  @Column({ name: 'is_archived', type: 'boolean', default: false })
+  isArchived!: boolean;
+
   @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
 

@@ -69,6 +69,18 @@ export class IdempotencyRepository {
     );
   }
 
+  /**
+   * Forgets the keys whose start answered with one of the user's `conversationIds` (conversations
+   * being deleted, in the caller's transaction): a retry with such a key then starts afresh.
+   */
+  async deleteForConversations(m: EntityManager, userId: string, conversationIds: readonly string[]): Promise<void> {
+    if (conversationIds.length === 0) return;
+    await m.query(
+      `DELETE FROM chat_idempotency_keys WHERE user_id = $1 AND response ->> 'conversationId' = ANY($2::text[])`,
+      [userId, [...conversationIds]],
+    );
+  }
+
   /** Drops up to `limit` keys past the window; resolves how many. */
   async purgeExpired(limit = 1000): Promise<number> {
     // A SELECT around the DELETE: TypeORM answers a bare DELETE … RETURNING with [rows, count].

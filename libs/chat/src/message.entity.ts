@@ -46,6 +46,29 @@ export interface MessageFileRef {
   bytes: number;
 }
 
+/** How a user rated an answer. */
+export const FEEDBACK_RATINGS = ['thumbsUp', 'thumbsDown'] as const;
+export type FeedbackRating = (typeof FEEDBACK_RATINGS)[number];
+
+/**
+ * The reasons a rating may give, each for one rating: LibreChat's feedback tags, so its client's
+ * choices are accepted as they are.
+ */
+export const FEEDBACK_TAGS = {
+  not_matched: 'thumbsDown',
+  inaccurate: 'thumbsDown',
+  bad_style: 'thumbsDown',
+  missing_image: 'thumbsDown',
+  unjustified_refusal: 'thumbsDown',
+  not_helpful: 'thumbsDown',
+  other: 'thumbsDown',
+  accurate_reliable: 'thumbsUp',
+  creative_solution: 'thumbsUp',
+  clear_well_written: 'thumbsUp',
+  attention_to_detail: 'thumbsUp',
+} as const satisfies Record<string, FeedbackRating>;
+export type FeedbackTag = keyof typeof FEEDBACK_TAGS;
+
 @Entity({ name: 'messages' })
 export class MessageEntity {
   @PrimaryColumn({ type: 'uuid' })
@@ -113,6 +136,23 @@ export class MessageEntity {
   /** The agent version that answered (answers only). */
   @Column({ name: 'agent_version', type: 'integer', nullable: true })
   agentVersion!: number | null;
+
+  /** True once its user changed the answer's text (PUT /api/messages/:conversationId/:messageId). */
+  @Column({ type: 'boolean', default: false })
+  edited?: boolean;
+
+  /** The user's rating of an answer; the other feedback columns are null without one. */
+  @Column({ name: 'feedback_rating', type: 'varchar', length: 16, nullable: true })
+  feedbackRating?: FeedbackRating | null;
+
+  @Column({ name: 'feedback_tag', type: 'varchar', length: 64, nullable: true })
+  feedbackTag?: FeedbackTag | null;
+
+  @Column({ name: 'feedback_text', type: 'varchar', length: 1000, nullable: true })
+  feedbackText?: string | null;
+
+  @Column({ name: 'feedback_at', type: 'timestamptz', precision: 3, nullable: true })
+  feedbackAt?: Date | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

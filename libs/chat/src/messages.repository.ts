@@ -1,13 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DatabaseService, type CteWrites, type KeysetPosition } from '@agents/core';
+import { DatabaseService, type CteWrites, type KeysetPosition, UUID_PATTERN } from '@agents/core';
 import { ConversationEntity } from './conversation.entity';
-import { MessageEntity } from './message.entity';
+import { MessageEntity, type ContentPart, type FeedbackRating, type FeedbackTag } from './message.entity';
 
 /** Longest thread the history walk follows; deeper ancestors are not sent to the provider. */
 export const MAX_THREAD_DEPTH = 1000;
 /** The primary key of `messages`: violated when a client-chosen `messageId` is taken (by anyone). */
 export const MESSAGE_ID_CONSTRAINT = 'messages_pkey';
+/** The foreign key of `messages.conversation_id`: violated when the conversation was deleted meanwhile. */
+export const MESSAGE_CONVERSATION_CONSTRAINT = 'messages_conversation_id_fkey';
+
+/** A user's rating of an answer, as stored. */
+export interface MessageFeedback {
+  rating: FeedbackRating;
+  tag: FeedbackTag | null;
+  text: string | null;
+  at: Date;
+}
+
+/** How many answers of one agent version got one rating with one reason (or none). */
+export interface FeedbackCount {
+  agentVersion: number | null;
+  rating: FeedbackRating;
+  tag: FeedbackTag | null;
+  count: number;
+}
 
 @Injectable()
 export class MessagesRepository {
@@ -79,7 +97,7 @@ export class MessagesRepository {
       `WITH conv AS (
          UPDATE conversations SET updated_at = $${columns.indexOf('created_at') + 1}
          WHERE id = $${columns.indexOf('conversation_id') + 1}
-         RETURNING id, user_id, agent_id, title, created_at, updated_at
+         RETURNING id, user_id, agent_id, title, is_archived, created_at, updated_at
        ), answer AS (
          INSERT INTO messages (${columns.join(', ')})
          SELECT ${columns.map((_, i) => `$${i + 1}`).join(', ')} FROM conv
@@ -91,8 +109,23 @@ export class MessagesRepository {
     return rows.length === 0 ? null : conversationFromRow(rows[0]);
   }
 
+  /** Inserts copies of messages (a fork), parents before their replies, in the caller's transaction. */
+  async insertMany(m: EntityManager, messages: MessageEntity[]): Promise<void> {
+    if (messages.length > 0) await m.insert(MessageEntity, messages);
+  }
+
   findById(id: string, m: EntityManager = this.db.manager): Promise<MessageEntity | null> {
     return m.findOneBy(MessageEntity, { id });
+  }
+
+  /** The message `id` when it belongs to the conversation; null otherwise. */
+  findInConversation(
+    conversationId: string,
+    id: string,
+    m: EntityManager = this.db.manager,
+  ): Promise<MessageEntity | null> {
+    if (!UUID_PATTERN.test(id)) return Promise.resolve(null);
+    return m.findOneBy(MessageEntity, { id, conversationId });
   }
 
   /** The most recent message of a conversation: where a new message goes when no parent is named. */
@@ -115,6 +148,58 @@ export class MessagesRepository {
       qb.andWhere('(msg.created_at, msg.id) > (:afterAt, :afterId)', { afterAt: after.at, afterId: after.id });
     }
     return qb.getMany();
+  }
+
+  /**
+   * Up to `limit` messages of a conversation in the order they were written, oldest first (the
+   * caller asks for one more than it accepts, to tell a conversation over its limit).
+   */
+  allOfConversation(conversationId: string, limit: number): Promise<MessageEntity[]> {
+    return this.db.manager
+      .createQueryBuilder(MessageEntity, 'msg')
+      .where('msg.conversation_id = :conversationId', { conversationId })
+      .orderBy('msg.created_at', 'ASC')
+      .addOrderBy('msg.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Replaces an answer's text and content and marks it edited; resolves it as stored now. */
+  async editText(id: string, text: string, content: ContentPart[]): Promise<MessageEntity | null> {
+    await this.db.manager.update(MessageEntity, { id }, { text, content, edited: true });
+    return this.findById(id);
+  }
+
+  /** Sets (or, with null, removes) the user's rating of an answer; resolves it as stored now. */
+  async setFeedback(id: string, feedback: MessageFeedback | null): Promise<MessageEntity | null> {
+    await this.db.manager.update(
+      MessageEntity,
+      { id },
+      feedback === null
+        ? { feedbackRating: null, feedbackTag: null, feedbackText: null, feedbackAt: null }
+        : {
+            feedbackRating: feedback.rating,
+            feedbackTag: feedback.tag,
+            feedbackText: feedback.text,
+            feedbackAt: feedback.at,
+          },
+    );
+    return this.findById(id);
+  }
+
+  /**
+   * The ratings of an agent's answers, counted per agent version, rating and reason (the partial
+   * index `messages_agent_feedback_idx` holds exactly the rated answers). No user appears in it.
+   */
+  feedbackCounts(agentId: string): Promise<FeedbackCount[]> {
+    return this.db.manager.query<FeedbackCount[]>(
+      `SELECT agent_version AS "agentVersion", feedback_rating AS rating, feedback_tag AS tag, count(*)::int AS count
+         FROM messages
+        WHERE agent_id = $1 AND feedback_rating IS NOT NULL
+        GROUP BY agent_version, feedback_rating, feedback_tag
+        ORDER BY agent_version NULLS FIRST, feedback_rating, feedback_tag NULLS FIRST`,
+      [agentId],
+    );
   }
 
   /**
@@ -171,6 +256,7 @@ interface ConversationRow {
   user_id: string;
   agent_id: string;
   title: string;
+  is_archived: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -181,6 +267,7 @@ function conversationFromRow(row: ConversationRow): ConversationEntity {
     userId: row.user_id,
     agentId: row.agent_id,
     title: row.title,
+    isArchived: row.is_archived,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });

@@ -19,6 +19,8 @@ const message: ChatMessageDto = {
   model: null,
   agentVersion: null,
   usage: null,
+  edited: false,
+  feedback: null,
 };
 const completion: CompletionResult = {
   status: 'failed',

@@ -224,6 +224,61 @@ describe('GenerationService', () => {
     expect(await state.get(job.streamId)).toMatchObject({ status: 'aborted' });
   });
 
+  it('stores nothing when its conversation is deleted while it answers, and still records its usage', async () => {
+    fake.script({
+      tokens: ['Forty', '-two', '.'],
+      tokenDelayMs: 40,
+      usage: { prompt_tokens: 9, completion_tokens: 3 },
+    });
+    const job = await seed();
+    const { events } = await watch(job);
+    const running = service.handle(job);
+    await until(() => deltas(events).length >= 1);
+    await database.dataSource.query('DELETE FROM conversations WHERE id = $1', [job.conversationId]);
+    const outcome = await running;
+
+    expect(outcome.status).toBe('completed');
+    const terminal = events.filter((e) => e.terminal);
+    expect(terminal.map((e) => e.payload)).toEqual([
+      expect.objectContaining({
+        final: true,
+        conversation: null,
+        responseMessage: expect.objectContaining({ text: 'Forty-two.' }),
+      }),
+    ]);
+    // The conversation stays deleted: neither the answer nor the conversation came back.
+    expect(await messages.findById(job.responseMessageId)).toBeNull();
+    const [{ n }] = await database.dataSource.query<{ n: number }[]>(
+      `SELECT (SELECT count(*) FROM conversations WHERE id = $1) + (SELECT count(*) FROM messages WHERE conversation_id = $1) AS n`,
+      [job.conversationId],
+    );
+    expect(Number(n)).toBe(0);
+    // Usage holds no content and stays.
+    const usage = await database.dataSource.query<{ input_tokens: number }[]>(
+      'SELECT input_tokens FROM usage_records WHERE id = $1',
+      [job.responseMessageId],
+    );
+    expect(usage).toEqual([{ input_tokens: 9 }]);
+  });
+
+  it('aborted because its conversation was deleted: one aborted final, and the partial answer is stored nowhere', async () => {
+    fake.script({ tokens: Array.from({ length: 100 }, (_, i) => `d${i} `), tokenDelayMs: 20 });
+    const job = await seed();
+    const { events } = await watch(job);
+    const running = service.handle(job);
+    await until(() => deltas(events).length >= 2);
+    await database.dataSource.query('DELETE FROM conversations WHERE id = $1', [job.conversationId]);
+    await bus.publishControl(job.streamId, { type: 'abort', reason: 'conversation deleted' });
+    const outcome = await running;
+
+    expect(outcome.status).toBe('aborted');
+    expect(events.filter((e) => e.terminal).map((e) => e.payload)).toEqual([
+      expect.objectContaining({ final: true, aborted: true, conversation: null }),
+    ]);
+    expect(await messages.findById(job.responseMessageId)).toBeNull();
+    expect(await state.get(job.streamId)).toMatchObject({ status: 'aborted' });
+  });
+
   it('stores what a dead worker had streamed, from the stream log, as a failed message', async () => {
     const job = await seed();
     await bus.publish(job.streamId, { event: 'on_run_step', data: { id: 'step_1' } });

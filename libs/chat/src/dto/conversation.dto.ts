@@ -1,5 +1,5 @@
 import type { ConversationEntity } from '../conversation.entity';
-import type { ContentPart, MessageAttachment, MessageEntity } from '../message.entity';
+import type { ContentPart, FeedbackRating, FeedbackTag, MessageAttachment, MessageEntity } from '../message.entity';
 
 export class ConversationDto {
   /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
@@ -8,9 +8,11 @@ export class ConversationDto {
   title!: string;
   /** @example "agent_V1StGXR8_Z5jdHi6B-myT" */
   agent_id!: string;
+  /** Archived conversations are listed only with `isArchived=true`. @example false */
+  isArchived!: boolean;
   /** @example "2026-11-29T12:00:00.000Z" */
   createdAt!: string;
-  /** @example "2026-11-29T12:05:00.000Z" */
+  /** The last message's time: renaming or archiving leaves it. @example "2026-11-29T12:05:00.000Z" */
   updatedAt!: string;
 
   static from(c: ConversationEntity): ConversationDto {
@@ -18,6 +20,7 @@ export class ConversationDto {
       conversationId: c.id,
       title: c.title,
       agent_id: c.agentId,
+      isArchived: c.isArchived ?? false,
       createdAt: c.createdAt.toISOString(),
       updatedAt: c.updatedAt.toISOString(),
     };
@@ -59,6 +62,28 @@ export class MessageUsageDto {
   cachedTokens!: number | null;
 }
 
+/** A user's rating of an answer. */
+export class MessageFeedbackDto {
+  /** @example "thumbsDown" */
+  rating!: FeedbackRating;
+  /** The reason given, one of the rating's tags. @example "inaccurate" */
+  tag!: FeedbackTag | null;
+  /** @example "The policy changed in 2025." */
+  text!: string | null;
+  /** @example "2026-11-29T12:06:00.000Z" */
+  updatedAt!: string;
+
+  static from(msg: MessageEntity): MessageFeedbackDto | null {
+    if (!msg.feedbackRating || !msg.feedbackAt) return null;
+    return {
+      rating: msg.feedbackRating,
+      tag: msg.feedbackTag ?? null,
+      text: msg.feedbackText ?? null,
+      updatedAt: msg.feedbackAt.toISOString(),
+    };
+  }
+}
+
 export class ChatMessageDto {
   /** @example "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d" */
   messageId!: string;
@@ -95,6 +120,10 @@ export class ChatMessageDto {
   agentVersion!: number | null;
   /** The answer's token counts; null on the user's messages and answers that never reached a provider. */
   usage!: MessageUsageDto | null;
+  /** True once its user changed the answer's text. @example false */
+  edited!: boolean;
+  /** The user's rating of the answer; null when none (and on the user's messages). */
+  feedback!: MessageFeedbackDto | null;
 
   static from(msg: MessageEntity): ChatMessageDto {
     return {
@@ -122,6 +151,8 @@ export class ChatMessageDto {
               reasoningTokens: msg.reasoningTokens ?? null,
               cachedTokens: msg.cachedTokens ?? null,
             },
+      edited: msg.edited ?? false,
+      feedback: MessageFeedbackDto.from(msg),
     };
   }
 }

@@ -403,6 +403,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads EXPORT_MAX_MESSAGES (default 5000) and rejects values out of range', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).exportMaxMessages).toBe(5000);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, EXPORT_MAX_MESSAGES: '40' })).exportMaxMessages).toBe(40);
+    for (const bad of ['0', '1000001', 'many']) {
+      expect(configError(env({ JWT_SECRET: SECRET, EXPORT_MAX_MESSAGES: bad })).message).toContain(
+        'EXPORT_MAX_MESSAGES:',
+      );
+    }
+  });
+
   describe('the openai provider', () => {
     it('leaves the key and base URL unset by default and waits 60 s for a first token', () => {
       const config = loadConfig(env({ JWT_SECRET: SECRET }));

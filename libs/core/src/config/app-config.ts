@@ -514,6 +514,14 @@ export class EnvironmentVariables {
   @Max(1_000_000)
   MAX_VERSIONS_PER_AGENT = 1000;
 
+  /** Messages a conversation may have to be exported; the export of a longer one answers 422. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  EXPORT_MAX_MESSAGES = 5000;
+
   /** How long one tool call may run before it fails as a tool error (MCP servers may set their own). */
   @IsOptional()
   @Transform(toInt)
@@ -711,6 +719,8 @@ export class AppConfig {
   readonly maxAgentsPerUser: number;
   /** Versions per agent (MAX_VERSIONS_PER_AGENT). */
   readonly maxVersionsPerAgent: number;
+  /** Messages of a conversation an export may hold (EXPORT_MAX_MESSAGES). */
+  readonly exportMaxMessages: number;
   /** The `web_search` tool's backend, when one is configured. */
   readonly webSearch?: WebSearchConfig;
   readonly mcpServers: McpServerConfig[];
@@ -759,6 +769,7 @@ export class AppConfig {
     this.maxSseConnectionsPerUser = env.MAX_SSE_CONNECTIONS_PER_USER;
     this.maxAgentsPerUser = env.MAX_AGENTS_PER_USER;
     this.maxVersionsPerAgent = env.MAX_VERSIONS_PER_AGENT;
+    this.exportMaxMessages = env.EXPORT_MAX_MESSAGES;
     this.webSearch = file.webSearch;
     this.mcpServers = file.mcpServers;
     this.prices = file.prices;

@@ -70,3 +70,11 @@ export function isUniqueViolation(e: unknown, constraint?: string): boolean {
   if (err.code === '23505') return constraint === undefined || err.constraint === constraint;
   return err.driverError ? isUniqueViolation(err.driverError, constraint) : false;
 }
+
+/** True for Postgres foreign_key_violation (23503), optionally on a given constraint. */
+export function isForeignKeyViolation(e: unknown, constraint?: string): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: unknown; constraint?: unknown; driverError?: unknown };
+  if (err.code === '23503') return constraint === undefined || err.constraint === constraint;
+  return err.driverError ? isForeignKeyViolation(err.driverError, constraint) : false;
+}
