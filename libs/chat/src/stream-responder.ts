@@ -6,9 +6,14 @@ import { resumeSnapshot, type SyncPayload } from './resume-snapshot';
 import { SseConnections } from './sse-connections';
 import { readStreamEvent, streamEvents, type StreamPayload } from './stream-events';
 
-/** An SSE frame: `id`, `event: message` (or `error` for a failure) and the JSON payload. */
+/**
+ * An SSE frame: `id`, `event: message` (or `error` for a failure) and the JSON payload — the bus's
+ * own text when it has it. A failure always ends its stream, so only a terminal event's payload
+ * is read to name it.
+ */
 export function sseFrame(event: StreamEvent): string {
-  return `id: ${event.id}\nevent: ${sseEventName(readStreamEvent(event.payload))}\ndata: ${JSON.stringify(event.payload)}\n\n`;
+  const name = event.terminal ? sseEventName(readStreamEvent(event.payload)) : 'message';
+  return `id: ${event.id}\nevent: ${name}\ndata: ${event.json ?? JSON.stringify(event.payload)}\n\n`;
 }
 
 /** The SSE `event:` line of a payload: a failure is `error`, so clients can tell it without parsing. */

@@ -104,6 +104,27 @@ export function describeEventBusContract(name: string, harness: EventBusHarness)
       await expect(bus.publish(streamId, undefined)).rejects.toThrow(TypeError);
     });
 
+    it('carries each payload as its JSON text, live and replayed alike, whatever the text holds', async () => {
+      const bus = make();
+      const streamId = await newStream(bus);
+      // Text that looks like the bus's own framing must not confuse it.
+      const tricky = { text: '","t":1,"p":{"x":"}"}', nested: { quote: '"', brace: '}' }, n: [0, -1.5] };
+      const live = new Received();
+      const subscription = (await bus.subscribe(streamId, undefined, live.handler))!;
+      await bus.publish(streamId, tricky);
+      await bus.publish(streamId, { done: true }, { terminal: true });
+      await waitFor(() => live.events.length === 2, 'the live events');
+      const { received: replayed } = await subscribe(bus, streamId, undefined);
+      for (const events of [live.events, replayed.events]) {
+        expect(events.map((e) => e.terminal)).toEqual([false, true]);
+        expect(events[0].payload).toEqual(tricky);
+        expect(typeof events[0].json).toBe('string');
+        expect(JSON.parse(events[0].json!)).toEqual(tricky);
+        expect(events[1].payload).toEqual({ done: true });
+      }
+      await subscription.close();
+    });
+
     it('replays from the start (0 or undefined) in order, then delivers live events, then ends', async () => {
       const bus = make();
       const streamId = await newStream(bus);

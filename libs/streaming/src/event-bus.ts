@@ -12,6 +12,32 @@ export interface StreamEvent {
   readonly payload: unknown;
   /** True for the one event (final or error) that ends the stream. */
   readonly terminal: boolean;
+  /**
+   * The payload's JSON text as the bus carried it, when it has it: what an SSE frame sends, so a
+   * frame need not serialize again what it never had to read.
+   */
+  readonly json?: string;
+}
+
+/**
+ * An event carried as JSON text: the payload is parsed the first time it is read, and only then
+ * (most deliveries only pass the text on).
+ */
+export function jsonEvent(id: string, json: string, terminal: boolean): StreamEvent {
+  let payload: unknown;
+  let parsed = false;
+  return {
+    id,
+    terminal,
+    json,
+    get payload(): unknown {
+      if (!parsed) {
+        payload = JSON.parse(json) as unknown;
+        parsed = true;
+      }
+      return payload;
+    },
+  };
 }
 
 /**

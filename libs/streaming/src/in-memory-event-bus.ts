@@ -16,6 +16,7 @@ import {
   StreamNotFoundError,
   type Subscription,
   toJson,
+  jsonEvent,
   type Unsubscribe,
 } from './event-bus';
 import { compareEventIds, EventIdGenerator, InvalidEventIdError, isEventId, START_ID } from './event-id';
@@ -70,7 +71,8 @@ export class InMemoryEventBus implements EventBus {
       if (!stream) throw new StreamNotFoundError(streamId);
       if (stream.ended) throw new StreamEndedError(streamId);
       const terminal = options.terminal === true;
-      const event: StreamEvent = { id: this.ids.next(), payload: JSON.parse(toJson(payload)) as unknown, terminal };
+      // As it round-trips through JSON, like the Redis bus's: a copy no subscriber can change.
+      const event = jsonEvent(this.ids.next(), toJson(payload), terminal);
       stream.log.push(event);
       if (stream.log.length > this.maxLength) stream.log.splice(0, stream.log.length - this.maxLength);
       stream.ended = terminal;

@@ -20,6 +20,7 @@ import {
   type Subscription,
   toJson,
   type Unsubscribe,
+  jsonEvent,
 } from './event-bus';
 import { InvalidEventIdError, isEventId, START_ID } from './event-id';
 import { RedisLink } from './redis-link';
@@ -357,19 +358,40 @@ function rangeStart(afterId: string): string {
 }
 
 function parseEntry([id, fields]: RawEntry): StreamEvent {
-  let payload: unknown = null;
+  let json = 'null';
   let terminal = false;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'p') payload = parseJson(fields[i + 1]);
+    if (fields[i] === 'p') json = fields[i + 1];
     else if (fields[i] === 't') terminal = fields[i + 1] === '1';
   }
-  return { id, payload, terminal };
+  return jsonEvent(id, json, terminal);
 }
 
-/** Live messages are `{"id","t","p"}`, built by the publish script around the payload JSON. */
+const LIVE_HEAD = '{"id":"';
+const LIVE_TERMINAL = '","t":';
+const LIVE_PAYLOAD = ',"p":';
+
+/**
+ * Live messages are `{"id":"<id>","t":<0|1>,"p":<payload JSON>}`, exactly as the publish script
+ * writes them around the payload: cut apart, not parsed (the payload is parsed only if read).
+ */
 function parseLive(message: string): StreamEvent {
-  const { id, t, p } = parseJson(message) as { id: string; t: number; p: unknown };
-  return { id, payload: p, terminal: t === 1 };
+  const idEnd = message.indexOf('"', LIVE_HEAD.length);
+  const flag = idEnd + LIVE_TERMINAL.length;
+  if (
+    !message.startsWith(LIVE_HEAD) ||
+    idEnd < 0 ||
+    !message.startsWith(LIVE_TERMINAL, idEnd) ||
+    !message.startsWith(LIVE_PAYLOAD, flag + 1) ||
+    !message.endsWith('}')
+  ) {
+    throw new Error(`Malformed live message: ${message.slice(0, 80)}`);
+  }
+  return jsonEvent(
+    message.slice(LIVE_HEAD.length, idEnd),
+    message.slice(flag + 1 + LIVE_PAYLOAD.length, -1),
+    message.charAt(flag) === '1',
+  );
 }
 
 function parseJson(text: string): unknown {
