@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '@agents/agents';
 import { AuthModule } from '@agents/auth';
 import { ProvidersModule } from '@agents/providers';
@@ -10,6 +11,13 @@ import { ChatStatusService } from './chat-status.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
 import { IdempotencyJanitor, IdempotencyRepository } from './idempotency.repository';
+import { SearchController } from './search/search.controller';
+import { SearchRepository } from './search/search.repository';
+import { SearchService } from './search/search.service';
+import { ConversationShareEntity } from './shares/share.entity';
+import { PublicSharesController, SharesController } from './shares/shares.controller';
+import { SharesRepository } from './shares/shares.repository';
+import { SharesService } from './shares/shares.service';
 import { SseConnections } from './sse-connections';
 import { SseUserLimit } from './sse-user-limit';
 import { StreamResponder } from './stream-responder';
@@ -27,8 +35,9 @@ import { StreamResponder } from './stream-responder';
     AuthModule, // stream tickets
     ProvidersModule, // the context budget a message must fit
     StreamingModule,
+    TypeOrmModule.forFeature([ConversationShareEntity]),
   ],
-  controllers: [ConversationsController, ChatController],
+  controllers: [ConversationsController, ChatController, SearchController, SharesController, PublicSharesController],
   providers: [
     ConversationsService,
     ChatService,
@@ -38,6 +47,10 @@ import { StreamResponder } from './stream-responder';
     StreamResponder,
     SseConnections,
     SseUserLimit,
+    SearchService,
+    SearchRepository,
+    SharesService,
+    SharesRepository,
   ],
 })
 export class ChatModule {}

@@ -1,23 +1,42 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, type AuthUser } from '@agents/auth';
-import { ApiErrors, PageQueryDto } from '@agents/core';
+import { ApiErrors } from '@agents/core';
 import { ConversationsService } from './conversations.service';
 import { ChatMessageDto, ConversationDto, ConversationListDto } from './dto/conversation.dto';
 import { MessagesQueryDto } from './dto/messages-query.dto';
+import { ConversationSearchListDto, ListConversationsQueryDto } from './dto/search.dto';
+import { SearchService } from './search/search.service';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
 @ApiErrors(401)
 @Controller()
 export class ConversationsController {
-  constructor(private readonly conversations: ConversationsService) {}
+  constructor(
+    private readonly conversations: ConversationsService,
+    private readonly search: SearchService,
+  ) {}
 
-  /** The caller's conversations, newest activity first, cursor-paginated. */
+  /**
+   * The caller's conversations, newest activity first, cursor-paginated. With `search`, only those
+   * whose title or messages match, best first, each with its best message's `snippet`.
+   */
   @Get('convos')
+  @ApiExtraModels(ConversationListDto, ConversationSearchListDto)
+  @ApiOkResponse({
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(ConversationListDto) }, { $ref: getSchemaPath(ConversationSearchListDto) }],
+    },
+  })
   @ApiErrors(400)
-  list(@CurrentUser() user: AuthUser, @Query() query: PageQueryDto): Promise<ConversationListDto> {
+  list(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListConversationsQueryDto,
+  ): Promise<ConversationListDto | ConversationSearchListDto> {
+    const { search } = query;
+    if (search !== undefined) return this.search.conversations(user, { ...query, search });
     return this.conversations.list(user, query);
   }
 

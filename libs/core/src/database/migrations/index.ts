@@ -11,6 +11,7 @@ import { MessageAttachments1765400000000 } from './1765400000000-message-attachm
 import { Files1765500000000 } from './1765500000000-files';
 import { MessageFiles1765600000000 } from './1765600000000-message-files';
 import { Usage1765700000000 } from './1765700000000-usage';
+import { SearchAndShares1765800000001 } from './1765800000001-search-and-shares';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   Files1765500000000,
   MessageFiles1765600000000,
   Usage1765700000000,
+  SearchAndShares1765800000001,
 ];
