@@ -35,6 +35,7 @@ export const SUITE_DATABASES = {
   chatFiles: 14,
   usage: 11,
   chatProviders: 15,
+  conversationsSearch: 7,
 } as const;
 
 /** The Redis URL of a suite's own database (see SUITE_DATABASES). */
