@@ -15,6 +15,12 @@ export const SEARCH_CONFIG = 'english';
 export const MATCH_START = '«';
 export const MATCH_END = '»';
 
+/**
+ * How much of a message is searchable: the first 100,000 characters, as `messages.tsv` is built
+ * (migration 1765800000001). Headlines read the same part.
+ */
+export const INDEXED_CHARACTERS = 100_000;
+
 /** The longest search accepted, in characters. */
 export const MAX_SEARCH_LENGTH = 200;
 
@@ -30,8 +36,9 @@ export const HEADLINE_OPTIONS =
 export const tsquery = (param: string): string => `websearch_to_tsquery('${SEARCH_CONFIG}', ${param})`;
 
 /**
- * A headline of `text` for `query`: the text's own « and » become ‹ and › first, so that in the
- * result « and » only ever mark matches.
+ * A headline of `text` (its searchable part) for `query`: the text's own « and » become ‹ and ›
+ * first, so that in the result « and » only ever mark matches.
  */
 export const headline = (text: string, query: string): string =>
-  `ts_headline('${SEARCH_CONFIG}', translate(${text}, '${MATCH_START}${MATCH_END}', '‹›'), ${query}, '${HEADLINE_OPTIONS}')`;
+  `ts_headline('${SEARCH_CONFIG}', translate(left(${text}, ${INDEXED_CHARACTERS}), '${MATCH_START}${MATCH_END}', '‹›'), ` +
+  `${query}, '${HEADLINE_OPTIONS}')`;

@@ -144,6 +144,16 @@ describe('SearchRepository.messages', () => {
     expect(seen.slice(1)).toEqual(expected);
   });
 
+  it('stores a message too long for one tsvector, and searches its first 100,000 characters', async () => {
+    const me = await insertUser(database.dataSource);
+    const c = await conversation(me.id);
+    // ~1.3 MB of distinct tokens: as a whole, more than the 1 MB a tsvector holds.
+    const tokens = Array.from({ length: 150_000 }, (_, i) => `t${i.toString(36).padStart(6, '0')}`);
+    const long = await message(c, `platypus ${tokens.join(' ')} echidna`);
+    expect((await search.messages(me.id, 'platypus', 10)).map((h) => h.id)).toEqual([long.id]);
+    expect(await search.messages(me.id, 'echidna', 10)).toEqual([]);
+  });
+
   it('tells a search with nothing to look for and one that only excludes words', async () => {
     expect(await search.shapeOf('the and of')).toBe('empty');
     expect(await search.shapeOf('!!! ...')).toBe('empty');

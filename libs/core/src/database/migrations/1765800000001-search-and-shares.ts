@@ -5,7 +5,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (docs/http-api.md § Search, § Share links):
  * - `messages.tsv` and `conversations.title_tsv`, generated from the text with the `english`
  *   configuration (the title's lexemes weighted `A`, so a title match weighs ten times one in a
- *   message), each in a GIN index on (user_id, tsv). `btree_gin` lets the owner's id share the
+ *   message), each in a GIN index on (user_id, tsv). A message's first 100,000 characters are
+ *   indexed (a user's message is at most that long): a tsvector holds at most 1 MB, and an answer
+ *   of millions of distinct tokens would otherwise fail its INSERT. `btree_gin` lets the owner's id share the
  *   index with the lexemes: a search reads the posting lists of the caller's id and of the
  *   query's words and intersects them inside the index, so a common word costs what the caller's
  *   matches cost, not what every user's do. PGlite loads the extension at start (EmbeddedPostgres).
@@ -20,7 +22,7 @@ export class SearchAndShares1765800000001 implements MigrationInterface {
     // Trusted since PostgreSQL 13: a database owner without superuser rights may create it.
     await q.query(`CREATE EXTENSION IF NOT EXISTS btree_gin`);
     await q.query(`ALTER TABLE messages
-      ADD COLUMN tsv tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, text)) STORED`);
+      ADD COLUMN tsv tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, left(text, 100000))) STORED`);
     await q.query(`CREATE INDEX messages_user_tsv_idx ON messages USING gin (user_id, tsv)`);
     await q.query(`ALTER TABLE conversations
       ADD COLUMN title_tsv tsvector GENERATED ALWAYS AS (setweight(to_tsvector('english'::regconfig, title), 'A')) STORED`);
