@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AclEntryEntity, roleBits } from '@agents/acl';
 import { AgentEntity } from '@agents/agents';
-import { ConversationEntity, MessageEntity } from '@agents/chat';
+import { ConversationEntity, ConversationShareEntity, MessageEntity } from '@agents/chat';
 import { ApiKeyEntity, GroupEntity, GroupMemberEntity, UserEntity } from '@agents/auth';
 import { DatabaseService, dataSourceOptions } from '@agents/core';
 import { FileEntity } from '@agents/files';
@@ -33,6 +33,7 @@ export async function openIntegrationDatabase(poolSize = 4): Promise<Integration
       AclEntryEntity,
       ConversationEntity,
       MessageEntity,
+      ConversationShareEntity,
       ApiKeyEntity,
       FileEntity,
     ],

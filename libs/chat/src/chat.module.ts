@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '@agents/agents';
 import { AuthModule } from '@agents/auth';
 import { ProvidersModule } from '@agents/providers';
@@ -14,6 +15,13 @@ import { ConversationsService } from './conversations.service';
 import { IdempotencyJanitor, IdempotencyRepository } from './idempotency.repository';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
+import { SearchController } from './search/search.controller';
+import { SearchRepository } from './search/search.repository';
+import { SearchService } from './search/search.service';
+import { ConversationShareEntity } from './shares/share.entity';
+import { PublicSharesController, SharesController } from './shares/shares.controller';
+import { SharesRepository } from './shares/shares.repository';
+import { SharesService } from './shares/shares.service';
 import { SseConnections } from './sse-connections';
 import { SseUserLimit } from './sse-user-limit';
 import { StreamResponder } from './stream-responder';
@@ -31,8 +39,17 @@ import { StreamResponder } from './stream-responder';
     AuthModule, // stream tickets
     ProvidersModule, // the context budget a message must fit
     StreamingModule,
+    TypeOrmModule.forFeature([ConversationShareEntity]),
   ],
-  controllers: [ConversationsController, MessagesController, AgentFeedbackController, ChatController],
+  controllers: [
+    ConversationsController,
+    MessagesController,
+    AgentFeedbackController,
+    ChatController,
+    SearchController,
+    SharesController,
+    PublicSharesController,
+  ],
   providers: [
     ConversationsService,
     ConversationDeletionService,
@@ -44,6 +61,10 @@ import { StreamResponder } from './stream-responder';
     StreamResponder,
     SseConnections,
     SseUserLimit,
+    SearchService,
+    SearchRepository,
+    SharesService,
+    SharesRepository,
   ],
 })
 export class ChatModule {}

@@ -2,11 +2,13 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiProduces,
   ApiResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, type AuthUser } from '@agents/auth';
@@ -38,6 +40,8 @@ const FORK_TOO_DEEP: ErrorResponseDto = {
   error: 'Unprocessable Entity',
   message: 'The thread down to this message is longer than 1000 messages, more than a fork copies',
 };
+import { ConversationSearchListDto } from './dto/search.dto';
+import { SearchService } from './search/search.service';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
@@ -47,15 +51,28 @@ export class ConversationsController {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly deletion: ConversationDeletionService,
+    private readonly search: SearchService,
   ) {}
 
   /**
    * The caller's conversations, newest activity first, cursor-paginated: the ones not archived, or
-   * with `isArchived=true` the archived ones.
+   * with `isArchived=true` the archived ones. With `search`, those whose title or messages match,
+   * archived or not, best first, each with its best message's `snippet`.
    */
   @Get('convos')
+  @ApiExtraModels(ConversationListDto, ConversationSearchListDto)
+  @ApiOkResponse({
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(ConversationListDto) }, { $ref: getSchemaPath(ConversationSearchListDto) }],
+    },
+  })
   @ApiErrors(400)
-  list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<ConversationListDto> {
+  list(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListConversationsQueryDto,
+  ): Promise<ConversationListDto | ConversationSearchListDto> {
+    const { search } = query;
+    if (search !== undefined) return this.search.conversations(user, { ...query, search });
     return this.conversations.list(user, query);
   }
 

@@ -17,3 +17,13 @@ export { SseConnections } from './sse-connections';
 export { ChatAvailabilityGuard } from './chat-availability.guard';
 export { SSE_HEADERS, SSE_PING } from './stream-responder';
 export { ContentFold } from './content-fold';
+export {
+  SearchRepository,
+  messageSearchSql,
+  conversationSearchSql,
+  type RankedPosition,
+} from './search/search.repository';
+export { SEARCH_CONFIG, MATCH_START, MATCH_END } from './search/search-query';
+export { SharesRepository } from './shares/shares.repository';
+export { ConversationShareEntity, type SharedMessage } from './shares/share.entity';
+export { MAX_SHARES_PER_USER, MAX_SHARED_MESSAGES } from './shares/shares.service';

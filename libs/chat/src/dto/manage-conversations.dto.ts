@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { OptionalNotNull, PageQueryDto } from '@agents/core';
 import { ChatMessageDto, ConversationDto } from './conversation.dto';
+import { MAX_SEARCH_LENGTH } from '../search/search-query';
 
 /** The longest title a user may give a conversation, in characters (after trimming). */
 export const MAX_TITLE_LENGTH = 200;
@@ -28,6 +29,18 @@ export class ListConversationsQueryDto extends PageQueryDto {
   @Transform(({ value }: { value: unknown }) => QUERY_BOOLEANS.get(value) ?? value)
   @IsBoolean({ message: 'isArchived must be 1, true, 0 or false' })
   isArchived: boolean = false;
+
+  /**
+   * Only the conversations whose title or messages match, archived or not (`isArchived` does not
+   * apply), best first, each with the `snippet` of its best message. Words as a web search box
+   * takes them: `"exact phrase"`, `or`, `-excluded`; 1..200 characters.
+   */
+  @OptionalNotNull()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_SEARCH_LENGTH)
+  @Matches(/\S/, { message: 'search must contain a word' })
+  search?: string;
 }
 
 /** `PATCH /api/convos/:id`: at least one of the fields. */

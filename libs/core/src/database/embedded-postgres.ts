@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type Extension } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,14 @@ export interface EmbeddedEndpoint {
   host: string;
   port: number;
 }
+
+/**
+ * PGlite's btree_gin, which the search indexes need (migration 1765800000001). Its module is one of
+ * the package's `exports` subpaths, which this project's `node` module resolution cannot type, so it
+ * is required (Node resolves the subpath) and typed with the package's own Extension type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { btree_gin } = require('@electric-sql/pglite/contrib/btree_gin') as { btree_gin: Extension };
 
 const SOCKET_PORT = 5432;
 /**
@@ -53,7 +61,8 @@ export class EmbeddedPostgres {
   async start(): Promise<EmbeddedEndpoint> {
     mkdirSync(this.dataDir, { recursive: true });
     this.acquireLock();
-    this.db = await PGlite.create(join(this.dataDir, 'pgdata'));
+    // btree_gin: the search indexes put the owner's id beside the lexemes (migration 1765800000001).
+    this.db = await PGlite.create(join(this.dataDir, 'pgdata'), { extensions: { btree_gin } });
     this.socketDir = mkdtempSync(join(tmpdir(), 'agents-pg-'));
     this.server = new PGLiteSocketServer({
       db: this.db,

@@ -12,6 +12,7 @@ import { Files1765500000000 } from './1765500000000-files';
 import { MessageFiles1765600000000 } from './1765600000000-message-files';
 import { Usage1765700000000 } from './1765700000000-usage';
 import { ConversationManagement1765800000000 } from './1765800000000-conversation-management';
+import { SearchAndShares1765800000001 } from './1765800000001-search-and-shares';
 
 /** Every migration, in order. Listed explicitly so bundling or renaming never loses one. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   MessageFiles1765600000000,
   Usage1765700000000,
   ConversationManagement1765800000000,
+  SearchAndShares1765800000001,
 ];
