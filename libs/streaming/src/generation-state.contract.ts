@@ -213,16 +213,18 @@ export function describeGenerationStateContract(name: string, harness: Generatio
     });
 
     it('expires a running generation whose process stopped updating it, and frees its slot', async () => {
-      const store = make({ runningTtlMs: 300 });
+      // A TTL of 1 s and steps of 600 ms: past the TTL since the reserve, within it since the
+      // refresh, with 400 ms to spare for a loaded machine's timers.
+      const store = make({ runningTtlMs: 1_000 });
       const userId = `u-${randomUUID()}`;
       const crashed = newGeneration({ userId });
       await store.reserve(crashed, limit(1));
-      await sleep(200);
+      await sleep(600);
       expect(await store.appendContent(crashed.streamId, 'still alive')).toBe(true); // refreshes the TTL
-      await sleep(200);
+      await sleep(600);
       expect((await store.get(crashed.streamId))!.status).toBe('running');
       expect(await store.reserve(newGeneration({ userId }), limit(1))).toBe('limit');
-      await sleep(400);
+      await sleep(1_400);
       expect(await store.get(crashed.streamId)).toBeNull();
       expect(await store.activeFor(userId)).toEqual([]);
       expect(await store.reserve(newGeneration({ userId }), limit(1))).toBe('reserved');
