@@ -36,6 +36,7 @@ export const SUITE_DATABASES = {
   usage: 11,
   chatProviders: 15,
   conversationsManage: 6,
+  conversationsRegenerate: 5,
 } as const;
 
 /** The Redis URL of a suite's own database (see SUITE_DATABASES). */
