@@ -153,7 +153,7 @@ describe('chat for LibreChat (e2e)', () => {
     });
 
     const refused: [string, Record<string, unknown>][] = [
-      ['isRegenerate', { isRegenerate: true }],
+      ['conversationId', { isRegenerate: true }], // regenerating needs the conversation
       ['overrideParentMessageId', { overrideParentMessageId: randomUUID() }],
       ['isEdited', { isEdited: true }],
       ['isContinued', { isContinued: true }],
@@ -174,12 +174,61 @@ describe('chat for LibreChat (e2e)', () => {
       expect(await conversationsOf(me)).toEqual([]);
     });
 
-    it('says what is not supported when refusing to regenerate', async () => {
+    it('says what to do instead when refusing to edit an answer through chat', async () => {
       const me = await createUser(t.http);
       const agent = await createAgent(t.http, me);
-      const res = await send(me, libreChatBody(agent.id, { isRegenerate: true })).expect(400);
+      const res = await send(me, libreChatBody(agent.id, { isEdited: true })).expect(400);
       expect(res.body.details).toEqual([
-        { field: 'isRegenerate', message: expect.stringContaining('regenerating an answer is not supported') },
+        { field: 'isEdited', message: expect.stringContaining('PUT /api/messages/:conversationId/:messageId') },
+      ]);
+    });
+
+    it('regenerates with the body LibreChat sends: the question in overrideParentMessageId, its parent in parentMessageId', async () => {
+      fake.script({ tokens: ['first answer'] }, { tokens: ['second answer'] }, { tokens: ['second answer, again'] });
+      const me = await createUser(t.http);
+      const agent = await createAgent(t.http, me);
+      const one = await send(me, libreChatBody(agent.id, { text: 'first question' })).expect(200);
+      await finish(me, one.body.streamId as string);
+      const conversationId = one.body.conversationId as string;
+      const two = await send(
+        me,
+        libreChatBody(agent.id, {
+          text: 'second question',
+          conversationId,
+          parentMessageId: one.body.responseMessageId,
+        }),
+      ).expect(200);
+      await finish(me, two.body.streamId as string);
+
+      // useChatFunctions' regenerate: ask({...question}, {isRegenerate: true}) with a fresh placeholder
+      // messageId, the question's id as overrideParentMessageId and the answer on screen as responseMessageId.
+      const body = libreChatBody(agent.id, {
+        text: 'second question',
+        conversationId,
+        parentMessageId: one.body.responseMessageId,
+        overrideParentMessageId: two.body.userMessageId,
+        responseMessageId: two.body.responseMessageId,
+        generation: 'second answer',
+        isRegenerate: true,
+      });
+      const again = await send(me, body).expect(200);
+      expect(again.body).toMatchObject({ conversationId, userMessageId: two.body.userMessageId });
+      const frames = (await finish(me, again.body.streamId as string)).frames;
+      expect(frames[0].data).toMatchObject({ created: true, message: { messageId: two.body.userMessageId } });
+
+      const messages = await messagesOf(me, conversationId);
+      expect(messages.map((m) => [m.text, m.parentMessageId])).toEqual([
+        ['first question', null],
+        ['first answer', one.body.userMessageId],
+        ['second question', one.body.responseMessageId],
+        ['second answer', two.body.userMessageId],
+        ['second answer, again', two.body.userMessageId],
+      ]);
+      expect(messages.some((m) => m.messageId === body.messageId)).toBe(false); // no new question stored
+      expect(fake.requests[fake.requests.length - 1].body?.messages?.slice(1)).toEqual([
+        { role: 'user', content: 'first question' },
+        { role: 'assistant', content: 'first answer' },
+        { role: 'user', content: 'second question' },
       ]);
     });
 

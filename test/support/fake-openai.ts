@@ -129,12 +129,21 @@ export interface RecordedRequest {
 export interface FakeOpenAI {
   /** `http://127.0.0.1:<port>/v1`, what OPENAI_BASE_URL should be. */
   baseURL: string;
-  /** Every request received, in arrival order. */
+  /** Every request received, in arrival order, but the title requests (see {@link titleRequests}). */
   requests: RecordedRequest[];
   /** Queues scripts for the next requests, one each; when the queue is empty the default script answers. */
   script(...scripts: FakeScriptSource[]): void;
   /** Replaces the script used when the queue is empty. */
   setDefault(script: FakeScriptSource): void;
+  /**
+   * The requests for a conversation's title ({@link isTitleRequest}), in arrival order. They are
+   * answered from their own scripts, so a title asked for beside an answer never takes the answer's.
+   */
+  titleRequests: RecordedRequest[];
+  /** Queues scripts for the next title requests, one each; when the queue is empty the title default answers. */
+  scriptTitles(...scripts: FakeScriptSource[]): void;
+  /** Replaces the script title requests get when their queue is empty (at first: "Generated title"). */
+  setTitleDefault(script: FakeScriptSource): void;
   /** Queues scripts for the next image requests (`POST /v1/images/generations`), one each; `{}` when empty. */
   scriptImages(...scripts: FakeImageScript[]): void;
   /** What `GET /v1/models` answers from now on: these model ids, or this error. `['fake-model']` at first. */
@@ -144,18 +153,35 @@ export interface FakeOpenAI {
 }
 
 const DEFAULT_SCRIPT: FakeScript = { tokens: ['Hello', ' world'] };
+const DEFAULT_TITLE_SCRIPT: FakeScript = { tokens: ['Generated', ' title'] };
+
+/** How the service's title prompt begins (libs/generation's TITLE_INSTRUCTIONS). */
+export const TITLE_PROMPT_START = 'Write a title for the conversation';
+
+/** A request for a conversation's title: its system message is the service's title prompt. */
+export function isTitleRequest(body: FakeRequestBody | undefined): boolean {
+  const first = body?.messages?.[0];
+  return (
+    (first?.role === 'system' || first?.role === 'developer') &&
+    typeof first.content === 'string' &&
+    first.content.startsWith(TITLE_PROMPT_START)
+  );
+}
 
 export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSource } = {}): Promise<FakeOpenAI> {
   const queue: FakeScriptSource[] = [];
+  const titleQueue: FakeScriptSource[] = [];
   const imageQueue: FakeImageScript[] = [];
   let fallback: FakeScriptSource = options.defaultScript ?? DEFAULT_SCRIPT;
+  let titleFallback: FakeScriptSource = DEFAULT_TITLE_SCRIPT;
   let models: string[] | { fail: FakeFailure } = ['fake-model'];
   const requests: RecordedRequest[] = [];
+  const titleRequests: RecordedRequest[] = [];
   /** Aborted on close(), so no scripted delay keeps the process alive after a test. */
   const shutdown = new AbortController();
 
-  const nextScript = (body: FakeRequestBody): FakeScript => {
-    const source = queue.shift() ?? fallback;
+  const nextScript = (body: FakeRequestBody, title: boolean): FakeScript => {
+    const source = title ? (titleQueue.shift() ?? titleFallback) : (queue.shift() ?? fallback);
     return typeof source === 'function' ? source(body) : source;
   };
 
@@ -181,7 +207,8 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
       clientClosed: new Promise<void>((resolve) => (resolveClosed = resolve)),
       tokensSent: 0,
     };
-    requests.push(record);
+    const title = record.method === 'POST' && record.path === '/v1/chat/completions' && isTitleRequest(record.body);
+    (title ? titleRequests : requests).push(record);
 
     // Aborted when this response can no longer be written to: the client left or the server stops.
     const gone = new AbortController();
@@ -228,7 +255,7 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
       return;
     }
 
-    const script = nextScript(record.body);
+    const script = nextScript(record.body, title);
     const wait = (ms: number | undefined): Promise<boolean> => pause(ms, gone.signal);
     if (script.hang) return; // the response stays open until the client or close() ends it
     if (!(await wait(script.headersDelayMs))) return;
@@ -249,7 +276,12 @@ export async function startFakeOpenAI(options: { defaultScript?: FakeScriptSourc
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
+    titleRequests,
     script: (...scripts) => queue.push(...scripts),
+    scriptTitles: (...scripts) => titleQueue.push(...scripts),
+    setTitleDefault: (script) => {
+      titleFallback = script;
+    },
     scriptImages: (...scripts) => imageQueue.push(...scripts),
     setModels: (answer) => {
       models = answer;

@@ -13,7 +13,7 @@ import { loadConfig } from '@agents/core';
 import { ChatProviderFactory, ContextBudget, ProviderRegistry } from '@agents/providers';
 import type { EventBus, GenerationStateStore } from '@agents/streaming';
 import { VersionsRepository, takeSnapshot } from '@agents/versions';
-import { GenerationService } from '@agents/generation';
+import { ConversationTitler, GenerationService } from '@agents/generation';
 import {
   DatabaseFileBytes,
   DatabaseGeneratedFiles,
@@ -33,17 +33,44 @@ export function generationService(
   state: GenerationStateStore,
   baseURL: string,
 ): GenerationService {
+  return generationWorker(database, bus, state, baseURL).service;
+}
+
+/**
+ * The worker's GenerationService and its ConversationTitler, configured by `env` as an operator
+ * would. Titles are off unless `env` turns them on (TITLE_GENERATION), as in every suite's processes.
+ */
+export function generationWorker(
+  database: IntegrationDatabase,
+  bus: EventBus,
+  state: GenerationStateStore,
+  baseURL: string,
+  env: Record<string, string> = {},
+): { service: GenerationService; titler: ConversationTitler } {
   const config = loadConfig({
     DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
     JWT_SECRET: 'x'.repeat(40),
     OPENAI_BASE_URL: baseURL,
     OPENAI_API_KEY: 'sk-test',
+    TITLE_GENERATION: 'false',
+    ...env,
   });
-  return new GenerationService(
+  const providers = new ChatProviderFactory(config, new ProviderRegistry(config));
+  const usage = new UsageRecorder(new UsageRepository(database.db), new PriceTable(config));
+  const titler = new ConversationTitler(
+    config,
+    new VersionsRepository(database.db),
+    new MessagesRepository(database.db),
+    new ConversationsRepository(database.db),
+    providers,
+    usage,
+    bus,
+  );
+  const service = new GenerationService(
     new VersionsRepository(database.db),
     new ConversationsRepository(database.db),
     new MessagesRepository(database.db),
-    new ChatProviderFactory(config, new ProviderRegistry(config)),
+    providers,
     bus,
     state,
     new ContextBudget(config),
@@ -56,8 +83,10 @@ export function generationService(
       new FileSearch(database.db),
       new DatabaseGeneratedFiles(database.db, config),
     ),
-    new UsageRecorder(new UsageRepository(database.db), new PriceTable(config)),
+    usage,
+    titler,
   );
+  return { service, titler };
 }
 
 /**

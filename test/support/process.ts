@@ -26,11 +26,15 @@ export interface RunningApi {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-/** The process environment without the variables that would switch the app to another mode. */
+/**
+ * The process environment without the variables that would switch the app to another mode, and
+ * with generated titles off unless `extra` turns them on (TITLE_GENERATION): a title request would
+ * change the titles and the usage other suites assert. The suites of titles turn them on.
+ */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'PORT', 'DATA_DIR', 'CONFIG_PATH']) delete env[key];
-  return { ...env, ...extra };
+  return { ...env, TITLE_GENERATION: 'false', ...extra };
 }
 
 /** Starts the built api (`npm start` without the build step) as a real child process. */

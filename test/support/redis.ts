@@ -37,6 +37,7 @@ export const SUITE_DATABASES = {
   chatProviders: 15,
   conversationsManage: 6,
   conversationsSearch: 7,
+  conversationsRegenerate: 5,
 } as const;
 
 /** The Redis URL of a suite's own database (see SUITE_DATABASES). */

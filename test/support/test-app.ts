@@ -24,7 +24,8 @@ export interface TestApp {
 
 /**
  * Boots the real api app (every module, pipe, filter and guard) on its own database, cloned from
- * the migrated template. `env` overrides variables as an operator would.
+ * the migrated template. `env` overrides variables as an operator would; generated titles are off
+ * unless it turns them on (see cleanEnv).
  */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
@@ -33,6 +34,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
     AUTH_RATE_LIMIT: '100000',
+    TITLE_GENERATION: 'false',
     ...env,
   });
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger: false });

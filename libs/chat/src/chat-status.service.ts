@@ -74,6 +74,7 @@ export class ChatStatusService {
           userMessage,
           responseMessageId: snapshot.responseMessageId ?? state.responseMessageId,
           conversationId: state.conversationId,
+          ...(snapshot.title !== undefined ? { title: snapshot.title } : {}),
         };
       }
     }

@@ -94,6 +94,7 @@ export class ChatService {
     dto: StartChatDto,
     idempotencyKey: string | undefined,
   ): Promise<StartChatResponseDto> {
+    if (dto.isRegenerate === true) return this.startRegenerate(user, dto, idempotencyKey);
     const existing = isNewConversation(dto.conversationId) ? null : dto.conversationId!;
     // Independent reads, in parallel: the start path's latency is its round trips.
     const [agent, conversation, files] = await Promise.all([
@@ -138,6 +139,7 @@ export class ChatService {
       completionTokens: null,
       createdAt: now,
     });
+    const newConversation = conversation ? null : { title: dto.text.slice(0, TITLE_LENGTH).trim() || 'New Chat' };
     const job: GenerationJob = {
       streamId: conversationId,
       conversationId,
@@ -147,6 +149,8 @@ export class ChatService {
       userMessageId: userMessage.id,
       responseMessageId,
       ...(user.apiKeyId ? { apiKeyId: user.apiKeyId } : {}),
+      // The worker may give a new conversation a generated title in place of this one.
+      ...(newConversation ? { fallbackTitle: newConversation.title } : {}),
     };
     const response: StartChatResponseDto = {
       streamId: conversationId,
@@ -155,7 +159,6 @@ export class ChatService {
       userMessageId: userMessage.id,
       responseMessageId,
     };
-    const newConversation = conversation ? null : { title: dto.text.slice(0, TITLE_LENGTH).trim() || 'New Chat' };
     // The turn's rows in one statement; a transaction only when more has to commit with them.
     const storeTurn = (m: EntityManager) =>
       this.messages.insertTurn(m, userMessage, newConversation).catch(rethrowTakenMessageId);
@@ -175,6 +178,86 @@ export class ChatService {
             }),
       created: streamEvents.created(ChatMessageDto.from(userMessage), conversationId),
       failureMessage: 'The message could not be sent; please try again',
+    });
+    return response;
+  }
+
+  /**
+   * Answers a user message of the conversation again (LibreChat's regenerate): nothing is stored
+   * before the job, and the worker stores the new answer under that message, beside its earlier
+   * answers; the provider hears the thread from the root down to that message. The message is
+   * `overrideParentMessageId` (LibreChat's field) or else `parentMessageId`; the `created` event
+   * carries it as stored. `text`, `messageId` and `files` are not used: the stored message is
+   * answered with its own.
+   */
+  private async startRegenerate(
+    user: AuthUser,
+    dto: StartChatDto,
+    idempotencyKey: string | undefined,
+  ): Promise<StartChatResponseDto> {
+    if (isNewConversation(dto.conversationId)) {
+      throw new ValidationFailedError([
+        { field: 'conversationId', message: 'regenerating answers a message of an existing conversation: name it' },
+      ]);
+    }
+    const field = dto.overrideParentMessageId ? 'overrideParentMessageId' : 'parentMessageId';
+    const answeredId = dto.overrideParentMessageId ?? dto.parentMessageId;
+    if (answeredId === undefined || answeredId === NO_PARENT_MESSAGE_ID) {
+      throw new ValidationFailedError([
+        { field: 'parentMessageId', message: 'name the user message to answer again when regenerating' },
+      ]);
+    }
+    const [agent, conversation] = await Promise.all([
+      this.access.usableAgent(user, dto.agent_id),
+      this.conversations.findOwned(user.id, dto.conversationId!),
+    ]);
+    if (!conversation) throw new NotFoundError('Conversation not found');
+    const answered = await this.messages.findInConversation(conversation.id, answeredId);
+    if (!answered) {
+      throw new ValidationFailedError([{ field, message: 'no such message in this conversation' }]);
+    }
+    if (!answered.isCreatedByUser) {
+      throw new ValidationFailedError([
+        { field, message: 'is an answer: name the user message it answered to regenerate it' },
+      ]);
+    }
+    const responseMessageId = randomUUID();
+    await this.launcher.reserve(
+      {
+        streamId: conversation.id,
+        conversationId: conversation.id,
+        userId: user.id,
+        agentId: agent.id,
+        userMessageId: answered.id,
+        responseMessageId,
+      },
+      { apiKeyId: user.apiKeyId, provider: agent.provider, model: agent.model },
+    );
+    const job: GenerationJob = {
+      streamId: conversation.id,
+      conversationId: conversation.id,
+      userId: user.id,
+      agentId: agent.id,
+      agentVersion: agent.version,
+      userMessageId: answered.id,
+      responseMessageId,
+      ...(user.apiKeyId ? { apiKeyId: user.apiKeyId } : {}),
+    };
+    const response: StartChatResponseDto = {
+      streamId: conversation.id,
+      conversationId: conversation.id,
+      status: 'started',
+      userMessageId: answered.id,
+      responseMessageId,
+    };
+    await this.launcher.launch(job, {
+      onBeforeEnqueue: async () => {
+        if (idempotencyKey !== undefined) {
+          await this.idempotency.complete(this.db.manager, user.id, idempotencyKey, response);
+        }
+      },
+      created: streamEvents.created(ChatMessageDto.from(answered), conversation.id),
+      failureMessage: 'The answer could not be regenerated; please try again',
     });
     return response;
   }
@@ -252,7 +335,10 @@ function idempotencyKeyOf(dto: StartChatDto, header: string | undefined): string
   return header ?? dto.clientRequestId;
 }
 
-/** What makes two starts "the same request": every field except the key itself. */
+/**
+ * What makes two starts "the same request": every field except the key itself. A regenerate adds
+ * its flag and the message it answers (only then, so the fingerprints of other starts stay as they were).
+ */
 function fingerprintOf(dto: StartChatDto): string {
   const canonical = JSON.stringify([
     dto.agent_id,
@@ -261,6 +347,7 @@ function fingerprintOf(dto: StartChatDto): string {
     dto.parentMessageId ?? null,
     dto.messageId ?? null,
     (dto.files ?? []).map((f) => f.file_id),
+    ...(dto.isRegenerate === true ? ['regenerate', dto.overrideParentMessageId ?? null] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }

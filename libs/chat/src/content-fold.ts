@@ -51,6 +51,7 @@ export class ContentFold {
         this.attachments.push(event.data);
         break;
       case 'created':
+      case 'title':
       case 'final':
       case 'error':
         break;

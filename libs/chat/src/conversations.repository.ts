@@ -51,6 +51,16 @@ export class ConversationsRepository {
     return this.findOwned(userId, id);
   }
 
+  /**
+   * Gives the conversation `title` if its title is still `fallback` (the one it was created with):
+   * a title the user chose meanwhile is never overwritten. `updatedAt` stays. Resolves whether it
+   * changed.
+   */
+  async replaceFallbackTitle(id: string, fallback: string, title: string): Promise<boolean> {
+    const result = await this.db.manager.update(ConversationEntity, { id, title: fallback }, { title });
+    return (result.affected ?? 0) > 0;
+  }
+
   /** Which of `ids` are conversations of the user. */
   async ownedAmong(userId: string, ids: readonly string[]): Promise<string[]> {
     const uuids = ids.filter((id) => UUID_PATTERN.test(id));

@@ -25,6 +25,11 @@ export interface ConversationGenerationJob extends GenerationJobBase {
   kind?: 'conversation';
   conversationId: string;
   userMessageId: string;
+  /**
+   * Set on the first turn of a new conversation: the title it was created with (the message's first
+   * words). The worker may replace it with a generated title, as long as it is still this one.
+   */
+  fallbackTitle?: string;
 }
 
 /**

@@ -92,6 +92,19 @@ describe('resumeSnapshot', () => {
     expect(snap.resumeState.runSteps.map((s) => s.id)).toEqual(['step_1', 'step_a', 'step_b', 'step_3']);
   });
 
+  it('keeps the generated title of a `title` event, wherever it comes, without touching the content', () => {
+    const before = resumeSnapshot('c3', [ev({ event: 'on_run_step', data: step }), text('Hel'), text('lo')]);
+    expect(before.resumeState).not.toHaveProperty('title');
+    const titled = resumeSnapshot('c3', [
+      ev({ event: 'on_run_step', data: step }),
+      text('Hel'),
+      ev(streamEvents.title('c3', 'Greetings')),
+      text('lo'),
+    ]);
+    expect(titled.resumeState).toEqual({ ...before.resumeState, title: 'Greetings' });
+    expect(titled.resumeState.aggregatedContent).toEqual([{ type: 'text', text: 'Hello' }]);
+  });
+
   it('is empty but well-formed before anything was published, and ignores the terminal payload', () => {
     expect(resumeSnapshot('c2', []).resumeState).toEqual({
       conversationId: 'c2',

@@ -16,6 +16,8 @@ export interface SyncPayload {
     userMessage: unknown;
     responseMessageId: string | null;
     conversationId: string;
+    /** The conversation's generated title, once its `title` event is out (absent before, and on later turns). */
+    title?: string;
   };
   /** Always empty: every event after the snapshot follows as its own frame. */
   pendingEvents: [];
@@ -23,7 +25,7 @@ export interface SyncPayload {
 
 /**
  * Folds the events a stream has published so far into one snapshot: the user message from
- * `created`, the run steps, and the content parts and attachments as {@link ContentFold} builds them.
+ * `created`, the generated title from `title`, the run steps, and the content parts and attachments as {@link ContentFold} builds them.
  */
 export function resumeSnapshot(streamId: string, events: readonly StreamEvent[]): SyncPayload {
   const fold = new ContentFold();
@@ -39,6 +41,7 @@ export function resumeSnapshot(streamId: string, events: readonly StreamEvent[])
     const event = readStreamEvent(payload);
     if (!event) continue;
     if (event.kind === 'created') state.userMessage = event.message;
+    if (event.kind === 'title') state.title = event.title;
     if (event.kind === 'run_step') {
       state.runSteps.push(event.step);
       state.responseMessageId ??= event.responseMessageId;

@@ -54,6 +54,10 @@ describe('stream events', () => {
       event: 'on_reasoning_delta',
       data: { id: 's1', delta: { content: [{ type: 'think', think: 'Hm' }] } },
     });
+    expect(streamEvents.title('c1', 'Leave policy')).toEqual({
+      event: 'title',
+      data: { conversationId: 'c1', title: 'Leave policy' },
+    });
     expect(streamEvents.error('boom')).toEqual({ error: 'boom' });
     expect(streamEvents.completionFinal(completion, false)).toEqual({ final: true, completion });
     expect(streamEvents.completionFinal(completion, true)).toEqual({ final: true, completion, aborted: true });
@@ -98,6 +102,12 @@ describe('stream events', () => {
     };
     expect(read(streamEvents.attachment(attachment))).toEqual({ kind: 'attachment', data: attachment });
     expect(read({ event: 'attachment', data: { file_id: 'f1' } })).toBeNull();
+    expect(read(streamEvents.title('c1', 'Leave policy'))).toEqual({
+      kind: 'title',
+      conversationId: 'c1',
+      title: 'Leave policy',
+    });
+    expect(read({ event: 'title', data: { conversationId: 'c1', title: 42 } })).toBeNull();
     expect(
       read(
         streamEvents.final(

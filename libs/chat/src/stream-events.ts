@@ -75,6 +75,14 @@ export interface AttachmentPayload {
   event: 'attachment';
   data: StreamAttachment;
 }
+/**
+ * The title the worker generated for a new conversation, published once it is stored (and only
+ * before the terminal event): a client can show it without reading the conversation again.
+ */
+export interface TitlePayload {
+  event: 'title';
+  data: { conversationId: string; title: string };
+}
 /** The end of a conversation turn: what was stored, so a client can draw it as the database holds it. */
 export interface ChatFinalPayload {
   final: true;
@@ -107,6 +115,7 @@ export type StreamEventPayload =
   | ToolCallDeltaPayload
   | ToolResultPayload
   | AttachmentPayload
+  | TitlePayload
   | ChatFinalPayload
   | CompletionFinalPayload
   | ErrorPayload;
@@ -157,6 +166,9 @@ export const streamEvents = {
   attachment(data: StreamAttachment): AttachmentPayload {
     return { event: 'attachment', data };
   },
+  title(conversationId: string, title: string): TitlePayload {
+    return { event: 'title', data: { conversationId, title } };
+  },
   final(turn: Omit<ChatFinalPayload, 'final' | 'aborted'>, aborted: boolean): ChatFinalPayload {
     return {
       final: true,
@@ -206,6 +218,7 @@ export type StreamPayload =
   | { kind: 'tool_call_delta'; stepId: string; calls: ToolCallFragment[] }
   | { kind: 'tool_result'; stepId: string; index: number; toolCall: ToolCall }
   | { kind: 'attachment'; data: StreamAttachment }
+  | { kind: 'title'; conversationId: string; title: string }
   | { kind: 'final'; aborted: boolean; completion?: CompletionResult; responseMessage?: ChatMessageDto }
   | { kind: 'error'; message: string; completion?: CompletionResult; responseMessage?: ChatMessageDto };
 
@@ -318,6 +331,10 @@ export function readStreamEvent(payload: unknown): StreamPayload | null {
         kind: 'attachment',
         data: { ...data, type, toolCallId: data.toolCallId, messageId: data.messageId, conversationId },
       };
+    }
+    case 'title': {
+      if (typeof data.conversationId !== 'string' || typeof data.title !== 'string') return null;
+      return { kind: 'title', conversationId: data.conversationId, title: data.title };
     }
     default:
       return null;

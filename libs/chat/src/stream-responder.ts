@@ -29,6 +29,7 @@ function sseEventName(payload: StreamPayload | null): 'message' | 'error' {
     case 'tool_call_delta':
     case 'tool_result':
     case 'attachment':
+    case 'title':
     case 'final':
       return 'message';
   }

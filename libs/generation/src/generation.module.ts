@@ -8,6 +8,7 @@ import { UsageDataModule } from '@agents/usage';
 import { VersionsModule } from '@agents/versions';
 import { GenerationProcessor } from './generation.processor';
 import { GenerationService } from './generation.service';
+import { ConversationTitler } from './conversation-titler';
 
 /**
  * The worker side: takes generation jobs off the queue, runs the agent (its pinned version, the
@@ -25,6 +26,6 @@ import { GenerationService } from './generation.service';
     ToolFilesModule,
     UsageDataModule,
   ],
-  providers: [GenerationService, GenerationProcessor],
+  providers: [GenerationService, GenerationProcessor, ConversationTitler],
 })
 export class GenerationModule {}

@@ -7,15 +7,16 @@ import {
   type EventBus,
   type StreamEvent,
 } from '@agents/streaming';
-import { generationService, seedConversationTurn } from '@agents/testing/generation-fixtures';
+import { generationService, generationWorker, seedConversationTurn } from '@agents/testing/generation-fixtures';
 import { startFakeOpenAI, type FakeOpenAI } from '@agents/testing/fake-openai';
 import { type IntegrationDatabase, openIntegrationDatabase } from '@agents/testing/integration-database';
 import {
-  type MessageEntity,
+  MessageEntity,
   MessagesRepository,
   type CompletionGenerationJob,
   type ConversationGenerationJob,
 } from '@agents/chat';
+import { type ConversationTitler, TITLE_INSTRUCTIONS, titleUsageId } from './conversation-titler';
 import { STREAM_LOST_FAILURE } from './generation-runner';
 import { type GenerationService, SHUTDOWN_FAILURE } from './generation.service';
 
@@ -331,6 +332,202 @@ describe('GenerationService', () => {
     expect(reopened[0]).toMatchObject({
       terminal: true,
       payload: { error: STREAM_LOST_FAILURE, responseMessage: { text: 't0 t1 t2 ', error: true } },
+    });
+  });
+
+  /** Stores a message of the job's conversation under `parentId`, a second after the one stored before (in the past). */
+  let clock = Date.now() - 3_600_000;
+  async function add(job: ConversationGenerationJob, parentId: string, byUser: boolean, text: string) {
+    const message = Object.assign(new MessageEntity(), {
+      id: randomUUID(),
+      conversationId: job.conversationId,
+      parentMessageId: parentId,
+      userId: job.userId,
+      sender: byUser ? 'User' : 'Agent',
+      isCreatedByUser: byUser,
+      text,
+      content: [{ type: 'text', text }],
+      unfinished: false,
+      error: false,
+      agentId: job.agentId,
+      model: null,
+      promptTokens: null,
+      completionTokens: null,
+      createdAt: new Date((clock += 1000)),
+    });
+    await messages.insert(database.dataSource.manager, message);
+    return message.id;
+  }
+
+  it('regenerating: the provider hears the thread down to the user message only, and the answer joins the earlier one', async () => {
+    const first = await seed(); // "What is 6 x 7?", the root
+    const a1 = await add(first, first.userMessageId, false, '42');
+    const u2 = await add(first, a1, true, 'And 6 x 8?');
+    const earlier = await add(first, u2, false, '48, the first time');
+    // An edit of u2 (a sibling under the same parent) with its own answer: another branch.
+    const edited = await add(first, a1, true, 'And 6 x 9?');
+    await add(first, edited, false, '54');
+    fake.script({ tokens: ['48', ', again'] });
+    const job: ConversationGenerationJob = { ...first, userMessageId: u2 };
+    const { events } = await watch(job);
+    const outcome = await service.handle(job);
+
+    expect(outcome.status).toBe('completed');
+    expect(fake.requests[fake.requests.length - 1].body!.messages).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'What is 6 x 7?' },
+      { role: 'assistant', content: '42' },
+      { role: 'user', content: 'And 6 x 8?' },
+    ]);
+    expect(events.find((e) => e.terminal)!.payload).toMatchObject({
+      final: true,
+      requestMessage: { messageId: u2, text: 'And 6 x 8?' },
+      responseMessage: { messageId: job.responseMessageId, parentMessageId: u2, text: '48, again' },
+    });
+    const answers = await database.dataSource.query<{ id: string }[]>(
+      'SELECT id FROM messages WHERE parent_message_id = $1 ORDER BY created_at, id',
+      [u2],
+    );
+    expect(answers.map((a) => a.id)).toEqual([earlier, job.responseMessageId]);
+    // Nothing else was stored: no second copy of the question.
+    const [{ n }] = await database.dataSource.query<{ n: string }[]>(
+      'SELECT count(*) AS n FROM messages WHERE conversation_id = $1',
+      [job.conversationId],
+    );
+    expect(Number(n)).toBe(7);
+  });
+
+  describe('titles of new conversations', () => {
+    let titled: GenerationService;
+    let titler: ConversationTitler;
+
+    beforeAll(() => {
+      ({ service: titled, titler } = generationWorker(database, bus, state, fake.baseURL, {
+        TITLE_GENERATION: 'true',
+        TITLE_TIMEOUT_MS: '3000',
+      }));
+    });
+    afterEach(() => titler.idle());
+
+    /** The first turn of a new conversation, created with the title "New Chat". */
+    const firstTurn = async (): Promise<ConversationGenerationJob> => ({
+      ...(await seed()),
+      fallbackTitle: 'New Chat',
+    });
+    const titleOf = async (conversationId: string): Promise<string> =>
+      (
+        await database.dataSource.query<{ title: string }[]>('SELECT title FROM conversations WHERE id = $1', [
+          conversationId,
+        ])
+      )[0].title;
+    const titleEvents = (events: StreamEvent[]) =>
+      events.filter((e) => (e.payload as { event?: string }).event === 'title');
+    const titleUsage = (job: ConversationGenerationJob) =>
+      database.dataSource.query<{ provider: string; model: string; input_tokens: number; output_tokens: number }[]>(
+        'SELECT provider, model, input_tokens, output_tokens FROM usage_records WHERE id = $1',
+        [titleUsageId(job.responseMessageId)],
+      );
+
+    it('asks the agent’s model beside the first answer, stores the title, announces it before final, records its usage', async () => {
+      const asked = fake.titleRequests.length;
+      fake.scriptTitles({
+        tokens: ['"Multiplying', ' six', ' by seven."'],
+        usage: { prompt_tokens: 40, completion_tokens: 4 },
+      });
+      fake.script({ tokens: ['6 x 7', ' = 42'], firstTokenDelayMs: 500 });
+      const job = await firstTurn();
+      const { events } = await watch(job);
+      expect((await titled.handle(job)).status).toBe('completed');
+
+      expect(fake.titleRequests).toHaveLength(asked + 1);
+      const request = fake.titleRequests[asked].body!;
+      expect(request.messages).toEqual([
+        { role: 'system', content: TITLE_INSTRUCTIONS },
+        { role: 'user', content: 'What is 6 x 7?' },
+      ]);
+      expect(request).toMatchObject({ model: 'gpt-4o', max_tokens: 30 });
+      expect(request).not.toHaveProperty('tools');
+      // The answer's request is the answer's: the title took nothing of it.
+      expect(fake.requests[fake.requests.length - 1].body!.messages).toEqual([
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'What is 6 x 7?' },
+      ]);
+
+      expect(titleEvents(events).map((e) => e.payload)).toEqual([
+        { event: 'title', data: { conversationId: job.conversationId, title: 'Multiplying six by seven' } },
+      ]);
+      const terminal = events.filter((e) => e.terminal);
+      expect(terminal).toHaveLength(1);
+      expect(events.indexOf(titleEvents(events)[0])).toBeLessThan(events.indexOf(terminal[0]));
+      expect(terminal[0].payload).toMatchObject({
+        final: true,
+        title: 'Multiplying six by seven',
+        conversation: { title: 'Multiplying six by seven' },
+      });
+      expect(await titleOf(job.conversationId)).toBe('Multiplying six by seven');
+      expect(await titleUsage(job)).toEqual([
+        { provider: 'openai', model: 'gpt-4o', input_tokens: 40, output_tokens: 4 },
+      ]);
+    });
+
+    it('never holds the answer: a title ready after the final only lands in the conversation', async () => {
+      fake.scriptTitles({ tokens: ['Late', ' title'], firstTokenDelayMs: 1500 });
+      fake.script({ tokens: ['42'] });
+      const job = await firstTurn();
+      const { events } = await watch(job);
+      await titled.handle(job);
+      expect(fake.titleRequests[fake.titleRequests.length - 1].finishedAt).toBeUndefined(); // still being written
+
+      expect(titleEvents(events)).toEqual([]);
+      expect(events.find((e) => e.terminal)!.payload).toMatchObject({ final: true, title: 'New Chat' });
+      await titler.idle();
+      expect(await titleOf(job.conversationId)).toBe('Late title');
+    });
+
+    it('keeps a title the user gave before the generated one landed', async () => {
+      fake.scriptTitles({ tokens: ['Generated'] });
+      const job = await firstTurn();
+      await database.dataSource.query(`UPDATE conversations SET title = 'My sums' WHERE id = $1`, [job.conversationId]);
+      const { events } = await watch(job);
+      await titled.handle(job);
+      await titler.idle();
+
+      expect(await titleOf(job.conversationId)).toBe('My sums');
+      expect(titleEvents(events)).toEqual([]);
+      expect(events.find((e) => e.terminal)!.payload).toMatchObject({ final: true, title: 'My sums' });
+    });
+
+    it('leaves the first words when the title request fails, times out or comes back empty; the answer is unaffected', async () => {
+      for (const script of [{ fail: { status: 500 } }, { hang: true }, { tokens: ['  ', '""'] }]) {
+        fake.scriptTitles(script);
+        fake.script({ tokens: ['4', '2'] });
+        const job = await firstTurn();
+        const { events } = await watch(job);
+        const outcome = await titled.handle(job);
+        await titler.idle();
+
+        expect([script, outcome.status]).toEqual([script, 'completed']);
+        expect(events.find((e) => e.terminal)!.payload).toMatchObject({
+          final: true,
+          title: 'New Chat',
+          responseMessage: { text: '42' },
+        });
+        expect(titleEvents(events)).toEqual([]);
+        expect(await titleOf(job.conversationId)).toBe('New Chat');
+      }
+      // The timed-out one was cut off, not left open.
+      expect(fake.titleRequests[fake.titleRequests.length - 2].closedByClient).toBe(true);
+    });
+
+    it('asks nothing for a later turn, with titles off, or for a generation aborted before it began', async () => {
+      const asked = fake.titleRequests.length;
+      await titled.handle(await seed()); // a later turn: no fallbackTitle
+      await service.handle(await firstTurn()); // TITLE_GENERATION=false
+      const stopped = await firstTurn();
+      await state.requestAbort(stopped.streamId);
+      expect((await titled.handle(stopped)).status).toBe('aborted');
+      await titler.idle();
+      expect(fake.titleRequests).toHaveLength(asked);
     });
   });
 });

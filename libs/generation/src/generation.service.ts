@@ -27,6 +27,7 @@ import { ToolFilesFactory } from '@agents/files';
 import { ToolRegistry } from '@agents/tools';
 import { UsageRecorder, type FinishedGeneration } from '@agents/usage';
 import { BatchedAppender } from './batched-appender';
+import { ConversationTitler } from './conversation-titler';
 import { providerFailed } from './generation-failure';
 import { GenerationRunner, type GenerationOutcome, type RunLimits } from './generation-runner';
 import { threadHistoryWithFiles } from './thread-history';
@@ -83,6 +84,7 @@ export class GenerationService {
     private readonly files: ChatFiles,
     private readonly toolFiles: ToolFilesFactory,
     private readonly usage: UsageRecorder,
+    private readonly titles: ConversationTitler,
   ) {
     this.runner = new GenerationRunner(bus);
   }
@@ -111,9 +113,15 @@ export class GenerationService {
       // An abort that arrived before this worker listened (the job was still queued) waits in the state.
       if (await this.state.abortRequested(job.streamId)) stop('user');
       if (job.kind === 'completion') return await this.complete(job, controller.signal);
+      // A new conversation's title is asked for beside its first answer, never in its way.
+      const title = controller.signal.aborted ? null : this.titles.begin(job);
       const { outcome, request } = await this.generate(job, controller.signal);
+      // Read before the answer's statement, which returns the title `final` carries: a title stored
+      // by then is in it, and its event goes out first; one stored later only lands in the conversation.
+      const titled = title?.storedTitle() ?? null;
       const stored = await this.store(job, outcome, finishedOf(job, outcome));
       await this.finish(job.streamId, outcome);
+      if (titled !== null && stored.conversation) await this.titles.announce(job.streamId, job.conversationId, titled);
       await this.announce(job, outcome, stored, request);
       return outcome;
     } finally {

@@ -22,7 +22,7 @@ export type GenerationEvent =
 
 /**
  * Reads one payload through the stream's one reader ({@link readStreamEvent}). Null for what these
- * routes have no use for (the `created` event, payloads the reader does not know).
+ * routes have no use for (the `created` and `title` events, payloads the reader does not know).
  */
 export function readGenerationEvent(payload: unknown): GenerationEvent | null {
   const event = readStreamEvent(payload);
@@ -36,6 +36,7 @@ export function readGenerationEvent(payload: unknown): GenerationEvent | null {
         ? { type: 'final', result: event.completion }
         : { type: 'error', message: 'The generation ended without a result' };
     case 'created':
+    case 'title':
       return null;
     case 'run_step':
     case 'message_delta':

@@ -15,7 +15,9 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   ValidateNested,
+  type ValidationArguments,
 } from 'class-validator';
 import { AGENT_ID_PATTERN, OptionalNotNull } from '@agents/core';
 import type { ContentPart, MessageAttachment } from '../message.entity';
@@ -30,6 +32,25 @@ export const NO_PARENT_MESSAGE_ID = '00000000-0000-0000-0000-000000000000';
 const NOT_SUPPORTED = (what: string): { message: string } => ({
   message: `${what} is not supported; send the text as a new message instead`,
 });
+
+/** `isEdited` and `editedContent`: LibreChat's edit of an answer in place, which has its own route here. */
+const ANSWER_EDIT_NOT_SUPPORTED = (what: string): { message: string } => ({
+  message:
+    `${what} is not supported here: change an answer's text with PUT /api/messages/:conversationId/:messageId, ` +
+    "or send an edited question as a new message under the original's parentMessageId",
+});
+
+/** A field that only means something when regenerating (`isRegenerate: true`). */
+const OnlyWhenRegenerating = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'onlyWhenRegenerating',
+    validator: {
+      validate: (_value: unknown, args?: ValidationArguments) =>
+        (args?.object as { isRegenerate?: unknown } | undefined)?.isRegenerate === true,
+      defaultMessage: (args?: ValidationArguments) =>
+        `${args?.property ?? 'this field'} names the message to answer again: it needs isRegenerate: true`,
+    },
+  });
 
 export class ChatFileDto {
   /** @example "5f0c7d2e-8a4b-4c1d-9e3f-1a2b3c4d5e6f" */
@@ -104,7 +125,10 @@ export class StartChatDto {
   @Matches(AGENT_ID_PATTERN, { message: 'agent_id must be an agent id (agent_ + 21 characters)' })
   agent_id!: string;
 
-  /** The user's message, 1..100,000 characters. @example "What is our leave policy?" */
+  /**
+   * The user's message, 1..100,000 characters. When regenerating, the stored message is answered
+   * again and this text is not used. @example "What is our leave policy?"
+   */
   @IsString()
   @MinLength(1)
   @MaxLength(100_000)
@@ -122,13 +146,18 @@ export class StartChatDto {
   /**
    * The message to reply under; defaults to the conversation's latest message. The all-zeros UUID
    * (LibreChat's "no parent") makes the message a root: the start of a new thread, with no earlier
-   * messages as its context.
+   * messages as its context. Naming the parent of an earlier message edits that message: the new one
+   * is its sibling, and the answer hears the thread up to the parent only. With `isRegenerate` and
+   * no `overrideParentMessageId`, the user message to answer again.
    */
   @OptionalNotNull()
   @IsUUID('all')
   parentMessageId?: string;
 
-  /** An id for the user message, chosen by the client; one that is already in use is a 409. */
+  /**
+   * An id for the user message, chosen by the client; one that is already in use is a 409. Not used
+   * when regenerating (no user message is stored).
+   */
   @OptionalNotNull()
   @IsUUID('all')
   messageId?: string;
@@ -137,6 +166,7 @@ export class StartChatDto {
    * Files to attach, at most 10, each one of the caller's (a 400 names any other `files[i].file_id`).
    * They join the conversation, where its tools (file_search, code_interpreter) find them; the
    * model is shown the images (PNG, JPEG, GIF, WebP up to 5 MB) and small text files with the message.
+   * Not used when regenerating: the stored message keeps the files it was sent with.
    */
   @OptionalNotNull()
   @IsArray()
@@ -155,8 +185,8 @@ export class StartChatDto {
   clientRequestId?: string;
 
   // What LibreChat's web client sends besides: accepted when it changes nothing here, refused with a
-  // 400 naming the field when it asks for something this service does not do (regenerate, edit,
-  // continue, temporary chats).
+  // 400 naming the field when it asks for something this service does not do (editing an answer in
+  // place, continuing an answer, temporary chats).
 
   /** LibreChat's endpoint name; accepted and ignored (this route is the agents endpoint). @example "agents" */
   @OptionalNotNull()
@@ -222,22 +252,32 @@ export class StartChatDto {
   @MaxLength(128)
   responseMessageId?: string | null;
 
-  /** Only null: a value means "regenerate", which is not supported. */
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'Only null (regenerating is not supported)' })
+  /**
+   * With `isRegenerate: true`, the user message to answer again (what LibreChat's client sends; its
+   * `parentMessageId` then names that message's parent and is not used). Null or absent otherwise.
+   */
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true })
   @IsOptional()
-  @Equals(null, NOT_SUPPORTED('regenerating an answer (overrideParentMessageId)'))
-  overrideParentMessageId?: null;
+  @IsUUID('all')
+  @OnlyWhenRegenerating()
+  overrideParentMessageId?: string | null;
 
-  /** Only `false`: regenerating an answer is not supported. @example false */
+  /**
+   * `true` answers a user message of the conversation again, without storing a new one: the new
+   * answer is a sibling of its earlier answers. Needs `conversationId`, and names the message in
+   * `overrideParentMessageId` or, without it, in `parentMessageId`. @example false
+   */
   @OptionalNotNull()
   @IsBoolean()
-  @Equals(false, NOT_SUPPORTED('regenerating an answer'))
   isRegenerate?: boolean;
 
-  /** Only `false`: editing a sent message is not supported. @example false */
+  /**
+   * Only `false`: LibreChat's edit of an answer in place (use `PUT /api/messages/…`); an edited
+   * question is a new message under the original's parent. @example false
+   */
   @OptionalNotNull()
   @IsBoolean()
-  @Equals(false, NOT_SUPPORTED('editing a message'))
+  @Equals(false, ANSWER_EDIT_NOT_SUPPORTED('editing an answer through chat (isEdited)'))
   isEdited?: boolean;
 
   /** Only `false`: continuing an answer is not supported. @example false */
@@ -252,10 +292,14 @@ export class StartChatDto {
   @Equals(false, NOT_SUPPORTED('a temporary chat'))
   isTemporary?: boolean;
 
-  /** Only null: edited content belongs to editing a message, which is not supported. */
-  @ApiPropertyOptional({ type: Object, nullable: true, description: 'Only null (editing is not supported)' })
+  /** Only null: edited content belongs to LibreChat's edit of an answer in place, which has its own route. */
+  @ApiPropertyOptional({
+    type: Object,
+    nullable: true,
+    description: 'Only null (answers are edited with PUT /api/messages)',
+  })
   @IsOptional()
-  @Equals(null, NOT_SUPPORTED('editing a message (editedContent)'))
+  @Equals(null, ANSWER_EDIT_NOT_SUPPORTED('editing an answer through chat (editedContent)'))
   editedContent?: null;
 
   /** LibreChat's settings for an unsaved agent; accepted and ignored (the saved agent's tools apply). */
@@ -273,7 +317,10 @@ export class StartChatResponseDto {
   conversationId!: string;
   /** @example "started" */
   status!: 'started';
-  /** @example "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d" */
+  /**
+   * The user message being answered: the one this request stored, or, when regenerating, the
+   * existing one. @example "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
+   */
   userMessageId!: string;
   /** @example "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed" */
   responseMessageId!: string;
@@ -343,6 +390,11 @@ export class ResumeStateDto {
   responseMessageId!: string | null;
   /** @example "3f0e7a52-1c2b-4d5e-8f90-a1b2c3d4e5f6" */
   conversationId!: string;
+  /**
+   * The title generated for a new conversation, once the stream's `title` event is out; absent
+   * otherwise. @example "Leave policy for part-time staff"
+   */
+  title?: string;
 }
 
 export class GenerationStatusDto {

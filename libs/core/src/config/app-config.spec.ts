@@ -413,6 +413,19 @@ describe('loadConfig', () => {
     }
   });
 
+  it('generates titles by default within 10 s; TITLE_GENERATION=false turns it off; bad values name the variable', () => {
+    expect(loadConfig(env({ JWT_SECRET: SECRET })).titles).toEqual({ enabled: true, timeoutMs: 10_000 });
+    expect(loadConfig(env({ JWT_SECRET: SECRET, TITLE_GENERATION: 'false' })).titles.enabled).toBe(false);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, TITLE_GENERATION: '0' })).titles.enabled).toBe(false);
+    expect(loadConfig(env({ JWT_SECRET: SECRET, TITLE_TIMEOUT_MS: '2500' })).titles.timeoutMs).toBe(2500);
+    expect(configError(env({ JWT_SECRET: SECRET, TITLE_GENERATION: 'sometimes' })).message).toContain(
+      'TITLE_GENERATION:',
+    );
+    for (const bad of ['999', '120001', 'soon']) {
+      expect(configError(env({ JWT_SECRET: SECRET, TITLE_TIMEOUT_MS: bad })).message).toContain('TITLE_TIMEOUT_MS:');
+    }
+  });
+
   describe('the openai provider', () => {
     it('leaves the key and base URL unset by default and waits 60 s for a first token', () => {
       const config = loadConfig(env({ JWT_SECRET: SECRET }));

@@ -522,6 +522,23 @@ export class EnvironmentVariables {
   @Max(1_000_000)
   EXPORT_MAX_MESSAGES = 5000;
 
+  /**
+   * Whether the worker asks the agent's model for a short title after the first message of a new
+   * conversation (off: a conversation keeps its first words as its title).
+   */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  TITLE_GENERATION = true;
+
+  /** How long the title request may take before the conversation keeps its first words. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(120_000)
+  TITLE_TIMEOUT_MS = 10_000;
+
   /** How long one tool call may run before it fails as a tool error (MCP servers may set their own). */
   @IsOptional()
   @Transform(toInt)
@@ -667,6 +684,12 @@ export interface ToolLimits {
   readonly generationTimeoutMs: number;
 }
 
+/** Generated conversation titles (TITLE_GENERATION, TITLE_TIMEOUT_MS). */
+export interface TitleSettings {
+  readonly enabled: boolean;
+  readonly timeoutMs: number;
+}
+
 /** Connection settings of the built-in `openai` provider. */
 /** Connection settings of a built-in provider (`openai`, `anthropic`, `google`). */
 export interface OpenAIProviderConfig {
@@ -721,6 +744,8 @@ export class AppConfig {
   readonly maxVersionsPerAgent: number;
   /** Messages of a conversation an export may hold (EXPORT_MAX_MESSAGES). */
   readonly exportMaxMessages: number;
+  /** Whether and how long the worker asks for a conversation's title (TITLE_GENERATION, TITLE_TIMEOUT_MS). */
+  readonly titles: TitleSettings;
   /** The `web_search` tool's backend, when one is configured. */
   readonly webSearch?: WebSearchConfig;
   readonly mcpServers: McpServerConfig[];
@@ -770,6 +795,7 @@ export class AppConfig {
     this.maxAgentsPerUser = env.MAX_AGENTS_PER_USER;
     this.maxVersionsPerAgent = env.MAX_VERSIONS_PER_AGENT;
     this.exportMaxMessages = env.EXPORT_MAX_MESSAGES;
+    this.titles = { enabled: env.TITLE_GENERATION, timeoutMs: env.TITLE_TIMEOUT_MS };
     this.webSearch = file.webSearch;
     this.mcpServers = file.mcpServers;
     this.prices = file.prices;
