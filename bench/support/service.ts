@@ -191,6 +191,9 @@ function benchEnv(standIn: StandIn, hooks: AppHooks): Record<string, string> {
     // The worker's generations at once (the embedded api's own, in that mode).
     WORKER_CONCURRENCY: '2000',
     SHUTDOWN_DRAIN_SECONDS: '5',
+    // A new conversation's title is one more provider call beside its first answer: off, as in the
+    // tests, unless BENCH_TITLES=1 measures it too.
+    TITLE_GENERATION: process.env.BENCH_TITLES === '1' ? 'true' : 'false',
     NODE_OPTIONS: `--require ${hooks.preload}`,
   };
 }

@@ -382,6 +382,8 @@ describeSandbox('CodeInterpreterTool (real Python in bubblewrap; skipped without
     const error = await outcome;
     expect(Date.now() - started).toBeLessThan(1000);
     expect(error).toEqual(new Error('user aborted'));
-    expect(await waitFor(() => sandboxProcesses().length === 0, 500)).toBe(true);
+    // Killed, not left to sleep its 30 s: the kernel reaps it at once on a quiet machine, within
+    // a few seconds on a loaded one (500 ms failed once on CI).
+    expect(await waitFor(() => sandboxProcesses().length === 0, 3000)).toBe(true);
   });
 });
