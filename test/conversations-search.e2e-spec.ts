@@ -1,9 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startDeployment, type Deployment } from './support/deployment';
-import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai';
-import { freePort, spawnApi, waitFor, type RunningApi } from './support/process';
+import { startDeployment, startEmbedded, type Deployment, type EmbeddedDeployment } from './support/deployment';
 import { searchShareCases } from './support/search-share-cases';
 
 /**
@@ -11,33 +6,14 @@ import { searchShareCases } from './support/search-share-cases';
  * migration and the full-text search on PGlite (btree_gin loaded), the distributed one on PostgreSQL.
  */
 describe('search and share links, embedded: one process on PGlite', () => {
-  let dir: string;
-  let fake: FakeOpenAI;
-  let api: RunningApi;
+  let embedded: EmbeddedDeployment;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'agents-search-'));
-    fake = await startFakeOpenAI();
-    api = spawnApi({
-      DATA_DIR: join(dir, 'data'),
-      PORT: String(await freePort()),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      AUTH_RATE_LIMIT: '100000',
-      OPENAI_BASE_URL: fake.baseURL,
-      OPENAI_API_KEY: 'sk-test',
-    });
-    await waitFor(`${api.baseUrl}/api/health/ready`).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- api output ---\n${api.output()}`);
-    });
+    embedded = await startEmbedded();
   }, 90_000);
-  afterAll(async () => {
-    await api?.stop('SIGTERM');
-    await fake?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => embedded?.stop());
 
-  searchShareCases(() => ({ api: api.baseUrl, fake }));
+  searchShareCases(() => ({ api: embedded.api.baseUrl, fake: embedded.fake }));
 });
 
 describe('search and share links, distributed: api + worker on PostgreSQL and Redis', () => {

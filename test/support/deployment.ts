@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai';
 import { freePort, spawnApi, spawnWorker, waitFor, type RunningApi } from './process';
 import { suiteRedisUrl, type RedisSuite } from './redis';
@@ -79,4 +82,43 @@ export async function startDeployment(options: {
     throw err;
   }
   return deployment;
+}
+
+/** The embedded mode as a user starts it: one built api process on PGlite in a fresh DATA_DIR. */
+export interface EmbeddedDeployment {
+  fake: FakeOpenAI;
+  api: RunningApi;
+  /** The temporary folder holding DATA_DIR; removed by `stop`. */
+  dir: string;
+  /** Stops the process and the stand-in provider, and removes the folder. */
+  stop(): Promise<void>;
+}
+
+/** Starts a stand-in provider and the embedded api (with `env` on top of the test settings). */
+export async function startEmbedded(env: Record<string, string> = {}): Promise<EmbeddedDeployment> {
+  const dir = mkdtempSync(join(tmpdir(), 'agents-embedded-'));
+  const fake = await startFakeOpenAI();
+  const api = spawnApi({
+    DATA_DIR: join(dir, 'data'),
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    AUTH_RATE_LIMIT: '100000',
+    OPENAI_BASE_URL: fake.baseURL,
+    OPENAI_API_KEY: 'sk-test',
+    ...env,
+  });
+  const stop = async (): Promise<void> => {
+    await api.stop('SIGTERM');
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(`${api.baseUrl}/api/health/ready`);
+  } catch (err) {
+    const output = api.output();
+    await stop();
+    throw new Error(`${(err as Error).message}\n--- api output ---\n${output}`);
+  }
+  return { fake, api, dir, stop };
 }
